@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+import { runCli } from './cli/main.js';
+
+const controller = new AbortController();
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => controller.abort());
+}
+
+const code = await runCli(process.argv.slice(2), {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  cwd: process.cwd(),
+  env: process.env,
+  isTTY: Boolean(process.stdout.isTTY),
+  signal: controller.signal,
+});
+process.exitCode = code;
