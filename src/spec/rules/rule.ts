@@ -1,0 +1,19 @@
+import type { Diagnostic } from '../../diagnostics/diagnostic.js';
+import type { SpecDocument } from '../document.js';
+import type { PipelineSpec } from '../types.js';
+
+/** A document that passed the loader and the schema: its value is a PipelineSpec. */
+export interface CheckedDocument {
+  doc: SpecDocument;
+  spec: PipelineSpec;
+}
+
+/** One semantic rule = one file in src/spec/rules/ with one stable code (or a small family of them). */
+export interface Rule {
+  /** Kebab-case rule name, e.g. 'unknown-needs'. */
+  name: string;
+  /** Per-document check. */
+  check?(input: CheckedDocument): Diagnostic[];
+  /** Cross-file check (e.g. duplicate pipeline names), given every schema-valid document. */
+  checkAll?(inputs: readonly CheckedDocument[]): Diagnostic[];
+}
