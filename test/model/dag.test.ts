@@ -87,7 +87,7 @@ describe('findCycle', () => {
         const cycle = findCycle(Object.keys(cyclic), (id) => cyclic[id]!)!;
         expect(cycle).toBeDefined();
         expect(cycle[0]).toBe([...cycle].sort()[0]);
-        cycle.forEach((id, i) => expect(cyclic[id]).toContain(cycle[(i + 1) % cycle.length]));
+        for (const [i, id] of cycle.entries()) expect(cyclic[id]).toContain(cycle[(i + 1) % cycle.length]);
       }),
     );
   });
