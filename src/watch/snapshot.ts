@@ -1,0 +1,86 @@
+import { readFile } from 'node:fs/promises';
+import { sha256Hex } from '../model/hash.js';
+import type { Batch } from './batcher.js';
+import { isInside, isSpecPath } from './filter.js';
+
+export type SpecChangeKind = 'added' | 'changed' | 'removed';
+
+export interface SpecChange {
+  /** Absolute path. */
+  path: string;
+  kind: SpecChangeKind;
+  /** Current source (absent for removed). */
+  source?: string;
+}
+
+/** Lists the spec files under absolute paths (directories recursively); the same discovery compile uses. */
+export type DiscoverSpecs = (paths: string[]) => Promise<string[]>;
+
+/**
+ * What the watcher last saw on disk: absolute spec path → sha256 of its content. A batch of event paths is turned
+ * into real changes by reading those files and comparing hashes, so an editor's no-op save, a `touch`, or a
+ * `git checkout` that rewrites identical content changes nothing. Event kinds are not trusted (an atomic rename
+ * save shows up as unlink+add, change, or add depending on the editor and platform): only content counts.
+ */
+export class SpecSnapshot {
+  readonly #hashes = new Map<string, string>();
+
+  constructor(private readonly discover: DiscoverSpecs) {}
+
+  get size(): number {
+    return this.#hashes.size;
+  }
+
+  paths(): string[] {
+    return [...this.#hashes.keys()].sort();
+  }
+
+  /** Record a file as seen (the initial compile read it). */
+  record(path: string, source: string): void {
+    this.#hashes.set(path, sha256Hex(source));
+  }
+
+  /**
+   * The real changes behind `batch`. Paths that are not spec files (directories: `git checkout` of a folder, an
+   * `rm -r`) re-check every known spec under them and discover new ones. `batch.all` re-checks the whole `roots`.
+   */
+  async changes(batch: Batch, roots: string[]): Promise<SpecChange[]> {
+    const candidates = new Set<string>();
+    const dirs = batch.all ? roots : batch.paths.filter((p) => !isSpecPath(p));
+    for (const p of batch.paths) if (isSpecPath(p) && roots.some((root) => isInside(p, root))) candidates.add(p);
+    if (dirs.length > 0) {
+      for (const known of this.#hashes.keys()) if (dirs.some((dir) => isInside(known, dir))) candidates.add(known);
+      for (const found of await this.discover(dirs.filter((dir) => roots.some((root) => isInside(dir, root))))) {
+        candidates.add(found);
+      }
+    }
+    const out: SpecChange[] = [];
+    for (const path of [...candidates].sort()) {
+      const source = await readSpec(path);
+      const before = this.#hashes.get(path);
+      if (source === undefined) {
+        if (before !== undefined) {
+          this.#hashes.delete(path);
+          out.push({ path, kind: 'removed' });
+        }
+        continue;
+      }
+      const hash = sha256Hex(source);
+      if (hash === before) continue;
+      this.#hashes.set(path, hash);
+      out.push({ path, kind: before === undefined ? 'added' : 'changed', source });
+    }
+    return out;
+  }
+}
+
+/** The file's text, or undefined when it is gone (deleted, renamed away, replaced by a directory). */
+async function readSpec(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;
+    throw error;
+  }
+}
