@@ -1,0 +1,351 @@
+/**
+ * The audit ledger: an append-only JSON-lines file where every record carries the SHA-256 of its predecessor (`prev`)
+ * and of itself (`hash`, over the canonical JSON of the record without `hash`). Editing, deleting, inserting or
+ * reordering records breaks the chain at the first touched record; a head file (`<ledger>.head`, the last seq + hash)
+ * makes the removal of trailing records visible too.
+ *
+ * Appends take an exclusive lock file (O_EXCL, stale locks of dead processes are broken), write the line with one
+ * write(2) on an O_APPEND descriptor and fsync it before returning, so concurrent writers never interleave and an
+ * append that returned survives a crash.
+ */
+import { execFileSync } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { hostname, userInfo } from 'node:os';
+import { dirname } from 'node:path';
+import { canonicalJson, sha256Hex } from '../model/hash.js';
+import { writeFileAtomic } from './atomic-file.js';
+
+export type LedgerAction = 'run.start' | 'run.finish' | 'run.skip' | 'task.attempt' | (string & {});
+
+/** What a caller supplies; the ledger adds seq, time, actor (unless given), commit, prev and hash. */
+export interface LedgerEntry {
+  action: LedgerAction;
+  pipeline: string;
+  version: string;
+  specHash: string;
+  result: string;
+  /** Defaults to PIPEWRIGHT_ACTOR or `<user>@<host>`. */
+  actor?: string;
+  /** Defaults to `git rev-parse HEAD` in `cwd`, null outside a repository. */
+  commit?: string | null;
+  /** Action details: run id, task, attempt, logical date, exit code … (never secret values). */
+  details?: Record<string, string | number | boolean | null>;
+}
+
+export interface LedgerRecord {
+  seq: number;
+  time: string;
+  actor: string;
+  action: string;
+  pipeline: string;
+  version: string;
+  specHash: string;
+  commit: string | null;
+  result: string;
+  details: Record<string, string | number | boolean | null>;
+  prev: string | null;
+  hash: string;
+}
+
+export interface LedgerOptions {
+  /** Directory for `git rev-parse HEAD` and the default actor's environment. */
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  /** Injected clock (tests). */
+  now?: () => Date;
+  /** How long to wait for the lock before giving up (ms). */
+  lockTimeoutMs?: number;
+}
+
+export function hashRecord(record: Omit<LedgerRecord, 'hash'>): string {
+  return sha256Hex(canonicalJson(record));
+}
+
+export function headFileOf(ledgerFile: string): string {
+  return `${ledgerFile}.head`;
+}
+
+/** `git rev-parse HEAD` in `cwd`, or null when it is not a repository (or has no commit yet). */
+export function gitCommit(cwd: string): string | null {
+  try {
+    const out = execFileSync('git', ['rev-parse', '--verify', '--quiet', 'HEAD'], {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    return /^[0-9a-f]{40,64}$/.test(out) ? out : null;
+  } catch {
+    return null;
+  }
+}
+
+export function defaultActor(env: Record<string, string | undefined>): string {
+  if (env.PIPEWRIGHT_ACTOR) return env.PIPEWRIGHT_ACTOR;
+  let user = env.USER ?? env.LOGNAME;
+  if (!user) {
+    try {
+      user = userInfo().username;
+    } catch {
+      user = 'unknown';
+    }
+  }
+  return `${user}@${hostname()}`;
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes `<file>.lock` with O_EXCL; the lock holds the owner's pid. A lock whose owner is dead is removed (by renaming
+ * it away first, so two waiters cannot both delete a fresh lock). Returns the release function.
+ */
+export function acquireLock(file: string, timeoutMs = 10_000): () => void {
+  const lock = `${file}.lock`;
+  const deadline = Date.now() + timeoutMs;
+  let delay = 1;
+  for (;;) {
+    try {
+      const fd = openSync(lock, 'wx');
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return () => {
+        try {
+          unlinkSync(lock);
+        } catch {
+          // Already broken as stale by someone else: nothing to release.
+        }
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    let owner = Number.NaN;
+    try {
+      owner = Number.parseInt(readFileSync(lock, 'utf8'), 10);
+    } catch {
+      // Vanished between open and read: retry at once.
+      continue;
+    }
+    // An empty lock file is one being written right now (open and write are two steps): wait for it.
+    if (Number.isInteger(owner) && owner > 0 && !processAlive(owner)) {
+      const aside = `${lock}.stale.${process.pid}`;
+      try {
+        renameSync(lock, aside);
+        const again = Number.parseInt(readFileSync(aside, 'utf8'), 10);
+        if (again === owner) unlinkSync(aside);
+        else renameSync(aside, lock); // someone replaced it meanwhile: put theirs back
+      } catch {
+        // Another waiter broke it first.
+      }
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`ledger lock ${lock} is held by process ${owner} (timed out waiting)`);
+    sleepSync(delay);
+    delay = Math.min(delay * 2, 25);
+  }
+}
+
+/** The last complete line of the file, read from its tail; throws when the file does not end with a newline. */
+function lastRecord(file: string): LedgerRecord | undefined {
+  if (!existsSync(file)) return undefined;
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return undefined;
+    let chunk = 4096;
+    for (;;) {
+      const length = Math.min(chunk, size);
+      const buffer = Buffer.alloc(length);
+      readSync(fd, buffer, 0, length, size - length);
+      if (buffer[length - 1] !== 0x0a) {
+        throw new Error(
+          `ledger ${file} ends with an incomplete record; run \`pipewright audit verify\` before appending`,
+        );
+      }
+      const start = buffer.lastIndexOf(0x0a, length - 2);
+      if (start !== -1 || length === size) {
+        const line = buffer.subarray(start + 1, length - 1).toString('utf8');
+        return JSON.parse(line) as LedgerRecord;
+      }
+      chunk *= 4;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Appends one record (under the lock, fsynced) and returns it. */
+export function appendLedger(file: string, entry: LedgerEntry, options: LedgerOptions = {}): LedgerRecord {
+  mkdirSync(dirname(file), { recursive: true });
+  const env = options.env ?? process.env;
+  const commit = entry.commit !== undefined ? entry.commit : gitCommit(options.cwd ?? process.cwd());
+  const release = acquireLock(file, options.lockTimeoutMs);
+  try {
+    const last = lastRecord(file);
+    const body: Omit<LedgerRecord, 'hash'> = {
+      seq: (last?.seq ?? 0) + 1,
+      time: (options.now ?? (() => new Date()))().toISOString(),
+      actor: entry.actor ?? defaultActor(env),
+      action: entry.action,
+      pipeline: entry.pipeline,
+      version: entry.version,
+      specHash: entry.specHash,
+      commit,
+      result: entry.result,
+      details: entry.details ?? {},
+      prev: last?.hash ?? null,
+    };
+    const record: LedgerRecord = { ...body, hash: hashRecord(body) };
+    const fd = openSync(file, 'a');
+    try {
+      writeSync(fd, `${JSON.stringify(record)}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    writeHead(file, record);
+    return record;
+  } finally {
+    release();
+  }
+}
+
+function writeHead(file: string, record: LedgerRecord): void {
+  writeFileAtomic(headFileOf(file), `${JSON.stringify({ seq: record.seq, hash: record.hash })}\n`);
+}
+
+export type LedgerVerdict =
+  | { ok: true; records: number; head: string | null }
+  | { ok: false; records: number; line: number; seq?: number; reason: string };
+
+const RECORD_KEYS = [
+  'action',
+  'actor',
+  'commit',
+  'details',
+  'hash',
+  'pipeline',
+  'prev',
+  'result',
+  'seq',
+  'specHash',
+  'time',
+  'version',
+];
+
+/**
+ * Checks the whole chain (pure: text in, verdict out). `head` is the content of the head file, if any.
+ * Reports the first bad record by line number and what is wrong with it.
+ */
+export function verifyLedgerText(text: string, head?: string): LedgerVerdict {
+  if (text === '') {
+    if (head !== undefined && head.trim() !== '') {
+      return {
+        ok: false,
+        records: 0,
+        line: 1,
+        reason: 'the ledger is empty but its head file names a last record (records were deleted)',
+      };
+    }
+    return { ok: true, records: 0, head: null };
+  }
+  const lines = text.split('\n');
+  const complete = text.endsWith('\n');
+  if (complete) lines.pop();
+  let prev: string | null = null;
+  for (let i = 0; i < lines.length; i++) {
+    const line = i + 1;
+    const fail = (reason: string, seq?: number): LedgerVerdict => ({
+      ok: false,
+      records: i,
+      line,
+      ...(seq !== undefined ? { seq } : {}),
+      reason,
+    });
+    if (i === lines.length - 1 && !complete) return fail('the last record is truncated (no final newline)');
+    let record: LedgerRecord;
+    try {
+      record = JSON.parse(lines[i]!) as LedgerRecord;
+    } catch {
+      return fail('not valid JSON');
+    }
+    if (record === null || typeof record !== 'object' || Array.isArray(record)) return fail('not a JSON object');
+    const keys = Object.keys(record).sort();
+    if (keys.join(',') !== RECORD_KEYS.join(',')) return fail(`unexpected fields (${keys.join(', ')})`);
+    const seq = typeof record.seq === 'number' ? record.seq : undefined;
+    if (record.seq !== line)
+      return fail(
+        `sequence number is ${JSON.stringify(record.seq)}, expected ${line} (a record was deleted, inserted or moved)`,
+        seq,
+      );
+    if (record.prev !== prev)
+      return fail(`prev does not match the hash of record ${line - 1} (a record was deleted, inserted or moved)`, seq);
+    const { hash, ...body } = record;
+    if (hash !== hashRecord(body)) return fail('hash does not match its content (the record was edited)', seq);
+    prev = record.hash;
+  }
+  if (head !== undefined) {
+    let parsed: { seq?: unknown; hash?: unknown };
+    try {
+      parsed = JSON.parse(head) as { seq?: unknown; hash?: unknown };
+    } catch {
+      return { ok: false, records: lines.length, line: lines.length, reason: 'the head file is not valid JSON' };
+    }
+    if (parsed.seq !== lines.length || parsed.hash !== prev) {
+      const line = typeof parsed.seq === 'number' && parsed.seq > lines.length ? lines.length + 1 : lines.length;
+      return {
+        ok: false,
+        records: lines.length,
+        line,
+        reason:
+          typeof parsed.seq === 'number' && parsed.seq > lines.length
+            ? `the head file names record ${parsed.seq} but the ledger ends at record ${lines.length} (trailing records were deleted)`
+            : `the last record does not match the head file (seq ${JSON.stringify(parsed.seq)}); the ledger was rewritten or extended outside pipewright`,
+      };
+    }
+  }
+  return { ok: true, records: lines.length, head: prev };
+}
+
+export function verifyLedger(file: string): LedgerVerdict {
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const headFile = headFileOf(file);
+  const head = existsSync(headFile) ? readFileSync(headFile, 'utf8') : undefined;
+  return verifyLedgerText(text, head);
+}
+
+/** All complete records (no verification: use verifyLedger for that). */
+export function readLedger(file: string): LedgerRecord[] {
+  if (!existsSync(file)) return [];
+  const out: LedgerRecord[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      out.push(JSON.parse(line) as LedgerRecord);
+    } catch {
+      // Unreadable lines are verify's business; the log shows what can be read.
+    }
+  }
+  return out;
+}
