@@ -1,0 +1,50 @@
+import type { RuleId, Severity } from './rules.js';
+
+export type { Severity } from './rules.js';
+export type Bump = 'major' | 'minor' | 'patch' | 'none';
+
+/** One semantic change at field level, e.g. `tasks.extract.retries: 2 → 3`. Values are rendered as the spec writes them. */
+export interface Change {
+  /** Dotted path on the pipeline: `tasks.extract.retries`, `params.region.default`, `tasks.load.outputs`. */
+  path: string;
+  kind: 'added' | 'removed' | 'changed';
+  before?: string;
+  after?: string;
+  severity: Severity;
+  /** The row of the classification table (docs/versioning.md) that decided the severity. */
+  rule: RuleId;
+}
+
+/** A removed output that another pipeline (or another task of the same one) still reads at head. */
+export interface Impact {
+  /** The dataset, as rendered template text (`s3://lake/orders/{{ ds }}`). */
+  output: string;
+  /** The pipeline that reads it at head. */
+  pipeline: string;
+  /** The reading task instance. */
+  task: string;
+  /** Spec file of the reading pipeline at head. */
+  file: string;
+}
+
+export interface PipelineDiff {
+  name: string;
+  status: 'added' | 'removed' | 'modified';
+  /** Spec file at head (at base for a removed pipeline). */
+  file: string;
+  /** Spec file at base when the pipeline moved to another file. */
+  previousFile?: string;
+  version: { before?: string; after?: string };
+  /** Sorted by path. */
+  changes: Change[];
+}
+
+export type PolicyVerdict = 'ok' | 'violation';
+
+export interface PipelineReport extends PipelineDiff {
+  requiredBump: Bump;
+  policy: PolicyVerdict;
+  /** Why the policy verdict is a violation (absent when ok). */
+  policyReason?: string;
+  impacts: Impact[];
+}

@@ -1,0 +1,303 @@
+import { formatDuration } from '../model/duration.js';
+import type { ParamIR, PipelineIR, TaskIR, Template } from '../model/ir.js';
+import { renderTemplate } from '../model/template.js';
+import type { Change, PipelineDiff } from './change.js';
+import { type RuleId, severityOf } from './rules.js';
+
+/**
+ * Semantic diff of two sets of pipelines, keyed by `metadata.name` (a moved or renamed file is a modification).
+ * Pure: compares IR values only, so key order, task order, needs/outputs order and spacing inside `{{ }}` never show
+ * up as changes. Pipelines without any difference are left out; the result is sorted by name.
+ */
+export function diffPipelines(
+  base: ReadonlyMap<string, PipelineIR>,
+  head: ReadonlyMap<string, PipelineIR>,
+): PipelineDiff[] {
+  const names = [...new Set([...base.keys(), ...head.keys()])].sort(byText);
+  const out: PipelineDiff[] = [];
+  for (const name of names) {
+    const b = base.get(name);
+    const h = head.get(name);
+    if (b && !h) {
+      out.push({
+        name,
+        status: 'removed',
+        file: b.file,
+        version: { before: b.version },
+        changes: [change('pipeline-removed', name, 'removed', b.version, undefined)],
+      });
+    } else if (!b && h) {
+      out.push({ name, status: 'added', file: h.file, version: { after: h.version }, changes: [] });
+    } else if (b && h) {
+      const changes = diffPipeline(b, h);
+      if (changes.length === 0 && b.version === h.version && b.file === h.file) continue;
+      out.push({
+        name,
+        status: 'modified',
+        file: h.file,
+        ...(b.file !== h.file ? { previousFile: b.file } : {}),
+        version: { before: b.version, after: h.version },
+        changes,
+      });
+    }
+  }
+  return out;
+}
+
+/** Field-level changes between two versions of one pipeline, sorted by path (stable within a path). */
+export function diffPipeline(b: PipelineIR, h: PipelineIR): Change[] {
+  const out: Change[] = [];
+  const push = (rule: RuleId, path: string, before: string | undefined, after: string | undefined) => {
+    if (before === after) return;
+    out.push(
+      change(rule, path, before === undefined ? 'added' : after === undefined ? 'removed' : 'changed', before, after),
+    );
+  };
+
+  push('owner-changed', 'owner', b.owner, h.owner);
+  push('description-changed', 'description', b.description, h.description);
+  diffRecord(b.labels, h.labels, (key, before, after) => push('labels-changed', `labels.${key}`, before, after));
+  push('schedule-changed', 'schedule', b.schedule, h.schedule);
+  push('timezone-changed', 'timezone', b.timezone, h.timezone);
+  if (b.enabled !== h.enabled)
+    push(h.enabled ? 'pipeline-enabled' : 'pipeline-disabled', 'enabled', String(b.enabled), String(h.enabled));
+  push('catchup-changed', 'catchup', String(b.catchup), String(h.catchup));
+  if (b.startDate !== h.startDate) {
+    // A later (or newly set) start drops intervals that used to run.
+    const later = h.startDate !== undefined && (b.startDate === undefined || h.startDate > b.startDate);
+    push(later ? 'start-date-later' : 'start-date-earlier', 'startDate', b.startDate, h.startDate);
+  }
+  if (b.endDate !== h.endDate) {
+    const earlier = h.endDate !== undefined && (b.endDate === undefined || h.endDate < b.endDate);
+    push(earlier ? 'end-date-earlier' : 'end-date-later', 'endDate', b.endDate, h.endDate);
+  }
+  push('concurrency-changed', 'concurrency', String(b.concurrency), String(h.concurrency));
+  push('sla-changed', 'sla', seconds(b.slaSeconds), seconds(h.slaSeconds));
+  diffParams(b.params, h.params, out);
+  diffTasks(b.tasks, h.tasks, out);
+  return out.sort((x, y) => byText(x.path, y.path));
+}
+
+function diffParams(base: readonly ParamIR[], head: readonly ParamIR[], out: Change[]): void {
+  const b = new Map(base.map((p) => [p.name, p]));
+  const h = new Map(head.map((p) => [p.name, p]));
+  for (const name of [...new Set([...b.keys(), ...h.keys()])].sort(byText)) {
+    const bp = b.get(name);
+    const hp = h.get(name);
+    const path = `params.${name}`;
+    if (bp && !hp) {
+      out.push(change('param-removed', path, 'removed', bp.default, undefined));
+      continue;
+    }
+    if (!bp && hp) {
+      out.push(
+        change(hp.default === undefined ? 'param-added-required' : 'param-added', path, 'added', undefined, hp.default),
+      );
+      continue;
+    }
+    if (!bp || !hp) continue;
+    if (bp.default !== hp.default) {
+      const rule = bp.default === undefined ? 'param-default-added' : 'param-default-changed';
+      out.push(change(rule, `${path}.default`, kindOf(bp.default, hp.default), bp.default, hp.default));
+    }
+    if (bp.description !== hp.description) {
+      out.push(
+        change(
+          'description-changed',
+          `${path}.description`,
+          kindOf(bp.description, hp.description),
+          bp.description,
+          hp.description,
+        ),
+      );
+    }
+    const enumPath = `${path}.enum`;
+    if (bp.enum && !hp.enum) out.push(change('param-enum-widened', enumPath, 'removed', bp.enum.join(', '), undefined));
+    else if (!bp.enum && hp.enum)
+      out.push(change('param-enum-restricted', enumPath, 'added', undefined, hp.enum.join(', ')));
+    else if (bp.enum && hp.enum) {
+      diffSet(bp.enum, hp.enum, (value, added) =>
+        out.push(
+          change(
+            added ? 'param-enum-widened' : 'param-enum-restricted',
+            enumPath,
+            added ? 'added' : 'removed',
+            added ? undefined : value,
+            added ? value : undefined,
+          ),
+        ),
+      );
+    }
+  }
+}
+
+function diffTasks(base: readonly TaskIR[], head: readonly TaskIR[], out: Change[]): void {
+  const b = new Map(base.map((t) => [t.id, t]));
+  const h = new Map(head.map((t) => [t.id, t]));
+  const datasets = (tasks: readonly TaskIR[], pick: (t: TaskIR) => Template[]) =>
+    new Set(tasks.flatMap((t) => pick(t).map(renderTemplate)));
+  const baseOut = datasets(base, (t) => t.outputs);
+  const headOut = datasets(head, (t) => t.outputs);
+  const baseIn = datasets(base, (t) => t.inputs);
+  const headIn = datasets(head, (t) => t.inputs);
+
+  for (const id of [...new Set([...b.keys(), ...h.keys()])].sort(byText)) {
+    const bt = b.get(id);
+    const ht = h.get(id);
+    const path = `tasks.${id}`;
+    if (bt && !ht) out.push(change('task-removed', path, 'removed', bt.image, undefined));
+    if (!bt && ht) out.push(change('task-added', path, 'added', undefined, ht.image));
+    // Lineage is compared for added and removed tasks too: a removed task's outputs may no longer be written at all.
+    diffSet((bt?.outputs ?? []).map(renderTemplate), (ht?.outputs ?? []).map(renderTemplate), (dataset, added) => {
+      const rule = added
+        ? baseOut.has(dataset)
+          ? 'output-moved'
+          : 'output-added'
+        : headOut.has(dataset)
+          ? 'output-moved'
+          : 'output-removed';
+      out.push(
+        change(
+          rule,
+          `${path}.outputs`,
+          added ? 'added' : 'removed',
+          added ? undefined : dataset,
+          added ? dataset : undefined,
+        ),
+      );
+    });
+    diffSet((bt?.inputs ?? []).map(renderTemplate), (ht?.inputs ?? []).map(renderTemplate), (dataset, added) => {
+      const rule = added
+        ? baseIn.has(dataset)
+          ? 'input-moved'
+          : 'input-added'
+        : headIn.has(dataset)
+          ? 'input-moved'
+          : 'input-removed';
+      out.push(
+        change(
+          rule,
+          `${path}.inputs`,
+          added ? 'added' : 'removed',
+          added ? undefined : dataset,
+          added ? dataset : undefined,
+        ),
+      );
+    });
+    if (bt && ht) diffTask(path, bt, ht, out);
+  }
+}
+
+function diffTask(path: string, b: TaskIR, h: TaskIR, out: Change[]): void {
+  const push = (rule: RuleId, field: string, before: string | undefined, after: string | undefined) => {
+    if (before !== after) out.push(change(rule, `${path}.${field}`, kindOf(before, after), before, after));
+  };
+  push('task-spec-id-changed', 'specId', b.specId, h.specId);
+  push('task-type-changed', 'type', b.type, h.type);
+  push('description-changed', 'description', b.description, h.description);
+  push(
+    imageRepository(b.image) === imageRepository(h.image) ? 'image-tag-changed' : 'image-repository-changed',
+    'image',
+    b.image,
+    h.image,
+  );
+  push('command-changed', 'command', renderArgv(b.command), renderArgv(h.command));
+  push('working-dir-changed', 'workingDir', b.workingDir, h.workingDir);
+  diffRecord(
+    Object.fromEntries(b.env.map((e) => [e.name, renderTemplate(e.value)])),
+    Object.fromEntries(h.env.map((e) => [e.name, renderTemplate(e.value)])),
+    (name, before, after) => push('env-changed', `env.${name}`, before, after),
+  );
+  diffRecord(
+    Object.fromEntries(b.secrets.map((s) => [s.env, s.ref])),
+    Object.fromEntries(h.secrets.map((s) => [s.env, s.ref])),
+    (name, before, after) =>
+      push(
+        before === undefined ? 'secret-added' : after === undefined ? 'secret-removed' : 'secret-ref-changed',
+        `secrets.${name}`,
+        before,
+        after,
+      ),
+  );
+  diffSet(b.needs, h.needs, (need, added) =>
+    out.push(
+      change(
+        'needs-changed',
+        `${path}.needs`,
+        added ? 'added' : 'removed',
+        added ? undefined : need,
+        added ? need : undefined,
+      ),
+    ),
+  );
+  push('retries-changed', 'retries', String(b.retries), String(h.retries));
+  push('retries-changed', 'retryDelay', seconds(b.retryDelaySeconds), seconds(h.retryDelaySeconds));
+  push('timeout-changed', 'timeout', seconds(b.timeoutSeconds), seconds(h.timeoutSeconds));
+  // Resources compare resolved (1 = 1000m, 1Gi = 1024Mi) but show as written.
+  if (b.resources.cpuMillis !== h.resources.cpuMillis)
+    push('resources-changed', 'resources.cpu', b.resources.cpu, h.resources.cpu);
+  if (b.resources.memoryBytes !== h.resources.memoryBytes)
+    push('resources-changed', 'resources.memory', b.resources.memory, h.resources.memory);
+  push('pool-changed', 'pool', b.pool, h.pool);
+}
+
+/** `registry:5000/team/etl:1.2@sha256:…` → `registry:5000/team/etl`. */
+export function imageRepository(image: string): string {
+  const noDigest = image.split('@')[0] ?? image;
+  const slash = noDigest.lastIndexOf('/');
+  const colon = noDigest.lastIndexOf(':');
+  return colon > slash ? noDigest.slice(0, colon) : noDigest;
+}
+
+function renderArgv(command: readonly Template[]): string {
+  return JSON.stringify(command.map(renderTemplate));
+}
+
+function seconds(value: number | undefined): string | undefined {
+  return value === undefined ? undefined : formatDuration(value);
+}
+
+function change(
+  rule: RuleId,
+  path: string,
+  kind: Change['kind'],
+  before: string | undefined,
+  after: string | undefined,
+): Change {
+  return {
+    path,
+    kind,
+    ...(before !== undefined ? { before } : {}),
+    ...(after !== undefined ? { after } : {}),
+    severity: severityOf(rule),
+    rule,
+  };
+}
+
+function kindOf(before: string | undefined, after: string | undefined): Change['kind'] {
+  return before === undefined ? 'added' : after === undefined ? 'removed' : 'changed';
+}
+
+function diffRecord(
+  b: Readonly<Record<string, string>>,
+  h: Readonly<Record<string, string>>,
+  emit: (key: string, before: string | undefined, after: string | undefined) => void,
+): void {
+  for (const key of [...new Set([...Object.keys(b), ...Object.keys(h)])].sort(byText)) {
+    const before = Object.hasOwn(b, key) ? b[key] : undefined;
+    const after = Object.hasOwn(h, key) ? h[key] : undefined;
+    if (before !== after) emit(key, before, after);
+  }
+}
+
+/** Set difference, removed first, each sorted: order and duplicates are not changes. */
+function diffSet(b: readonly string[], h: readonly string[], emit: (value: string, added: boolean) => void): void {
+  const bs = new Set(b);
+  const hs = new Set(h);
+  for (const v of [...bs].filter((x) => !hs.has(x)).sort(byText)) emit(v, false);
+  for (const v of [...hs].filter((x) => !bs.has(x)).sort(byText)) emit(v, true);
+}
+
+export function byText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,40 @@
+import type { PipelineIR } from '../model/ir.js';
+import type { PipelineReport } from './change.js';
+import { checkPolicy, requiredBump } from './classify.js';
+import { diffPipelines } from './diff.js';
+import { lineageImpacts, removedOutputs } from './lineage.js';
+
+export interface DiffReport {
+  /** Commit SHA of the base side. */
+  base: string;
+  /** Commit SHA of the head side, or `working-tree`. */
+  head: string;
+  pipelines: PipelineReport[];
+}
+
+/** diff → classify → policy → lineage, for two sides already read. Pure. */
+export function buildReport(
+  base: { label: string; pipelines: ReadonlyMap<string, PipelineIR> },
+  head: { label: string; pipelines: ReadonlyMap<string, PipelineIR> },
+): DiffReport {
+  const pipelines = diffPipelines(base.pipelines, head.pipelines).map((diff): PipelineReport => {
+    const bump = requiredBump(diff.changes);
+    const verdict = checkPolicy(diff, bump);
+    return {
+      ...diff,
+      requiredBump: bump,
+      policy: verdict.policy,
+      ...(verdict.reason ? { policyReason: verdict.reason } : {}),
+      impacts: lineageImpacts(removedOutputs(diff, base.pipelines, head.pipelines), head.pipelines),
+    };
+  });
+  return { base: base.label, head: head.label, pipelines };
+}
+
+export function hasBreaking(report: DiffReport): boolean {
+  return report.pipelines.some((p) => p.changes.some((c) => c.severity === 'breaking'));
+}
+
+export function hasViolations(report: DiffReport): boolean {
+  return report.pipelines.some((p) => p.policy === 'violation');
+}

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { actualBump, checkPolicy, requiredBump } from '../../src/history/classify.js';
+import { diffPipelines, imageRepository } from '../../src/history/diff.js';
+import { buildReport } from '../../src/history/report.js';
+import { pipeline, side, task } from './ir.js';
+
+describe('diffPipelines on hand-built IR', () => {
+  it('finds nothing between equal sides, whatever the task and set order', () => {
+    const a = pipeline('p', {
+      tasks: [task('a', { outputs: ['x', 'y'], needs: [] }), task('b', { needs: ['a'], inputs: ['x', 'z'] })],
+    });
+    const b = pipeline('p', {
+      tasks: [task('b', { needs: ['a'], inputs: ['z', 'x'] }), task('a', { outputs: ['y', 'x'] })],
+    });
+    expect(diffPipelines(side(a), side(b))).toEqual([]);
+  });
+
+  it('reports field changes with rendered values, sorted by path', () => {
+    const a = pipeline('p', { tasks: [task('extract', { retries: 2, resources: { cpu: '1', cpuMillis: 1000 } })] });
+    const b = pipeline('p', {
+      version: '1.0.1',
+      tasks: [task('extract', { retries: 3, resources: { cpu: '1000m', cpuMillis: 1000 } })],
+    });
+    const [d] = diffPipelines(side(a), side(b));
+    expect(d?.changes).toEqual([
+      {
+        path: 'tasks.extract.retries',
+        kind: 'changed',
+        before: '2',
+        after: '3',
+        severity: 'patch',
+        rule: 'retries-changed',
+      },
+    ]);
+  });
+
+  it('treats a moved file as a modification that keeps its identity', () => {
+    const a = pipeline('p');
+    const b = pipeline('p', { file: 'pipelines/team/p.yaml' });
+    expect(diffPipelines(side(a), side(b))).toEqual([
+      {
+        name: 'p',
+        status: 'modified',
+        file: 'pipelines/team/p.yaml',
+        previousFile: 'pipelines/p.yaml',
+        version: { before: '1.0.0', after: '1.0.0' },
+        changes: [],
+      },
+    ]);
+  });
+
+  it('distinguishes an output moved between tasks from an output removed', () => {
+    const a = pipeline('p', { tasks: [task('a', { outputs: ['s3://x'] }), task('b')] });
+    const moved = pipeline('p', { tasks: [task('a'), task('b', { outputs: ['s3://x'] })] });
+    const gone = pipeline('p', { tasks: [task('a'), task('b')] });
+    expect(diffPipelines(side(a), side(moved))[0]?.changes.map((c) => c.rule)).toEqual([
+      'output-moved',
+      'output-moved',
+    ]);
+    expect(diffPipelines(side(a), side(gone))[0]?.changes.map((c) => [c.rule, c.severity])).toEqual([
+      ['output-removed', 'breaking'],
+    ]);
+  });
+
+  it('splits image changes into tag (patch) and repository (minor)', () => {
+    expect(imageRepository('registry:5000/team/etl:1.2')).toBe('registry:5000/team/etl');
+    expect(imageRepository('etl@sha256:abc')).toBe('etl');
+    expect(imageRepository('registry:5000/etl')).toBe('registry:5000/etl');
+  });
+});
+
+describe('classification and policy', () => {
+  it('takes the highest severity as the required bump', () => {
+    expect(requiredBump([])).toBe('none');
+    const c = (severity: 'breaking' | 'minor' | 'patch') => ({
+      path: 'x',
+      kind: 'changed' as const,
+      severity,
+      rule: 'env-changed' as const,
+    });
+    expect(requiredBump([c('patch'), c('minor')])).toBe('minor');
+    expect(requiredBump([c('patch'), c('breaking'), c('minor')])).toBe('major');
+  });
+
+  it('measures the bump actually made', () => {
+    expect(actualBump('1.4.2', '2.0.0')).toBe('major');
+    expect(actualBump('1.4.2', '1.5.0')).toBe('minor');
+    expect(actualBump('1.4.2', '1.4.3')).toBe('patch');
+    expect(actualBump('1.4.2', '1.4.2')).toBe('same');
+    expect(actualBump('1.4.2', '1.4.1')).toBe('down');
+    expect(actualBump('2.0.0-rc.1', '2.0.0')).toBe('prerelease');
+  });
+
+  it('flags too small, missing and backwards bumps', () => {
+    const diff = (before: string, after: string) => ({
+      name: 'p',
+      status: 'modified' as const,
+      file: 'f',
+      version: { before, after },
+      changes: [],
+    });
+    expect(checkPolicy(diff('1.0.0', '1.1.0'), 'minor')).toEqual({ policy: 'ok' });
+    expect(checkPolicy(diff('1.0.0', '1.0.1'), 'minor').reason).toBe(
+      '1.0.0 → 1.0.1 is a patch bump; changes require a minor bump (at least 1.1.0)',
+    );
+    expect(checkPolicy(diff('1.0.0', '1.0.0'), 'patch').reason).toBe(
+      'version not bumped (still 1.0.0); changes require a patch bump',
+    );
+    expect(checkPolicy(diff('1.0.0', '0.9.0'), 'none').reason).toBe('version went down (1.0.0 → 0.9.0)');
+    expect(checkPolicy(diff('1.0.0', '1.0.0'), 'none')).toEqual({ policy: 'ok' });
+    expect(checkPolicy({ ...diff('1.0.0', '1.0.0'), status: 'added' }, 'major')).toEqual({ policy: 'ok' });
+  });
+
+  it('reports lineage impact of a removed pipeline on readers at head', () => {
+    const producer = pipeline('producer', { tasks: [task('load', { outputs: ['warehouse://orders'] })] });
+    const consumer = pipeline('consumer', { tasks: [task('report', { inputs: ['warehouse://orders'] })] });
+    const report = buildReport(
+      { label: 'a', pipelines: side(producer, consumer) },
+      { label: 'b', pipelines: side(consumer) },
+    );
+    expect(report.pipelines).toHaveLength(1);
+    expect(report.pipelines[0]).toMatchObject({
+      name: 'producer',
+      status: 'removed',
+      requiredBump: 'major',
+      policy: 'ok',
+    });
+    expect(report.pipelines[0]?.impacts).toEqual([
+      { output: 'warehouse://orders', pipeline: 'consumer', task: 'report', file: 'pipelines/consumer.yaml' },
+    ]);
+  });
+});
