@@ -1,0 +1,432 @@
+/**
+ * loadSpec: YAML text → SpecDocument (value + source ranges + loader diagnostics), never throwing.
+ *
+ * Hostile input is handled in three passes so that no input can hang or crash the process (see HAZARDS.md):
+ *  1. text checks: size cap, lone CR, stray byte order marks;
+ *  2. the concrete syntax tree (yaml's Parser, iterative): nesting depth, directives, documents, anchors, aliases and
+ *     comments are read from it, before anything recursive touches the input;
+ *  3. the AST (yaml's Composer, YAML 1.2 core schema, string keys): duplicate, merge, forbidden and null keys; the JS
+ *     value is built from it by hand, so aliases are never expanded and `__proto__` is never assigned.
+ * The value is only produced when the loader found no error: a half-read file is not validated further.
+ */
+import {
+  Composer,
+  type CST,
+  type Document,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  type Node,
+  type Pair,
+  Parser,
+  Scalar,
+  type YAMLError,
+} from 'yaml';
+import type { DiagnosticCode } from '../diagnostics/codes.js';
+import { type Diagnostic, type SourceRange, sortDiagnostics } from '../diagnostics/diagnostic.js';
+import type { SpecDocument, SpecPath } from './document.js';
+import { redactSecrets } from './secrets.js';
+
+/** Specs are small; anything bigger is a mistake or an attack. */
+export const MAX_SPEC_BYTES = 1024 * 1024;
+/** Real specs nest about 6 levels deep; the cap keeps every later (recursive) stage safe. */
+export const MAX_NESTING_DEPTH = 64;
+
+const COMPOSE_OPTIONS = {
+  version: '1.2',
+  schema: 'core',
+  merge: false,
+  // Duplicates are detected here (with both positions, and `1` vs "1" as one key) instead of yaml's uniqueKeys check.
+  uniqueKeys: false,
+  stringKeys: true,
+  strict: true,
+  resolveKnownTags: false,
+  prettyErrors: false,
+} as const;
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const NULL_KEY_SOURCES = new Set(['', '~', 'null', 'Null', 'NULL']);
+const COLLECTION_TYPES = new Set(['block-map', 'block-seq', 'flow-collection']);
+
+type AstNode = Node | Pair | null | undefined;
+
+export function loadSpec(file: string, source: string): SpecDocument {
+  return new Loader(file, source).load();
+}
+
+class Loader {
+  /** Offsets where each line starts, computed on first use (most documents never need a position). */
+  private lineStarts: number[] | undefined;
+  private readonly diagnostics: Diagnostic[] = [];
+  private readonly comments: SpecDocument['comments'] = [];
+  private doc: Document.Parsed | undefined;
+  private readonly text: string;
+
+  constructor(
+    private readonly file: string,
+    source: string,
+  ) {
+    // A leading byte order mark is legal YAML but invisible in editors: drop it so columns match what users see.
+    this.text = source.startsWith('\uFEFF') ? source.slice(1) : source;
+  }
+
+  load(): SpecDocument {
+    const value = this.read();
+    return {
+      file: this.file,
+      source: this.text,
+      value,
+      diagnostics: sortDiagnostics(this.diagnostics),
+      comments: this.comments,
+      rangeOf: (path, options) => this.rangeOf(path, options),
+    };
+  }
+
+  private read(): unknown {
+    const bytes = Buffer.byteLength(this.text, 'utf8');
+    if (bytes > MAX_SPEC_BYTES) {
+      this.report('PW008', 0, 0, `file is ${formatBytes(bytes)}; the limit is ${formatBytes(MAX_SPEC_BYTES)} (1 MiB)`);
+      return undefined;
+    }
+    // yaml reads a lone CR as part of a line: whatever it reported after it would be noise.
+    if (!this.checkCharacters()) return undefined;
+    const tokens = [...new Parser().parse(this.text)];
+    if (!this.checkTokens(tokens)) return undefined;
+    if (!tokens.some((t) => t.type === 'document')) {
+      this.reportEmpty();
+      return undefined;
+    }
+    const docs = [...new Composer(COMPOSE_OPTIONS).compose(tokens, true, this.text.length)];
+    const doc = docs[0];
+    if (!doc) return undefined;
+    this.doc = doc;
+    for (const error of [...doc.errors, ...doc.warnings]) this.reportYamlError(error);
+    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null && !doc.contents.source)) {
+      this.reportEmpty();
+      return undefined;
+    }
+    this.checkKeys(doc.contents);
+    if (this.diagnostics.some((d) => d.severity === 'error')) return undefined;
+    return toValue(doc.contents);
+  }
+
+  /** Lone CR line breaks (old Mac) and BOMs after the start confuse every line-based tool: reject them by position. */
+  private checkCharacters(): boolean {
+    const cr = /\r(?!\n)/.exec(this.text);
+    if (cr) {
+      this.report(
+        'PW001',
+        cr.index,
+        cr.index + 1,
+        'lone carriage return (CR) line break: save the file with LF (or CRLF) line endings',
+      );
+      return false;
+    }
+    for (const m of this.text.matchAll(/\uFEFF/g)) {
+      this.report(
+        'PW001',
+        m.index,
+        m.index + 1,
+        'byte order mark (U+FEFF) inside the file: it is only allowed as the very first character',
+      );
+    }
+    return true;
+  }
+
+  /**
+   * One iterative walk over the CST: depth cap, directives, extra documents, anchors, aliases, comments.
+   * Returns false when composing the AST would not be safe (too deep).
+   */
+  private checkTokens(tokens: CST.Token[]): boolean {
+    let documents = 0;
+    const anchors: { name: string; offset: number; end: number }[] = [];
+    const aliases = new Map<string, number>();
+    const undefinedAliases: { name: string; offset: number; end: number }[] = [];
+    const stack: { node: unknown; depth: number }[] = [];
+    for (let i = tokens.length - 1; i >= 0; i--) stack.push({ node: tokens[i], depth: 0 });
+    while (stack.length > 0) {
+      const { node, depth } = stack.pop()!;
+      if (node === null || typeof node !== 'object') continue;
+      if (Array.isArray(node)) {
+        for (let i = node.length - 1; i >= 0; i--) stack.push({ node: node[i], depth });
+        continue;
+      }
+      const token = node as { type?: string; offset?: number; source?: string };
+      let childDepth = depth;
+      if (token.type !== undefined && COLLECTION_TYPES.has(token.type)) {
+        childDepth = depth + 1;
+        if (childDepth > MAX_NESTING_DEPTH) {
+          const at = token.offset ?? 0;
+          this.report('PW008', at, at + 1, `nesting is deeper than ${MAX_NESTING_DEPTH} levels`);
+          return false;
+        }
+      }
+      const offset = token.offset ?? 0;
+      const source = token.source ?? '';
+      switch (token.type) {
+        case 'document':
+          documents++;
+          if (documents === 2) {
+            this.report(
+              'PW006',
+              offset,
+              offset + 3,
+              'a second YAML document starts here: one file holds exactly one pipeline (split it into two files)',
+            );
+          }
+          break;
+        case 'directive': {
+          const name = source.split(/\s/, 1)[0] ?? source;
+          this.report(
+            'PW005',
+            offset,
+            offset + name.length,
+            `${name} directive is not allowed: specs are always read as YAML 1.2 (remove the directive)`,
+          );
+          break;
+        }
+        case 'comment':
+          this.comments.push({ text: source, range: this.range(offset, offset + source.length) });
+          break;
+        case 'anchor':
+          anchors.push({ name: source.slice(1), offset, end: offset + source.length });
+          break;
+        case 'alias': {
+          const name = source.slice(1);
+          if (anchors.some((a) => a.name === name)) aliases.set(name, (aliases.get(name) ?? 0) + 1);
+          else undefinedAliases.push({ name, offset, end: offset + source.length });
+          break;
+        }
+      }
+      // Children, in source order. Only plain CST objects are walked; strings are leaves.
+      const children = Object.values(node).filter((v) => v !== null && typeof v === 'object');
+      for (let i = children.length - 1; i >= 0; i--) stack.push({ node: children[i], depth: childDepth });
+    }
+    for (const a of anchors) {
+      const uses = aliases.get(a.name) ?? 0;
+      aliases.delete(a.name);
+      this.report(
+        'PW003',
+        a.offset,
+        a.end,
+        `YAML anchor &${a.name} is not allowed (used by ${uses} alias${uses === 1 ? '' : 'es'}): specs take no anchors or aliases, write the value out or use spec.defaults`,
+      );
+    }
+    for (const a of undefinedAliases) {
+      this.report(
+        'PW003',
+        a.offset,
+        a.end,
+        `YAML alias *${a.name} is not allowed: specs take no anchors or aliases, write the value out`,
+      );
+    }
+    return true;
+  }
+
+  private reportEmpty(): void {
+    const onlyComments = this.comments.length > 0;
+    this.report(
+      'PW007',
+      0,
+      0,
+      onlyComments
+        ? 'file holds only comments: expected a Pipeline mapping (apiVersion, kind, metadata, spec)'
+        : 'file is empty: expected a Pipeline mapping (apiVersion, kind, metadata, spec)',
+    );
+  }
+
+  private reportYamlError(error: YAMLError): void {
+    const [start, end] = error.pos;
+    switch (error.code) {
+      case 'TAG_RESOLVE_FAILED': {
+        const tag = /^![^\s]*/.exec(this.text.slice(start, end))?.[0] ?? 'tag';
+        this.report(
+          'PW009',
+          start,
+          start + tag.length,
+          `tag ${tag} is not allowed: only YAML 1.2 core tags (!!str, !!int, !!float, !!bool, !!null, !!map, !!seq)`,
+        );
+        return;
+      }
+      case 'NON_STRING_KEY':
+        this.report('PW011', start, end, 'a mapping key must be a plain string, not a collection (complex key)');
+        return;
+      case 'MULTIPLE_DOCS':
+        this.report('PW006', start, end, 'only one YAML document is allowed per file');
+        return;
+      case 'BAD_DIRECTIVE':
+        this.report('PW005', start, end, 'YAML directives are not allowed');
+        return;
+      case 'RESOURCE_EXHAUSTION':
+        this.report('PW008', start, end, 'the document is too complex to read safely');
+        return;
+      case 'TAB_AS_INDENT':
+        this.report('PW001', start, end, 'tabs are not allowed as indentation: indent with spaces');
+        return;
+      default: {
+        const firstLine = error.message.split('\n', 1)[0] ?? error.message;
+        const message = firstLine.replace(/ at line \d+, column \d+:?$/, '').replace(/:$/, '');
+        this.report('PW001', start, end, `YAML syntax: ${lowerFirst(redactSecrets(message))}`);
+      }
+    }
+  }
+
+  /** Per mapping: duplicate keys (both positions), merge keys, prototype keys, null keys. */
+  private checkKeys(root: AstNode): void {
+    const stack: AstNode[] = [root];
+    while (stack.length > 0) {
+      const node = stack.pop();
+      if (isMap(node)) {
+        const seen = new Map<string, Scalar>();
+        for (const pair of node.items) {
+          const key = pair.key;
+          if (isScalar(key)) this.checkKey(key, seen);
+          if (isMap(key) || isSeq(key)) stack.push(key);
+          stack.push(pair.value as AstNode);
+        }
+      } else if (isSeq(node)) {
+        for (const item of node.items) stack.push(item as AstNode);
+      }
+    }
+  }
+
+  private checkKey(key: Scalar, seen: Map<string, Scalar>): void {
+    const [start, end] = key.range ?? [0, 0];
+    const name = String(key.value);
+    if (key.type === Scalar.PLAIN && NULL_KEY_SOURCES.has(key.source ?? String(key.value))) {
+      this.report('PW011', start, Math.max(end, start + 1), 'a mapping key must be a non-empty string, not null');
+      return;
+    }
+    if (name === '<<' && key.type === Scalar.PLAIN) {
+      this.report(
+        'PW004',
+        start,
+        end,
+        'merge keys (<<) are not supported: YAML 1.2 has no merge keys, write the keys out in full',
+      );
+    } else if (FORBIDDEN_KEYS.has(name)) {
+      this.report(
+        'PW010',
+        start,
+        end,
+        `key '${name}' is not allowed (it can alter object prototypes in tools reading this file)`,
+      );
+    }
+    const first = seen.get(name);
+    if (first) {
+      const firstRange = this.range(first.range?.[0] ?? 0, first.range?.[1] ?? 0);
+      const at = `${firstRange.start.line}:${firstRange.start.column}`;
+      this.report('PW002', start, end, `duplicate key '${printable(name)}' (previously defined at ${at})`, [
+        { file: this.file, range: firstRange, message: `'${printable(name)}' first defined here` },
+      ]);
+    } else {
+      seen.set(name, key);
+    }
+  }
+
+  private rangeOf(path: SpecPath, options?: { key?: boolean }): SourceRange {
+    const contents = this.doc?.contents;
+    if (!contents) return this.range(0, 0);
+    let node: AstNode = contents;
+    let keyNode: AstNode;
+    for (const segment of path) {
+      let next: AstNode;
+      let nextKey: AstNode;
+      if (isMap(node)) {
+        const pair: Pair | undefined = (node.items as Pair[]).find(
+          (p) => isScalar(p.key) && String(p.key.value) === String(segment),
+        );
+        if (pair) {
+          next = (pair.value as AstNode) ?? (pair.key as AstNode);
+          nextKey = pair.key as AstNode;
+        }
+      } else if (isSeq(node) && typeof segment === 'number') {
+        next = node.items[segment] as AstNode;
+        nextKey = next;
+      }
+      if (!next) break;
+      node = next;
+      keyNode = nextKey;
+    }
+    const target = options?.key && keyNode ? keyNode : node;
+    const range = !isPair(target) && target && 'range' in target ? target.range : undefined;
+    if (!range) return this.range(0, 0);
+    return this.range(range[0], range[1]);
+  }
+
+  private range(start: number, end: number): SourceRange {
+    return { start: this.position(start), end: this.position(Math.max(start, end)) };
+  }
+
+  /** 1-based line and column of an offset (columns count UTF-16 units, like editors' LSP positions). */
+  private position(offset: number): { line: number; column: number } {
+    if (!this.lineStarts) {
+      this.lineStarts = [0];
+      for (let i = this.text.indexOf('\n'); i !== -1; i = this.text.indexOf('\n', i + 1)) this.lineStarts.push(i + 1);
+    }
+    const starts = this.lineStarts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: offset - starts[lo]! + 1 };
+  }
+
+  private report(
+    code: DiagnosticCode,
+    start: number,
+    end: number,
+    message: string,
+    related?: Diagnostic['related'],
+  ): void {
+    this.diagnostics.push({
+      file: this.file,
+      range: this.range(start, end),
+      severity: 'error',
+      code,
+      message,
+      ...(related ? { related } : {}),
+    });
+  }
+}
+
+/** AST → plain JS value. Only called on error-free documents (depth-capped, no aliases, no forbidden keys). */
+function toValue(node: AstNode): unknown {
+  if (node === null || node === undefined) return null;
+  if (isScalar(node)) return node.value;
+  if (isSeq(node)) return node.items.map((item) => toValue(item as AstNode));
+  if (isMap(node)) {
+    const out: Record<string, unknown> = {};
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      // defineProperty never triggers the __proto__ setter, even if a forbidden key slipped through.
+      Object.defineProperty(out, key, {
+        value: toValue(pair.value as AstNode),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return out;
+  }
+  if (isAlias(node)) throw new Error('internal: alias reached toValue despite the loader check');
+  return null;
+}
+
+/** Shows invisible characters (NBSP, zero-width …) so a message explains why two "equal" names differ. */
+export function printable(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, (ch) => `\\u${ch.codePointAt(0)!.toString(16).padStart(4, '0')}`);
+}
+
+function lowerFirst(text: string): string {
+  return text.length > 0 ? text[0]!.toLowerCase() + text.slice(1) : text;
+}
+
+function formatBytes(bytes: number): string {
+  return `${bytes.toLocaleString('en-US')} bytes`;
+}
