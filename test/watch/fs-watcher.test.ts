@@ -10,17 +10,7 @@ import {
   type WatcherFactory,
   watchDirectories,
 } from '../../src/watch/fs-watcher.js';
-
-/** Resolves with the first value `poll` returns that is not undefined (event-driven tests without fixed sleeps). */
-async function waitFor<T>(poll: () => T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = poll();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { waitFor } from './helpers.js';
 
 describe('spec path filter', () => {
   it.each([

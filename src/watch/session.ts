@@ -1,0 +1,144 @@
+import { EventEmitter } from 'node:events';
+import { resolve } from 'node:path';
+import { type Batch, createBatcher } from './batcher.js';
+import type { RebuildReport, WatchEngine } from './engine.js';
+import { type DirectoryWatcher, type WatcherFactory, watchDirectories } from './fs-watcher.js';
+import { type DiscoverSpecs, type SpecChange, SpecSnapshot } from './snapshot.js';
+
+export const DEFAULT_DEBOUNCE_MS = 50;
+
+export interface RebuildEvent extends RebuildReport {
+  event: 'rebuild';
+  /** True for the full build that starts the session. */
+  initial: boolean;
+  /** Milliseconds from the batch start (after the debounce: reading, hashing, compiling) to the last output written. */
+  ms: number;
+}
+
+/** Every processed batch, including no-op ones (a touch, a save without change): lets callers wait on events. */
+export interface BatchEvent {
+  event: 'batch';
+  /** Absolute paths the file system reported. */
+  paths: string[];
+  /** Real content changes among them (0 = nothing rebuilt, nothing written). */
+  changes: number;
+}
+
+export interface WatchSessionEvents {
+  rebuild: [RebuildEvent];
+  batch: [BatchEvent];
+  /** Something the user must act on that does not stop the session (e.g. the watch limit hint). */
+  warning: [string];
+  /** A batch failed for a reason that is not a spec problem (unreadable file, full disk): reported, session goes on. */
+  error: [unknown];
+}
+
+export interface WatchSessionOptions {
+  /** Absolute directories (or files' directories) to watch. */
+  roots: string[];
+  /** Absolute output directory: never watched (our own writes would loop). */
+  outDir: string;
+  engine: WatchEngine;
+  discover: DiscoverSpecs;
+  debounceMs?: number;
+  factory?: WatcherFactory;
+  usePolling?: boolean;
+  pollIntervalMs?: number;
+}
+
+export interface WatchSession {
+  /** Resolves with the initial build once it is written and the watcher is live. */
+  ready: Promise<RebuildEvent>;
+  on<E extends keyof WatchSessionEvents>(event: E, listener: (...args: WatchSessionEvents[E]) => void): WatchSession;
+  off<E extends keyof WatchSessionEvents>(event: E, listener: (...args: WatchSessionEvents[E]) => void): WatchSession;
+  /** Resolves when no batch is pending or running. */
+  idle(): Promise<void>;
+  /** True once the watcher fell back to polling. */
+  readonly polling: boolean;
+  /** Stops watching; a running rebuild completes first (never a half-written output). */
+  close(): Promise<void>;
+}
+
+/**
+ * A watch session: the watcher is started first (nothing saved during the initial build is lost), then the initial
+ * build runs, then each debounced batch of events is reduced to content changes and handed to the engine.
+ */
+export function startWatch(options: WatchSessionOptions): WatchSession {
+  const emitter = new EventEmitter<WatchSessionEvents>();
+  const roots = options.roots.map((root) => resolve(root));
+  const snapshot = new SpecSnapshot(options.discover);
+  let resolveStarted!: () => void;
+  const started = new Promise<void>((r) => {
+    resolveStarted = r;
+  });
+
+  const rebuild = async (changes: SpecChange[], initial: boolean, t0: number): Promise<RebuildEvent> => {
+    const report = await options.engine.apply(changes, initial);
+    const event: RebuildEvent = { event: 'rebuild', initial, ...report, ms: Math.round(performance.now() - t0) };
+    return event;
+  };
+
+  const runBatch = async (batch: Batch) => {
+    await started; // the initial build decides the baseline; events during it are compared against it
+    const t0 = performance.now();
+    const changes = await snapshot.changes(batch, roots);
+    emitter.emit('batch', { event: 'batch', paths: batch.paths, changes: changes.length });
+    if (changes.length === 0) return;
+    emitter.emit('rebuild', await rebuild(changes, false, t0));
+  };
+
+  const batcher = createBatcher({
+    debounceMs: options.debounceMs ?? DEFAULT_DEBOUNCE_MS,
+    run: runBatch,
+    onError: (error) => emitter.emit('error', error),
+  });
+
+  const watcher: DirectoryWatcher = watchDirectories({
+    roots,
+    excluded: [resolve(options.outDir)],
+    ...(options.factory ? { factory: options.factory } : {}),
+    ...(options.usePolling !== undefined ? { usePolling: options.usePolling } : {}),
+    ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
+    onPath: (path) => batcher.push(path),
+    onExhausted: (hint) => emitter.emit('warning', hint),
+    onRescan: () => batcher.pushAll(),
+    onError: (error) => emitter.emit('error', error),
+  });
+
+  const ready = (async () => {
+    try {
+      await watcher.ready;
+      const t0 = performance.now();
+      const changes = await snapshot.changes({ paths: [], all: true }, roots);
+      const event = await rebuild(changes, true, t0);
+      emitter.emit('rebuild', event);
+      return event;
+    } finally {
+      resolveStarted();
+    }
+  })();
+  // `ready` rejects only for internal failures; callers awaiting it see them, nobody else must crash on them
+  ready.catch(() => undefined);
+
+  const session: WatchSession = {
+    ready,
+    on(event, listener) {
+      emitter.on(event, listener as never);
+      return session;
+    },
+    off(event, listener) {
+      emitter.off(event, listener as never);
+      return session;
+    },
+    idle: () => batcher.idle(),
+    get polling() {
+      return watcher.polling;
+    },
+    async close() {
+      await watcher.close();
+      await batcher.stop();
+      await ready.catch(() => undefined);
+    },
+  };
+  return session;
+}

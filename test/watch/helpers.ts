@@ -1,0 +1,22 @@
+import type { WatchSession } from '../../src/watch/session.js';
+
+/** Resolves with the first value `poll` returns that is not undefined (event-driven waits, no fixed sleeps). */
+export async function waitFor<T>(poll: () => T | undefined, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = poll();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Collects every event a session emits, in order. */
+export function record(session: WatchSession) {
+  const events: { type: string; value: unknown }[] = [];
+  session.on('rebuild', (value) => events.push({ type: 'rebuild', value }));
+  session.on('batch', (value) => events.push({ type: 'batch', value }));
+  session.on('warning', (value) => events.push({ type: 'warning', value }));
+  session.on('error', (value) => events.push({ type: 'error', value }));
+  return events;
+}
