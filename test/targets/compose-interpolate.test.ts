@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Compose `${VAR}` syntax is what these tests are about
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ComposeInterpolationError, escapeCompose, interpolateCompose } from '../../src/targets/compose/interpolate.js';

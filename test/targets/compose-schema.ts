@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
-import Ajv, { type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+
+// ajv-formats is CommonJS with `exports.default`: under NodeNext the default import is the module object.
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
 
 /** The official Compose schema (draft-07 copy in /work/shared/schemas), compiled as its README says. */
 let validator: ValidateFunction | undefined;
@@ -15,7 +18,7 @@ export function composeValidator(): ValidateFunction {
     addFormats(ajv);
     validator = ajv.compile(schema);
   }
-  return validator;
+  return validator!;
 }
 
 /** Schema errors of a parsed compose file, as readable lines (empty when valid). */
