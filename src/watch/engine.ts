@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { SpecChange } from './snapshot.js';
 
-/** What one rebuild did. Paths: specs as displayed (relative to the working directory), outputs relative to cwd. */
+/** What one rebuild did. Spec paths as displayed (relative to the working directory); outputs as the writer reports them. */
 export interface RebuildReport {
   /** Spec files whose content changed (added, edited, removed), display paths, sorted. */
   changed: string[];

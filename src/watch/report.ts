@@ -1,0 +1,56 @@
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { RebuildEvent } from './session.js';
+
+/** `HH:MM:SS` of the local clock: the status line is for the person watching the terminal. */
+export function clockTime(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** At most `max` names, then `+N more`: a 200-file checkout must not print a 200-name line. */
+function names(list: readonly string[], max = 3): string {
+  if (list.length <= max) return list.join(', ');
+  return `${list.slice(0, max).join(', ')} +${list.length - max} more`;
+}
+
+function countErrors(diagnostics: readonly Diagnostic[]): number {
+  return diagnostics.filter((d) => d.severity === 'error').length;
+}
+
+/**
+ * One line per rebuild, e.g.
+ * `[12:00:01] rebuilt daily-orders (1 changed): 3 written, 0 removed in 14 ms`
+ * `[12:00:09] no pipeline rebuilt (1 changed): 0 written, 0 removed in 3 ms; 2 errors in pipelines/a.yaml (last good output kept)`
+ */
+export function statusLine(event: RebuildEvent, now: Date): string {
+  const what = event.initial
+    ? `compiled ${plural(event.rebuilt.length, 'pipeline')}`
+    : event.rebuilt.length > 0
+      ? `rebuilt ${names(event.rebuilt)}`
+      : 'no pipeline rebuilt';
+  let line = `[${clockTime(now)}] ${what} (${event.changed.length} ${event.initial ? 'specs' : 'changed'}): ${event.written.length} written, ${event.removed.length} removed in ${event.ms} ms`;
+  if (event.failing.length > 0) {
+    const errors = countErrors(event.diagnostics);
+    line += `; ${plural(errors, 'error')} in ${names(event.failing)} (last good output kept)`;
+  }
+  return line;
+}
+
+/** The `--format json` line for editor integrations: one object per rebuild, every current diagnostic included. */
+export function jsonEvent(event: RebuildEvent): string {
+  return JSON.stringify({
+    event: 'rebuild',
+    initial: event.initial,
+    changed: event.changed,
+    rebuilt: event.rebuilt,
+    written: event.written,
+    removed: event.removed,
+    failing: event.failing,
+    diagnostics: event.diagnostics,
+    ms: event.ms,
+  });
+}
