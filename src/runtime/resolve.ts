@@ -1,0 +1,89 @@
+/**
+ * Per-run values: the PIPEWRIGHT_* variables of a run (built-ins and params) and each task's argv and environment,
+ * interpolated from the Compose artifact's notation exactly as Compose would (interpolateCompose).
+ */
+import { BUILTIN_ENV } from '../model/ir.js';
+import { interpolateCompose } from '../targets/compose/interpolate.js';
+import type { RunPlan, RunTask } from './plan.js';
+
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** True for a real calendar date written YYYY-MM-DD. */
+export function isLogicalDate(text: string): boolean {
+  const m = DATE.exec(text);
+  if (!m) return false;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return d.toISOString().slice(0, 10) === text;
+}
+
+/** Inclusive list of dates FROM..TO, in order. */
+export function dateRange(from: string, to: string): string[] {
+  const out: string[] = [];
+  for (let d = new Date(`${from}T00:00:00Z`); d.toISOString().slice(0, 10) <= to; d.setUTCDate(d.getUTCDate() + 1)) {
+    out.push(d.toISOString().slice(0, 10));
+  }
+  return out;
+}
+
+/**
+ * Values of every declared param: given on the command line, else the default. Returns the problems (unknown names,
+ * missing required params, values outside enum) instead of throwing.
+ */
+export function resolveParams(
+  plan: Pick<RunPlan, 'params'>,
+  given: Readonly<Record<string, string>>,
+): { values: Record<string, string>; problems: string[] } {
+  const values: Record<string, string> = {};
+  const problems: string[] = [];
+  const declared = new Set(plan.params.map((p) => p.name));
+  for (const name of Object.keys(given).sort()) {
+    if (!declared.has(name)) {
+      problems.push(`unknown parameter '${name}' (declared: ${plan.params.map((p) => p.name).join(', ') || 'none'})`);
+    }
+  }
+  for (const param of plan.params) {
+    const value = Object.hasOwn(given, param.name) ? given[param.name] : param.default;
+    if (value === undefined) {
+      problems.push(`parameter '${param.name}' has no default: pass --param ${param.name}=VALUE`);
+      continue;
+    }
+    if (param.enum && !param.enum.includes(value)) {
+      problems.push(`parameter '${param.name}' must be one of ${param.enum.join(', ')} (got '${value}')`);
+      continue;
+    }
+    values[param.name] = value;
+  }
+  return { values, problems };
+}
+
+/** Every PIPEWRIGHT_* variable of a run: built-ins and one per param (always passed explicitly). */
+export function runVariables(
+  plan: Pick<RunPlan, 'params'>,
+  run: { logicalDate: string; runId: string; params: Readonly<Record<string, string>> },
+): Record<string, string> {
+  const vars: Record<string, string> = {
+    [BUILTIN_ENV.ds]: run.logicalDate,
+    [BUILTIN_ENV.ds_nodash]: run.logicalDate.replaceAll('-', ''),
+    [BUILTIN_ENV.ts]: `${run.logicalDate}T00:00:00Z`,
+    [BUILTIN_ENV.run_id]: run.runId,
+  };
+  for (const param of plan.params) {
+    const value = run.params[param.name];
+    if (value === undefined) throw new Error(`runVariables: no value for param ${param.name} (resolveParams first)`);
+    vars[param.env] = value;
+  }
+  return vars;
+}
+
+export interface ResolvedTask {
+  argv: string[];
+  /** Run variables + the task's environment (secrets are added by the executor, never stored). */
+  env: Record<string, string>;
+}
+
+/** The argv and environment a task sees in this run. Throws ComposeInterpolationError on malformed Compose text. */
+export function resolveTask(task: RunTask, vars: Readonly<Record<string, string>>): ResolvedTask {
+  const env: Record<string, string> = { ...vars };
+  for (const [name, value] of Object.entries(task.environment)) env[name] = interpolateCompose(value, vars);
+  return { argv: task.command.map((word) => interpolateCompose(word, vars)), env };
+}
