@@ -13,9 +13,22 @@ export function runtimeEnvVar(ref: RuntimeRef): string {
   return ref.kind === 'builtin' ? BUILTIN_ENV[ref.name] : paramEnvVar(ref.name);
 }
 
+/**
+ * A backtick written as a command substitution that prints it. A literal backtick inside single quotes is already
+ * inert for POSIX shells, but tools that echo each script line inside double quotes before running it (gitlab-ci-local's
+ * job trace escapes `"`, `\\` and `$` but not backticks) would execute the text between two backticks. Spelling the
+ * character through `$(printf …)` keeps the line free of backticks, so no such trace can run anything.
+ */
+const BACKTICK = `"$(printf '\\140')"`;
+
 /** Single-quote a literal string: `it's` → `'it'\''s'`. The empty string is `''`. */
 export function quoteShellLiteral(text: string): string {
-  return `'${text.replaceAll("'", `'\\''`)}'`;
+  return text
+    .split('`')
+    .map((part) => `'${part.replaceAll("'", `'\\''`)}'`)
+    .join(BACKTICK)
+    .replaceAll(`''${BACKTICK}`, BACKTICK)
+    .replaceAll(`${BACKTICK}''`, BACKTICK);
 }
 
 /**

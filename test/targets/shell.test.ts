@@ -55,7 +55,16 @@ describe('quoteShellWord', () => {
     expect(quoteShellWord('plain')).toBe("'plain'");
     expect(quoteShellWord("it's")).toBe("'it'\\''s'");
     expect(quoteShellWord('')).toBe("''");
-    expect(quoteShellLiteral('$HOME `id`')).toBe("'$HOME `id`'");
+    expect(quoteShellLiteral('$HOME')).toBe("'$HOME'");
+  });
+
+  it('never writes a backtick: it is spelled as $(printf) so no double-quoting trace can run it', () => {
+    expect(quoteShellLiteral('a `id` b')).toBe(`'a '"$(printf '\\140')"'id'"$(printf '\\140')"' b'`);
+    expect(quoteShellLiteral('`')).toBe(`"$(printf '\\140')"`);
+    for (const text of ['``', "'`'", "`'", "'`", 'x`', '`x']) {
+      expect(quoteShellLiteral(text)).not.toContain('`');
+      expect(shellArgv([quoteShellLiteral(text)])).toEqual([text]);
+    }
   });
 
   it('turns run-time references into double-quoted variables', () => {
@@ -82,7 +91,9 @@ describe('quoteShellWord', () => {
   it('property: any argv reaches the program unchanged (/bin/sh printf)', () => {
     fc.assert(
       fc.property(fc.array(hostileString, { minLength: 1, maxLength: 6 }), (argv) => {
-        expect(shellArgv(argv.map((w) => quoteShellWord(w)))).toEqual(argv);
+        const words = argv.map((w) => quoteShellWord(w));
+        for (const word of words) expect(word).not.toContain('`');
+        expect(shellArgv(words)).toEqual(argv);
       }),
       { numRuns: 150 },
     );
