@@ -1,3 +1,4 @@
+import type { DiagnosticCode } from '../../diagnostics/codes.js';
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { SpecDocument } from '../document.js';
 import type { PipelineSpec } from '../types.js';
@@ -12,6 +13,8 @@ export interface CheckedDocument {
 export interface Rule {
   /** Kebab-case rule name, e.g. 'unknown-needs'. */
   name: string;
+  /** The codes this rule can report (docs/diagnostics.md is cross-checked against them). Every built-in rule sets it. */
+  codes?: readonly DiagnosticCode[];
   /** Per-document check. */
   check?(input: CheckedDocument): Diagnostic[];
   /** Cross-file check (e.g. duplicate pipeline names), given every schema-valid document. */
