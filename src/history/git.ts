@@ -151,6 +151,15 @@ export class GitRepo {
     return out[1];
   }
 
+  /** Whether `ancestor` is on the history of `sha` (both resolved SHAs). */
+  async isAncestor(ancestor: string, sha: string): Promise<boolean> {
+    assertSha(ancestor);
+    assertSha(sha);
+    // simple-git resolves on a non-zero exit without stderr, so `--is-ancestor`'s exit code is not usable here.
+    const base = (await this.git.raw(['merge-base', ancestor, sha]).catch(() => '')).trim();
+    return base === ancestor;
+  }
+
   /** Start the one `git cat-file --batch` process of this command. */
   openBlobReader(): BlobReader {
     return new BlobReader(this.root);

@@ -10,6 +10,16 @@ export interface DiffReport {
   /** Commit SHA of the head side, or `working-tree`. */
   head: string;
   pipelines: PipelineReport[];
+  /** With `--generated`: unified diffs of the compiled artifacts that differ, by path. */
+  generated?: ArtifactDiff[];
+}
+
+export interface ArtifactDiff {
+  /** Path under the output directory, e.g. `compose/daily-orders.compose.yaml`. */
+  path: string;
+  status: 'added' | 'removed' | 'modified';
+  /** Unified diff (`--- base/<path>` / `+++ head/<path>`), secrets redacted. */
+  diff: string;
 }
 
 /** diff → classify → policy → lineage, for two sides already read. Pure. */

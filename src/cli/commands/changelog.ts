@@ -1,0 +1,96 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { UserError } from '../../diagnostics/diagnostic.js';
+import { buildChangelog, type Changelog } from '../../history/changelog.js';
+import { HistoryError } from '../../history/errors.js';
+import { GitRepo } from '../../history/git.js';
+import { redactDeep } from '../../history/redact.js';
+import { renderChangelog } from '../../history/render-changelog.js';
+import { oneOf, parseCommandArgs } from '../args.js';
+import type { Command } from '../io.js';
+
+const HELP = `Usage: pipewright changelog [options]
+
+The audit changelog of the pipelines: walks the first-parent history between two revisions (default: the root
+commit → HEAD) and lists, per pipeline, each version in order with its commit, date, author, subject and semantic
+changes. Commits that changed a spec without bumping metadata.version are listed as "unreleased" and flagged.
+
+Options:
+  --from <rev>               start after this commit (default: from the root commit)
+  --to <rev>                 end at this commit (default: HEAD)
+  --pipeline <name>          only this pipeline
+  --format markdown|json     output format (default markdown)
+  --template <file.hbs>      render markdown with this Handlebars template instead of the built-in one
+                             (strict mode, known helpers only; fields and helpers: docs/versioning.md)
+  --path <dir>               pipelines directory (default pipelines)
+
+Exit codes: 0 ok, 1 bad revision / shallow clone / template error, 2 usage error.
+`;
+
+export const command: Command = {
+  summary: 'Audit changelog of pipeline versions from the first-parent git history',
+  help: HELP,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(
+      argv,
+      {
+        from: { type: 'string' },
+        to: { type: 'string' },
+        pipeline: { type: 'string' },
+        format: { type: 'string' },
+        template: { type: 'string' },
+        path: { type: 'string' },
+      },
+      'changelog',
+    );
+    if (positionals.length > 0)
+      throw new UserError(
+        `changelog: unexpected argument '${positionals[0]}' (see \`pipewright changelog --help\`)`,
+        2,
+      );
+    const format = oneOf(values.format, ['markdown', 'json'] as const, '--format', 'markdown');
+    if (values.template !== undefined && format !== 'markdown')
+      throw new UserError('changelog: --template applies to --format markdown only', 2);
+    let template: { name: string; source: string } | undefined;
+    if (values.template !== undefined) {
+      try {
+        template = { name: values.template, source: await readFile(resolve(io.cwd, values.template), 'utf8') };
+      } catch (error) {
+        throw new UserError(
+          `changelog: cannot read template ${values.template}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+        );
+      }
+    }
+    try {
+      const repo = await GitRepo.open(io.cwd);
+      await repo.assertNotShallow();
+      const to = await repo.resolveCommit(values.to ?? 'HEAD');
+      const from = values.from === undefined ? undefined : await repo.resolveCommit(values.from);
+      const dir = repo.repoPath(io.cwd, values.path ?? 'pipelines');
+      const reader = repo.openBlobReader();
+      let changelog: Changelog;
+      try {
+        changelog = redactDeep(
+          await buildChangelog(repo, reader, {
+            from,
+            to,
+            dir,
+            ...(values.pipeline !== undefined ? { pipeline: values.pipeline } : {}),
+          }),
+        );
+      } finally {
+        await reader.close();
+      }
+      if (values.pipeline !== undefined && changelog.pipelines.length === 0) {
+        io.stderr(`pipewright: changelog: no history for pipeline '${values.pipeline}' in this range\n`);
+      }
+      for (const w of changelog.warnings)
+        io.stderr(`pipewright: changelog: warning: ${w.commit.slice(0, 12)}:${w.file}: ${w.message}\n`);
+      io.stdout(format === 'json' ? `${JSON.stringify(changelog, null, 2)}\n` : renderChangelog(changelog, template));
+      return 0;
+    } catch (error) {
+      if (error instanceof HistoryError) throw new UserError(`changelog: ${error.message}`);
+      throw error;
+    }
+  },
+};

@@ -1,0 +1,100 @@
+import { type Diagnostic, UserError } from '../../diagnostics/diagnostic.js';
+import { compareRevisions } from '../../history/compare.js';
+import { HistoryError } from '../../history/errors.js';
+import { generatedDiffs } from '../../history/generated.js';
+import { redactDeep } from '../../history/redact.js';
+import { renderDiffJson } from '../../history/render-json.js';
+import { renderDiffMarkdown } from '../../history/render-markdown.js';
+import { renderDiffText } from '../../history/render-text.js';
+import { hasBreaking, hasViolations } from '../../history/report.js';
+import { oneOf, parseCommandArgs } from '../args.js';
+import type { Command } from '../io.js';
+
+const HELP = `Usage: pipewright diff <base> [<head>] [options]
+
+Semantic diff of the pipelines between two git revisions (head defaults to the working tree): per pipeline
+added/removed/modified, version before → after, field-level changes with their severity (breaking/minor/patch),
+the required version bump, the version policy verdict and the lineage impact of removed outputs.
+Rules: docs/versioning.md.
+
+Options:
+  --format text|json|markdown   output format (default text; markdown is a merge-request comment)
+  --fail-on breaking|policy     exit 1 on any breaking change / on any version policy violation
+  --generated                   also compile both sides in memory and show unified diffs of the artifacts
+  --path <dir>                  pipelines directory (default pipelines)
+
+Revisions are resolved to commit SHAs first; a revision starting with '-' or naming a range is refused.
+Shallow clones are refused (run \`git fetch --unshallow\`; GitLab CI: GIT_DEPTH: 0).
+
+Exit codes: 0 ok, 1 invalid specs at a side / --fail-on triggered / bad revision, 2 usage error.
+`;
+
+export const command: Command = {
+  summary: 'Semantic diff of pipelines between git revisions, with semver policy and lineage impact',
+  help: HELP,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(
+      argv,
+      {
+        format: { type: 'string' },
+        'fail-on': { type: 'string' },
+        generated: { type: 'boolean' },
+        path: { type: 'string' },
+      },
+      'diff',
+    );
+    const format = oneOf(values.format, ['text', 'json', 'markdown'] as const, '--format', 'text');
+    const failOn =
+      values['fail-on'] === undefined
+        ? undefined
+        : oneOf(values['fail-on'], ['breaking', 'policy'] as const, '--fail-on', 'policy');
+    if (positionals.length < 1 || positionals.length > 2) {
+      throw new UserError(
+        `diff: expected <base> [<head>], got ${positionals.length} arguments (see \`pipewright diff --help\`)`,
+        2,
+      );
+    }
+    const [base, head] = positionals as [string, string | undefined];
+    try {
+      const result = await compareRevisions({
+        cwd: io.cwd,
+        base,
+        ...(head !== undefined ? { head } : {}),
+        path: values.path ?? 'pipelines',
+      });
+      if (!result.ok) {
+        io.stderr(formatDiagnostics(result.diagnostics));
+        io.stderr(
+          'pipewright: diff: specs are invalid at a compared revision; fix them (see `pipewright validate`) to compare\n',
+        );
+        return 1;
+      }
+      let report = result.report;
+      if (values.generated)
+        report = { ...report, generated: generatedDiffs(result.base.pipelines, result.head.pipelines) };
+      report = redactDeep(report);
+      if (format === 'json') io.stdout(renderDiffJson(report));
+      else if (format === 'markdown') io.stdout(renderDiffMarkdown(report));
+      else io.stdout(renderDiffText(report));
+      if (failOn === 'breaking' && hasBreaking(report)) {
+        io.stderr('pipewright: diff: breaking changes found (--fail-on breaking)\n');
+        return 1;
+      }
+      if (failOn === 'policy' && hasViolations(report)) {
+        io.stderr('pipewright: diff: version policy violated (--fail-on policy): bump metadata.version as required\n');
+        return 1;
+      }
+      return 0;
+    } catch (error) {
+      if (error instanceof HistoryError) throw new UserError(`diff: ${error.message}`);
+      throw error;
+    }
+  },
+};
+
+/** `file:line:col: severity: message [code]`, one per line (messages are secret-free by contract). */
+export function formatDiagnostics(diagnostics: readonly Diagnostic[]): string {
+  return diagnostics
+    .map((d) => `${d.file}:${d.range.start.line}:${d.range.start.column}: ${d.severity}: ${d.message} [${d.code}]\n`)
+    .join('');
+}

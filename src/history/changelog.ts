@@ -1,0 +1,178 @@
+import type { PipelineIR } from '../model/ir.js';
+import type { BlobReader } from './blob-reader.js';
+import type { Bump, Change, PipelineDiff, PolicyVerdict } from './change.js';
+import { checkPolicy, requiredBump } from './classify.js';
+import { byText, diffPipelines } from './diff.js';
+import { HistoryError } from './errors.js';
+import type { GitRepo, LogCommit } from './git.js';
+import { readSpecs } from './read-specs.js';
+import { isSpecFile } from './sources.js';
+
+export interface ChangelogEntry {
+  /** The version this commit released, or the (unchanged) version for unreleased/moved entries, the last one for removed. */
+  version: string;
+  /** added: first appearance; released: version changed; unreleased: spec changed, version did not; moved: file only; removed. */
+  status: 'added' | 'released' | 'unreleased' | 'moved' | 'removed';
+  commit: string;
+  date: string;
+  author: string;
+  email: string;
+  subject: string;
+  file: string;
+  previousFile?: string;
+  changes: Change[];
+  requiredBump: Bump;
+  policy: PolicyVerdict;
+  /** Needs an auditor's attention: changed without a version bump, or a bump smaller than required / backwards. */
+  flagged: boolean;
+  flagReason?: string;
+}
+
+export interface ChangelogWarning {
+  commit: string;
+  file: string;
+  message: string;
+}
+
+export interface Changelog {
+  from: string | null;
+  to: string;
+  pipelines: { name: string; entries: ChangelogEntry[] }[];
+  /** Spec files that could not be read at some commit (their previous state is carried forward). */
+  warnings: ChangelogWarning[];
+}
+
+interface FileState {
+  blob: string;
+  ir: PipelineIR | undefined;
+}
+
+/**
+ * The audit changelog: walk the first-parent chain from `from` (exclusive; the root when undefined) to `to`, reading
+ * only commits that touch the pipelines directory and, for each, only the spec blobs that changed (one cat-file
+ * process for the whole walk, parsed specs cached by blob id). Each commit's pipelines are diffed against its first
+ * parent's with the same semantic diff as `pipewright diff`.
+ */
+export async function buildChangelog(
+  repo: GitRepo,
+  reader: BlobReader,
+  options: { from: string | undefined; to: string; dir: string; pipeline?: string },
+): Promise<Changelog> {
+  const { from, to, dir } = options;
+  if (from !== undefined && !(await repo.isAncestor(from, to))) {
+    throw new HistoryError(`--from ${from.slice(0, 12)} is not an ancestor of --to ${to.slice(0, 12)} on its history`);
+  }
+  const warnings: ChangelogWarning[] = [];
+  const cache = new Map<string, { ir: PipelineIR | undefined; problem: string | undefined }>();
+  const parse = async (path: string, blob: string, commit: string) => {
+    let hit = cache.get(blob);
+    if (!hit) {
+      const content = await reader.read(blob);
+      const side = readSpecs([
+        { path, display: `${commit.slice(0, 12)}:${path}`, source: content?.toString('utf8') ?? '' },
+      ]);
+      const error = side.diagnostics.find((d) => d.severity === 'error');
+      hit = {
+        ir: side.pipelines.values().next().value,
+        problem: error
+          ? `${error.range.start.line}:${error.range.start.column}: ${error.message} [${error.code}]`
+          : undefined,
+      };
+      cache.set(blob, hit);
+    }
+    if (hit.problem)
+      warnings.push({
+        commit,
+        file: path,
+        message: `not a valid spec at this commit, previous state kept: ${hit.problem}`,
+      });
+    return hit.ir;
+  };
+
+  const state = new Map<string, FileState>();
+  if (from !== undefined) {
+    for (const f of (await repo.listFiles(from, dir)).filter((x) => isSpecFile(x.path))) {
+      state.set(f.path, { blob: f.blob, ir: await parse(f.path, f.blob, from) });
+    }
+  }
+  const entries = new Map<string, ChangelogEntry[]>();
+  let before = byName(state, () => undefined);
+  for (const commit of await repo.firstParentLog(from, to, dir)) {
+    for (const change of commit.changes) {
+      if (!isSpecFile(change.path)) continue;
+      if (change.blob === undefined) {
+        state.delete(change.path);
+        continue;
+      }
+      const ir = await parse(change.path, change.blob, commit.sha);
+      // An unreadable spec keeps its last good state rather than looking like a removal followed by a re-add.
+      state.set(change.path, { blob: change.blob, ir: ir ?? state.get(change.path)?.ir });
+    }
+    const after = byName(state, (name, path) =>
+      warnings.push({
+        commit: commit.sha,
+        file: path,
+        message: `pipeline '${name}' is defined by more than one spec; this one is ignored`,
+      }),
+    );
+    for (const diff of diffPipelines(before, after)) {
+      if (options.pipeline !== undefined && diff.name !== options.pipeline) continue;
+      const list = entries.get(diff.name) ?? [];
+      list.push(entryOf(diff, commit));
+      entries.set(diff.name, list);
+    }
+    before = after;
+  }
+  return {
+    from: from ?? null,
+    to,
+    pipelines: [...entries.keys()].sort(byText).map((name) => ({ name, entries: entries.get(name)! })),
+    warnings,
+  };
+}
+
+function byName(
+  state: ReadonlyMap<string, FileState>,
+  duplicate: (name: string, path: string) => void,
+): Map<string, PipelineIR> {
+  const out = new Map<string, PipelineIR>();
+  for (const path of [...state.keys()].sort(byText)) {
+    const ir = state.get(path)!.ir;
+    if (!ir) continue;
+    if (out.has(ir.name)) duplicate(ir.name, path);
+    else out.set(ir.name, ir);
+  }
+  return out;
+}
+
+function entryOf(diff: PipelineDiff, commit: LogCommit): ChangelogEntry {
+  const bump = requiredBump(diff.changes);
+  const verdict = checkPolicy(diff, bump);
+  const { before, after } = diff.version;
+  let status: ChangelogEntry['status'];
+  if (diff.status !== 'modified') status = diff.status;
+  else if (before !== after) status = 'released';
+  else status = diff.changes.length > 0 ? 'unreleased' : 'moved';
+  const flagReason =
+    status === 'unreleased'
+      ? `spec changed without a version bump (requires a ${bump} bump)`
+      : verdict.policy === 'violation'
+        ? verdict.reason
+        : undefined;
+  return {
+    version: (after ?? before)!,
+    status,
+    commit: commit.sha,
+    date: commit.date,
+    author: commit.author,
+    email: commit.email,
+    subject: commit.subject,
+    file: diff.file,
+    ...(diff.previousFile ? { previousFile: diff.previousFile } : {}),
+    changes: diff.changes,
+    requiredBump: bump,
+    policy: verdict.policy,
+    flagged: flagReason !== undefined,
+    ...(flagReason ? { flagReason } : {}),
+  };
+}

@@ -1,0 +1,59 @@
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { PipelineIR } from '../model/ir.js';
+import { GitRepo } from './git.js';
+import { readSpecs } from './read-specs.js';
+import { buildReport, type DiffReport } from './report.js';
+import { readCommitSources, readWorktreeSources } from './sources.js';
+
+export const WORKING_TREE = 'working-tree';
+
+export interface CompareOptions {
+  cwd: string;
+  base: string;
+  /** A revision, or undefined for the working tree. */
+  head?: string;
+  /** Pipelines directory relative to cwd (default `pipelines`). */
+  path: string;
+}
+
+export interface Side {
+  label: string;
+  pipelines: Map<string, PipelineIR>;
+}
+
+export type CompareResult =
+  | { ok: true; report: DiffReport; base: Side; head: Side }
+  | { ok: false; diagnostics: Diagnostic[] };
+
+/**
+ * The I/O shell of `pipewright diff`: open the repository, refuse shallow clones, resolve both revisions to SHAs,
+ * read each side's specs (blobs through one cat-file process; the working tree from disk), then the pure report.
+ */
+export async function compareRevisions(options: CompareOptions): Promise<CompareResult> {
+  const repo = await GitRepo.open(options.cwd);
+  await repo.assertNotShallow();
+  const baseSha = await repo.resolveCommit(options.base);
+  const headSha = options.head === undefined ? undefined : await repo.resolveCommit(options.head);
+  const dir = repo.repoPath(options.cwd, options.path);
+  const reader = repo.openBlobReader();
+  let baseSources: Awaited<ReturnType<typeof readCommitSources>>;
+  let headSources: typeof baseSources;
+  try {
+    baseSources = await readCommitSources(repo, reader, baseSha, dir);
+    headSources =
+      headSha === undefined
+        ? await readWorktreeSources(repo.root, dir)
+        : await readCommitSources(repo, reader, headSha, dir);
+  } finally {
+    await reader.close();
+  }
+  const base = readSpecs(baseSources);
+  const head = readSpecs(headSources);
+  const diagnostics = [...base.diagnostics, ...head.diagnostics];
+  if (diagnostics.some((d) => d.severity === 'error')) return { ok: false, diagnostics };
+  const sides = {
+    base: { label: baseSha, pipelines: base.pipelines },
+    head: { label: headSha ?? WORKING_TREE, pipelines: head.pipelines },
+  };
+  return { ok: true, report: buildReport(sides.base, sides.head), ...sides };
+}

@@ -1,0 +1,51 @@
+import type { Change } from './change.js';
+import type { DiffReport } from './report.js';
+
+/** `tasks.extract.retries: 2 → 3`, `tasks.load.outputs: removed warehouse://x`, `tasks.publish: added <image>`. */
+export function describeChange(
+  c: Change,
+  show: { path: (p: string) => string; value: (v: string) => string } = PLAIN,
+): string {
+  const path = show.path(c.path);
+  if (c.kind === 'changed') return `${path}: ${show.value(c.before ?? '')} → ${show.value(c.after ?? '')}`;
+  if (c.kind === 'added') return c.after === undefined ? `${path}: added` : `${path}: added ${show.value(c.after)}`;
+  return c.before === undefined ? `${path}: removed` : `${path}: removed ${show.value(c.before)}`;
+}
+
+const PLAIN = { path: (p: string) => p, value: (v: string) => v };
+
+export function versionText(v: { before?: string; after?: string }): string {
+  if (v.before === undefined) return v.after ?? '';
+  if (v.after === undefined) return v.before;
+  return `${v.before} → ${v.after}`;
+}
+
+export interface DiffSummary {
+  added: number;
+  removed: number;
+  modified: number;
+  breaking: number;
+  violations: number;
+  impacts: number;
+}
+
+export function summarize(report: DiffReport): DiffSummary {
+  const count = (s: string) => report.pipelines.filter((p) => p.status === s).length;
+  return {
+    added: count('added'),
+    removed: count('removed'),
+    modified: count('modified'),
+    breaking: report.pipelines.reduce((n, p) => n + p.changes.filter((c) => c.severity === 'breaking').length, 0),
+    violations: report.pipelines.filter((p) => p.policy === 'violation').length,
+    impacts: report.pipelines.reduce((n, p) => n + p.impacts.length, 0),
+  };
+}
+
+export function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`;
+}
+
+/** Label of a side: a short SHA, or the working tree. */
+export function sideLabel(side: string): string {
+  return /^[0-9a-f]{40,64}$/.test(side) ? side.slice(0, 12) : side;
+}

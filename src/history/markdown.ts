@@ -1,0 +1,29 @@
+/** Markdown helpers for merge-request comments (GitLab/GitHub flavoured). */
+
+/**
+ * User text as inert markdown: HTML special characters as entities (no tags, no comments), ASCII punctuation that
+ * markdown interprets backslash-escaped (no links, emphasis, tables, mentions stay plain), line breaks as `↵`.
+ */
+export function mdText(text: string): string {
+  return text
+    .replace(/[\r\n]+/g, ' ↵ ')
+    .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
+    .replace(/[\\`*_{}[\]()#+\-.!|~^$:@=]/g, (c) => `\\${c}`);
+}
+
+/** Inline code look without a code span (which cannot hold every backtick sequence): escaped text inside <code>. */
+export function mdCode(text: string, max = 300): string {
+  return `<code>${mdText(truncateText(text, max))}</code>`;
+}
+
+/** A fenced block whose fence is longer than any backtick run in the content. */
+export function mdFence(content: string, info = ''): string {
+  const longest = Math.max(2, ...[...content.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(longest + 1);
+  return `${fence}${info}\n${content.endsWith('\n') ? content : `${content}\n`}${fence}`;
+}
+
+export function truncateText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max)}… (${text.length - max} more characters)`;
+}

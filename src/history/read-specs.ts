@@ -1,0 +1,30 @@
+import { type Diagnostic, hasErrors } from '../diagnostics/diagnostic.js';
+import type { PipelineIR } from '../model/ir.js';
+import { normalizePipeline } from '../model/normalize.js';
+import { loadSpec } from '../spec/load.js';
+import { validateSpecs } from '../spec/validate.js';
+import type { SpecSource } from './sources.js';
+
+export interface SideSpecs {
+  /** By `metadata.name`. Empty when any spec of the side has an error. */
+  pipelines: Map<string, PipelineIR>;
+  /** Loader and validation diagnostics, files shown as `<rev>:<path>`. */
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * load → validate → normalize for one side of a comparison. A side with errors yields its diagnostics and no
+ * pipelines: comparing a half-valid side would report phantom removals.
+ */
+export function readSpecs(sources: readonly SpecSource[]): SideSpecs {
+  const docs = sources.map((s) => loadSpec(s.display, s.source));
+  const { diagnostics, checked } = validateSpecs(docs);
+  const pipelines = new Map<string, PipelineIR>();
+  if (hasErrors(diagnostics)) return { pipelines, diagnostics };
+  const pathOf = new Map(docs.map((doc, i) => [doc, sources[i]!.path]));
+  for (const { doc, spec } of checked) {
+    const ir = normalizePipeline(spec, pathOf.get(doc)!);
+    pipelines.set(ir.name, ir);
+  }
+  return { pipelines, diagnostics };
+}

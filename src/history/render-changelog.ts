@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+import { redactSecrets } from '../spec/secrets.js';
+import type { Change } from './change.js';
+import type { Changelog } from './changelog.js';
+import { describeChange } from './describe.js';
+import { HistoryError } from './errors.js';
+import { mdCode, mdText } from './markdown.js';
+import { redactDeep } from './redact.js';
+
+/** Helpers available to changelog templates: the only ones (knownHelpersOnly), documented in docs/versioning.md. */
+const HELPERS: Record<string, (...args: unknown[]) => unknown> = {
+  /** First 12 characters of a commit SHA. */
+  short: (sha) => String(sha ?? '').slice(0, 12),
+  /** Markdown-inert text. */
+  md: (text) => mdText(String(text ?? '')),
+  /** Inline code look for any text. */
+  code: (text) => mdCode(String(text ?? '')),
+  /** YYYY-MM-DD of an ISO date. */
+  day: (date) => String(date ?? '').slice(0, 10),
+  /** A change as one markdown line: `path`: before → after. */
+  change: (c) => describeChange(c as Change, { path: (p) => mdCode(p), value: (v) => mdCode(v) }),
+  /** Equality, for `{{#if (eq status "unreleased")}}`. */
+  eq: (a, b) => a === b,
+  /** JSON of a value, for templates that emit machine-readable blocks. */
+  json: (value) => JSON.stringify(value),
+};
+
+const DEFAULT_TEMPLATE = fileURLToPath(new URL('./templates/changelog.md.hbs', import.meta.url));
+
+export function defaultChangelogTemplate(): string {
+  return readFileSync(DEFAULT_TEMPLATE, 'utf8');
+}
+
+/**
+ * Render the changelog through a Handlebars template, locked down: a private environment (`Handlebars.create()`),
+ * strict mode (unknown fields are errors, not empty strings), known helpers only (ours, plus `if`/`unless`/`each`/
+ * `with`; `lookup` and `log` are disabled), Handlebars' default prototype-access denial left on, no HTML escaping
+ * (the output is markdown; user text goes through the `md`/`code` helpers). The data is plain JSON with secrets
+ * redacted. Template errors become HistoryErrors positioned `file:line:col`.
+ */
+export function renderChangelog(
+  changelog: Changelog,
+  template: { name: string; source: string } = { name: 'changelog.md.hbs', source: defaultChangelogTemplate() },
+): string {
+  const hb = Handlebars.create();
+  for (const [name, fn] of Object.entries(HELPERS))
+    hb.registerHelper(name, (...args: unknown[]) => fn(...args.slice(0, -1)));
+  hb.unregisterHelper('lookup');
+  hb.unregisterHelper('log');
+  const knownHelpers = Object.fromEntries([
+    ...Object.keys(HELPERS).map((k) => [k, true]),
+    ['lookup', false],
+    ['log', false],
+  ]);
+  const data = JSON.parse(JSON.stringify(redactDeep(changelog))) as unknown;
+  try {
+    const render = hb.compile(template.source, { strict: true, knownHelpersOnly: true, knownHelpers, noEscape: true });
+    return redactSecrets(render(data));
+  } catch (error) {
+    throw new HistoryError(templateError(template.name, error));
+  }
+}
+
+function templateError(name: string, error: unknown): string {
+  const e = error as { message?: string; lineNumber?: number; column?: number };
+  const message = String(e.message ?? error);
+  const parse = /^Parse error on line (\d+):\n([\s\S]*)$/.exec(message);
+  if (parse) return `${name}:${parse[1]}: template syntax error:\n${parse[2]}`;
+  const text = message.replace(/ - \d+:\d+$/, '');
+  const where = typeof e.lineNumber === 'number' ? `${e.lineNumber}:${(e.column ?? 0) + 1}` : '1';
+  const hint = /not defined in/.test(text)
+    ? ' (the changelog data has no such field; fields are listed in docs/versioning.md)'
+    : '';
+  return `${name}:${where}: ${text}${hint}`;
+}

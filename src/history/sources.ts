@@ -1,0 +1,61 @@
+import { lstat, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BlobReader } from './blob-reader.js';
+import type { GitRepo } from './git.js';
+
+/** One spec file of a side: repository-relative path, the path shown in messages, and its text. */
+export interface SpecSource {
+  path: string;
+  /** `<short sha>:<path>` for a commit, the repository-relative path for the working tree. */
+  display: string;
+  source: string;
+}
+
+/** A spec is a `.yaml` or `.yml` file under the pipelines directory (at any depth). */
+export function isSpecFile(path: string): boolean {
+  return /\.ya?ml$/i.test(path);
+}
+
+/** The spec files of commit `sha` under `dir`, read through the command's one cat-file process. */
+export async function readCommitSources(
+  repo: GitRepo,
+  reader: BlobReader,
+  sha: string,
+  dir: string,
+): Promise<SpecSource[]> {
+  const files = (await repo.listFiles(sha, dir)).filter((f) => isSpecFile(f.path));
+  const contents = await Promise.all(files.map((f) => reader.read(f.blob)));
+  return files.map((f, i) => ({ path: f.path, display: `${sha.slice(0, 12)}:${f.path}`, source: decode(contents[i]) }));
+}
+
+/**
+ * The spec files under `dir` in the working tree (tracked or not: it is what compile would see). Symbolic links are
+ * not followed, so the walk stays inside the directory; `.git` and `node_modules` are skipped.
+ */
+export async function readWorktreeSources(root: string, dir: string): Promise<SpecSource[]> {
+  const out: SpecSource[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await readdir(join(root, rel), { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const path = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        if (entry.name !== '.git' && entry.name !== 'node_modules') await walk(path);
+      } else if (entry.isFile() && isSpecFile(entry.name)) {
+        out.push({ path, display: path, source: decode(await readFile(join(root, path))) });
+      }
+    }
+  };
+  const stat = await lstat(join(root, dir)).catch(() => undefined);
+  if (stat?.isDirectory()) await walk(dir);
+  return out;
+}
+
+function decode(content: Buffer | undefined): string {
+  return content ? content.toString('utf8') : '';
+}
