@@ -1,0 +1,191 @@
+import { type Diagnostic, hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
+import type { PipelineIR } from '../model/ir.js';
+import { normalizePipeline } from '../model/normalize.js';
+import type { SpecDocument, SpecPath } from '../spec/document.js';
+import { loadSpec } from '../spec/load.js';
+import { RULES } from '../spec/rules/index.js';
+import type { CheckedDocument, Rule } from '../spec/rules/rule.js';
+import type { PipelineSpec } from '../spec/types.js';
+import { validateSpecs } from '../spec/validate.js';
+import { TARGET_DEFINITIONS } from '../targets/index.js';
+import { TARGETS, type TargetName, type TargetWarning } from '../targets/target.js';
+import { serializeYaml } from './serialize.js';
+
+/**
+ * compile's pure core, split where caching needs it (see src/emit/cache.ts and src/watch/incremental.ts):
+ * - compileSpec(file, source): everything that depends on ONE spec file — load, validate (per-document rules),
+ *   normalize, emit every target, serialize. A pure function of (file, source, targets, pipewright version).
+ * - linkSpecs(units): the cross-file part — rules that look at every spec (duplicate pipeline names), output path
+ *   clashes, and files built from every pipeline (the GitLab parent pipeline). Cheap: it only reads the units.
+ * - compileSources(inputs) = link(inputs.map(compileSpec)): what `compile` and `check` call.
+ * No I/O here: reading specs and writing outputs are the CLI's edges (src/emit/project.ts, src/emit/write.ts).
+ */
+
+/** One generated file: path relative to the output directory (POSIX), full text. */
+export interface OutputText {
+  path: string;
+  text: string;
+}
+
+export interface SpecInput {
+  /** Display path (relative to the working directory, POSIX). */
+  file: string;
+  source: string;
+}
+
+export interface CompileOptions {
+  targets: readonly TargetName[];
+  /** Output directory as seen from the repository root (POSIX), for files that reference other outputs. */
+  outDir: string;
+}
+
+/** Result of the per-spec stages for one file. Treat as immutable (it may be shared through a cache). */
+export interface CompiledSpec {
+  file: string;
+  source: string;
+  /** metadata.name when the document could be read. */
+  pipeline?: string;
+  /** Loader, schema and per-document rule diagnostics, plus positioned target warnings. Sorted. */
+  diagnostics: Diagnostic[];
+  /** Rendered outputs; empty when the spec has errors. */
+  outputs: OutputText[];
+  doc: SpecDocument;
+  /** Set when the document passed the loader and the schema (cross-file rules look at it). */
+  checked?: CheckedDocument;
+  /** Set when the spec has no errors. */
+  ir?: PipelineIR;
+}
+
+export interface LinkResult {
+  /** Cross-file diagnostics (duplicate pipeline names, output path clashes). */
+  diagnostics: Diagnostic[];
+  /** Outputs built from several pipelines. */
+  outputs: OutputText[];
+}
+
+export interface CompileResult {
+  /** Every diagnostic, sorted. */
+  diagnostics: Diagnostic[];
+  /** Output path → text; empty when there is any error (all-or-nothing). */
+  files: Map<string, string>;
+  /** The pipelines compiled (error-free specs), sorted by name. */
+  pipelines: PipelineIR[];
+  units: CompiledSpec[];
+}
+
+const PER_DOCUMENT_RULES: Rule[] = RULES.filter((r) => r.check).map((r) => ({
+  name: r.name,
+  ...(r.codes ? { codes: r.codes } : {}),
+  check: r.check!.bind(r),
+}));
+const CROSS_FILE_RULES: Rule[] = RULES.filter((r) => r.checkAll);
+
+function selectedTargets(targets: readonly TargetName[]): TargetName[] {
+  return TARGETS.filter((t) => targets.includes(t));
+}
+
+function valueAt(value: unknown, path: SpecPath): unknown {
+  let current = value;
+  for (const segment of path) {
+    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, segment)) return undefined;
+    current = (current as Record<string | number, unknown>)[segment];
+  }
+  return current;
+}
+
+/**
+ * Emitters point warnings at the task's own field (`spec.tasks.<id>.timeout`); when the task inherits that field from
+ * `spec.defaults`, the warning belongs there (and identical warnings then collapse into one).
+ */
+export function warningPath(spec: PipelineSpec, path: SpecPath): SpecPath {
+  if (path[0] === 'spec' && path[1] === 'tasks' && path.length > 3 && valueAt(spec, path) === undefined) {
+    const inherited = ['spec', 'defaults', ...path.slice(3)];
+    if (valueAt(spec, inherited) !== undefined) return inherited;
+  }
+  return path;
+}
+
+function warningDiagnostic(doc: SpecDocument, spec: PipelineSpec, warning: TargetWarning): Diagnostic {
+  return {
+    file: doc.file,
+    range: doc.rangeOf(warningPath(spec, warning.path)),
+    severity: 'warning',
+    code: warning.code,
+    message: warning.message,
+  };
+}
+
+export function compileSpec(file: string, source: string, options: CompileOptions): CompiledSpec {
+  const doc = loadSpec(file, source);
+  const validation = validateSpecs([doc], PER_DOCUMENT_RULES);
+  const checked = validation.checked[0];
+  const pipeline = checked?.spec.metadata.name;
+  const base = { file, source, doc, ...(pipeline !== undefined ? { pipeline } : {}), ...(checked ? { checked } : {}) };
+  if (!checked || hasErrors(validation.diagnostics))
+    return { ...base, diagnostics: validation.diagnostics, outputs: [] };
+
+  const ir = normalizePipeline(checked.spec, file);
+  const diagnostics = [...validation.diagnostics];
+  const outputs: OutputText[] = [];
+  for (const target of selectedTargets(options.targets)) {
+    const emitted = TARGET_DEFINITIONS[target].emit(ir);
+    for (const w of emitted.warnings) diagnostics.push(warningDiagnostic(doc, checked.spec, w));
+    for (const f of emitted.files) outputs.push({ path: f.path, text: serializeYaml(f) });
+  }
+  return { ...base, ir, diagnostics: sortDiagnostics(diagnostics), outputs };
+}
+
+export function linkSpecs(units: readonly CompiledSpec[], options: CompileOptions): LinkResult {
+  const checked = units.flatMap((u) => (u.checked ? [u.checked] : []));
+  const diagnostics: Diagnostic[] = CROSS_FILE_RULES.flatMap((rule) => rule.checkAll!(checked));
+  const blocked = new Set(
+    diagnostics.filter((d) => d.severity === 'error').flatMap((d) => [d.file, ...(d.related ?? []).map((r) => r.file)]),
+  );
+  const irs = units
+    .filter((u) => u.ir !== undefined && !blocked.has(u.file) && !hasErrors(u.diagnostics))
+    .map((u) => u.ir!)
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+  const outputs: OutputText[] = [];
+  for (const target of selectedTargets(options.targets)) {
+    for (const f of TARGET_DEFINITIONS[target].emitProject?.(irs, { outDir: options.outDir }) ?? []) {
+      outputs.push({ path: f.path, text: serializeYaml(f) });
+    }
+  }
+
+  // Output paths derive from pipeline names, so two specs can only clash when the duplicate-name rule reported them
+  // (they are blocked above). A clash anyway is a bug in an emitter, not something to let one side silently win.
+  const seen = new Set(outputs.map((o) => o.path));
+  for (const unit of units) {
+    if (blocked.has(unit.file)) continue;
+    for (const o of unit.outputs) {
+      if (seen.has(o.path)) throw new Error(`linkSpecs: output ${o.path} is produced twice (last by ${unit.file})`);
+      seen.add(o.path);
+    }
+  }
+  return { diagnostics: sortDiagnostics(diagnostics), outputs };
+}
+
+/** The whole pure pipeline over in-memory sources. Pass `compile` to put a cache (SpecCache) in front of compileSpec. */
+export function compileSources(
+  inputs: readonly SpecInput[],
+  options: CompileOptions,
+  compile: (file: string, source: string) => CompiledSpec = (file, source) => compileSpec(file, source, options),
+): CompileResult {
+  const units = [...inputs]
+    .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))
+    .map((i) => compile(i.file, i.source));
+  const link = linkSpecs(units, options);
+  const diagnostics = sortDiagnostics([...units.flatMap((u) => u.diagnostics), ...link.diagnostics]);
+  const pipelines = units
+    .flatMap((u) => (u.ir ? [u.ir] : []))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  if (hasErrors(diagnostics)) return { diagnostics, files: new Map(), pipelines, units };
+  const files = new Map<string, string>();
+  for (const o of [...units.flatMap((u) => u.outputs), ...link.outputs].sort((a, b) =>
+    a.path < b.path ? -1 : a.path > b.path ? 1 : 0,
+  )) {
+    files.set(o.path, o.text);
+  }
+  return { diagnostics, files, pipelines, units };
+}

@@ -1,0 +1,33 @@
+import type { PipelineIR } from '../model/ir.js';
+import { emitCompose } from './compose/index.js';
+import { emitGitlab, emitGitlabParent } from './gitlab/index.js';
+import { emitKubernetes } from './kubernetes/index.js';
+import type { EmittedFile, Emitter, TargetName } from './target.js';
+
+/** Options of the project-wide (cross-pipeline) step of a target. */
+export interface ProjectEmitOptions {
+  /** The output directory as seen from the repository root, POSIX (e.g. `generated`). */
+  outDir: string;
+}
+
+export interface TargetDefinition {
+  name: TargetName;
+  /** Human name for messages and docs. */
+  title: string;
+  /** Per pipeline: pure, cacheable by spec content. */
+  emit: Emitter;
+  /** Files that depend on every pipeline (e.g. the GitLab parent pipeline); absent when a target has none. */
+  emitProject?: (irs: readonly PipelineIR[], options: ProjectEmitOptions) => EmittedFile[];
+}
+
+/** The registry compile iterates over, in TARGETS order. */
+export const TARGET_DEFINITIONS: Readonly<Record<TargetName, TargetDefinition>> = {
+  compose: { name: 'compose', title: 'Docker Compose', emit: emitCompose },
+  k8s: { name: 'k8s', title: 'Kubernetes', emit: emitKubernetes },
+  gitlab: {
+    name: 'gitlab',
+    title: 'GitLab CI',
+    emit: emitGitlab,
+    emitProject: (irs, options) => (irs.length === 0 ? [] : [emitGitlabParent(irs, { outDir: options.outDir })]),
+  },
+};
