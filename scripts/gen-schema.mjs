@@ -1,0 +1,117 @@
+// npm run schema: writes schema/pipeline.schema.json from src/spec/types.ts (the single source of truth).
+// Exports generateSchema() so test/spec/schema.test.ts can regenerate in memory and fail when the committed file is stale.
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import TJS from 'typescript-json-schema';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const SCHEMA_PATH = join(root, 'schema', 'pipeline.schema.json');
+export const SCHEMA_ID = 'https://pipewright.dev/schema/pipeline.schema.json';
+
+const SETTINGS = {
+  required: true,
+  noExtraProps: true,
+  strictNullChecks: true,
+  ref: true,
+  // aliasRef: true would emit duplicate `X_1` definitions; aliases are inlined and patched below instead.
+  aliasRef: false,
+  titles: false,
+  defaultProps: false,
+  ignoreErrors: false,
+};
+
+/**
+ * typescript-json-schema drops the JSDoc of an aliased type used as an index-signature value
+ * (`{ [key: string]: LabelValue }` becomes `{ type: string }`): put the alias' own schema back at those spots.
+ */
+const ALIAS_VALUES = [
+  { at: ['PipelineMetadata', 'labels', 'additionalProperties'], type: 'LabelValue' },
+  { at: ['TaskSpec', 'matrix', 'additionalProperties', 'items'], type: 'MatrixValue' },
+];
+
+/**
+ * Map keys users write, and what each must match (JSON Schema `propertyNames`, which TypeScript cannot express).
+ * A `type` takes the pattern from that alias in src/spec/types.ts; otherwise the pattern is given here.
+ */
+const KEY_PATTERNS = [
+  // Kubernetes label keys: optional DNS-subdomain prefix and '/', then a name.
+  {
+    at: ['PipelineMetadata', 'labels'],
+    pattern: '^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$',
+  },
+  // Referenced as {{ params.NAME }} and passed as PIPEWRIGHT_PARAM_NAME: lowercase so two names never share a variable.
+  { at: ['PipelineBody', 'params'], pattern: '^[a-z_][a-z0-9_]*$' },
+  // Task ids become container, Job and GitLab job names (with a matrix suffix): short and DNS-friendly.
+  { at: ['PipelineBody', 'tasks'], pattern: '^[A-Za-z][A-Za-z0-9_-]{0,49}$' },
+  { at: ['TaskDefaults', 'env'], type: 'EnvName' },
+  { at: ['TaskSpec', 'env'], type: 'EnvName' },
+  { at: ['TaskSpec', 'secrets'], type: 'EnvName' },
+  // Referenced as {{ matrix.KEY }}.
+  { at: ['TaskSpec', 'matrix'], pattern: '^[a-z_][a-z0-9_]*$' },
+];
+
+/** The schema of src/spec/types.ts#PipelineSpec, post-processed, with stable key order. */
+export function generateSchema() {
+  const program = TJS.getProgramFromFiles([join(root, 'src', 'spec', 'types.ts')], {
+    strict: true,
+    skipLibCheck: true,
+  });
+  const generator = TJS.buildGenerator(program, SETTINGS);
+  if (!generator) throw new Error('typescript-json-schema could not read src/spec/types.ts');
+  const raw = generator.getSchemaForSymbol('PipelineSpec');
+  const definitions = raw.definitions ?? {};
+  const aliasSchema = (type) => {
+    const { $schema: _drop, ...schema } = generator.getSchemaForSymbol(type);
+    return schema;
+  };
+  for (const { at, type } of ALIAS_VALUES) {
+    const parent = locate(definitions, at.slice(0, -1));
+    parent[at[at.length - 1]] = aliasSchema(type);
+  }
+  for (const { at, type, pattern } of KEY_PATTERNS) {
+    const target = locate(definitions, at);
+    target.propertyNames = { pattern: type ? aliasSchema(type).pattern : pattern };
+  }
+  const { $schema: _schema, definitions: _definitions, ...rest } = raw;
+  return sortKeys({
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: SCHEMA_ID,
+    ...rest,
+    definitions,
+  });
+}
+
+/** `['TaskSpec', 'matrix', …]` → definitions.TaskSpec.properties.matrix.… (fails loudly when types.ts changed shape). */
+function locate(definitions, [type, property, ...rest]) {
+  let node = definitions[type]?.properties?.[property];
+  for (const key of rest) node = node?.[key];
+  if (!node || typeof node !== 'object')
+    throw new Error(`gen-schema: ${[type, property, ...rest].join('.')} not found`);
+  return node;
+}
+
+/** Stable output: keys sorted, except that a schema reads best with its identity and shape first. */
+const FIRST = ['$schema', '$id', 'title', 'description', 'type'];
+function sortKeys(value) {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== 'object') return value;
+  const keys = Object.keys(value).sort((a, b) => {
+    const ia = FIRST.indexOf(a);
+    const ib = FIRST.indexOf(b);
+    if (ia !== -1 || ib !== -1) return (ia === -1 ? FIRST.length : ia) - (ib === -1 ? FIRST.length : ib);
+    return a < b ? -1 : a > b ? 1 : 0;
+  });
+  const out = {};
+  for (const k of keys) out[k] = sortKeys(value[k]);
+  return out;
+}
+
+export function schemaText() {
+  return `${JSON.stringify(generateSchema(), null, 2)}\n`;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  writeFileSync(SCHEMA_PATH, schemaText());
+  console.log(`wrote ${SCHEMA_PATH}`);
+}

@@ -1,0 +1,365 @@
+/**
+ * validateSpecs: loaded documents → every diagnostic, positioned. Loader diagnostics first; then the JSON Schema
+ * (ajv errors turned into messages that say what was expected, at the offending node); then, on schema-valid
+ * documents only, the semantic rules of src/spec/rules/ (per document, then across all of them).
+ */
+import type { ErrorObject } from 'ajv';
+import { type Diagnostic, type SourceRange, sortDiagnostics } from '../diagnostics/diagnostic.js';
+import type { SpecDocument, SpecPath } from './document.js';
+import { printable } from './load.js';
+import { RULES } from './rules/index.js';
+import type { CheckedDocument, Rule } from './rules/rule.js';
+import { pipelineSchema, schemaErrors } from './schema.js';
+import { isSecretLikeName, redactSecrets } from './secrets.js';
+import type { PipelineSpec } from './types.js';
+
+export interface ValidationResult {
+  diagnostics: Diagnostic[];
+  /** Documents that passed the loader and the schema (rules may still have reported errors on them). */
+  checked: CheckedDocument[];
+}
+
+export function validateSpecs(docs: readonly SpecDocument[], rules: readonly Rule[] = RULES): ValidationResult {
+  const diagnostics: Diagnostic[] = [];
+  const checked: CheckedDocument[] = [];
+  for (const doc of docs) {
+    diagnostics.push(...doc.diagnostics);
+    if (doc.value === undefined || doc.diagnostics.some((d) => d.severity === 'error')) continue;
+    const schemaDiagnostics = schemaDiagnosticsOf(doc);
+    diagnostics.push(...schemaDiagnostics);
+    if (schemaDiagnostics.length === 0) checked.push({ doc, spec: doc.value as PipelineSpec });
+  }
+  for (const rule of rules) {
+    if (rule.check) for (const input of checked) diagnostics.push(...rule.check(input));
+    if (rule.checkAll) diagnostics.push(...rule.checkAll(checked));
+  }
+  return { diagnostics: sortDiagnostics(diagnostics), checked };
+}
+
+/** ajv's errors for one document, as PW100 diagnostics at the offending node. */
+export function schemaDiagnosticsOf(doc: SpecDocument): Diagnostic[] {
+  const errors = reduceErrors(schemaErrors(doc.value));
+  return errors.map((error) => {
+    const { path, key, message } = describe(error, doc);
+    return {
+      file: doc.file,
+      range: doc.rangeOf(path, { key }),
+      severity: 'error',
+      code: 'PW100',
+      message,
+    };
+  });
+}
+
+/**
+ * Drops noise: `propertyNames` repeats its inner error; the branches of a failed anyOf/oneOf are folded into the
+ * anyOf error itself; identical (path, keyword, params) errors appear once.
+ */
+function reduceErrors(errors: ErrorObject[]): ErrorObject[] {
+  const unions = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
+  const seen = new Set<string>();
+  const out: ErrorObject[] = [];
+  for (const error of errors) {
+    if (error.keyword === 'propertyNames') continue;
+    if (unions.some((u) => u !== error && error.schemaPath.startsWith(`${u.schemaPath}/`))) continue;
+    const id = `${error.instancePath}\0${error.keyword}\0${JSON.stringify(error.params)}\0${error.propertyName ?? ''}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push(error);
+  }
+  return out;
+}
+
+interface Described {
+  path: SpecPath;
+  /** Point at the key rather than the value. */
+  key: boolean;
+  message: string;
+}
+
+function describe(error: ErrorObject, doc: SpecDocument): Described {
+  const path = parsePointer(error.instancePath);
+  const label = pathLabel(path);
+  const schema = schemaAt(path);
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'additionalProperty':
+    case 'additionalProperties': {
+      const name = String(params.additionalProperty);
+      const allowed = Object.keys(schema?.properties ?? {}).sort();
+      const suggestion = didYouMean(name, allowed);
+      const where = path.length === 0 ? '' : ` in ${label}`;
+      return {
+        path: [...path, name],
+        key: true,
+        message:
+          `unknown property '${printable(name)}'${where}` +
+          (suggestion ? `: did you mean '${suggestion}'?` : '') +
+          ` (allowed: ${allowed.join(', ')})`,
+      };
+    }
+    case 'required': {
+      const name = String(params.missingProperty);
+      return {
+        path,
+        key: true,
+        message: `missing required property '${name}'${path.length === 0 ? '' : ` in ${label}`}`,
+      };
+    }
+    case 'pattern': {
+      if (error.propertyName !== undefined) {
+        const name = error.propertyName;
+        return {
+          path: [...path, name],
+          key: true,
+          message: `${keyKind(path)} '${printable(name)}' in ${label} must match ${params.pattern}${invisibleHint(name)}`,
+        };
+      }
+      return {
+        path,
+        key: false,
+        message: `${label} must match ${params.pattern}${got(doc, path)}${hintFor(path, doc)}`,
+      };
+    }
+    case 'type': {
+      const expected = String(params.type);
+      return {
+        path,
+        key: false,
+        message: `${label} must be ${article(expected)}${got(doc, path)}${typeHint(expected, doc, path)}`,
+      };
+    }
+    case 'const':
+      return { path, key: false, message: `${label} must be '${String(params.allowedValue)}'${got(doc, path)}` };
+    case 'enum': {
+      const allowed = (params.allowedValues as unknown[]).map((v) => `'${String(v)}'`).join(', ');
+      return { path, key: false, message: `${label} must be one of ${allowed}${got(doc, path)}` };
+    }
+    case 'minItems':
+      return { path, key: false, message: `${label} must have at least ${plural(params.limit, 'item')}` };
+    case 'maxItems':
+      return { path, key: false, message: `${label} must have at most ${plural(params.limit, 'item')}` };
+    case 'minProperties':
+      return { path, key: false, message: `${label} must have at least ${plural(params.limit, 'entry', 'entries')}` };
+    case 'maxProperties':
+      return { path, key: false, message: `${label} must have at most ${plural(params.limit, 'entry', 'entries')}` };
+    case 'minLength':
+      return { path, key: false, message: `${label} must be at least ${plural(params.limit, 'character')} long` };
+    case 'maxLength':
+      return { path, key: false, message: `${label} must be at most ${plural(params.limit, 'character')} long` };
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return { path, key: false, message: `${label} ${String(error.message)}${got(doc, path)}` };
+    case 'anyOf':
+    case 'oneOf':
+      return { path, key: false, message: `${label} does not match any allowed form${got(doc, path)}` };
+    default:
+      return { path, key: false, message: `${label} ${String(error.message)}` };
+  }
+}
+
+/** ajv instancePath (RFC 6901 JSON pointer) → path segments; array indexes become numbers. */
+export function parsePointer(pointer: string): (string | number)[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((raw) => {
+      const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+      return /^(0|[1-9]\d*)$/.test(segment) ? Number(segment) : segment;
+    });
+}
+
+/** `spec.tasks.extract.command[2]`, `spec.tasks["a b"]`, odd characters made visible; `the document` for the root. */
+function pathLabel(path: SpecPath): string {
+  if (path.length === 0) return 'the document';
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(segment)) out += `${out === '' ? '' : '.'}${segment}`;
+    else out += `[${JSON.stringify(printable(segment))}]`;
+  }
+  return out;
+}
+
+const KEY_KINDS: Record<string, string> = {
+  tasks: 'task id',
+  env: 'environment variable name',
+  secrets: 'environment variable name',
+  params: 'param name',
+  matrix: 'matrix key',
+  labels: 'label key',
+};
+
+function keyKind(path: SpecPath): string {
+  const last = path[path.length - 1];
+  return (typeof last === 'string' && KEY_KINDS[last]) || 'key';
+}
+
+interface SchemaNode {
+  $ref?: string;
+  type?: string;
+  properties?: Record<string, SchemaNode>;
+  additionalProperties?: SchemaNode | boolean;
+  items?: SchemaNode;
+  description?: string;
+}
+
+/** The (dereferenced) schema that applies at `path`, for allowed-property lists and hints. */
+function schemaAt(path: SpecPath): SchemaNode | undefined {
+  const root = pipelineSchema() as SchemaNode & { definitions?: Record<string, SchemaNode> };
+  const deref = (node: SchemaNode | undefined): SchemaNode | undefined => {
+    let current = node;
+    for (let hops = 0; current?.$ref && hops < 10; hops++) {
+      const name = current.$ref.replace('#/definitions/', '');
+      current = root.definitions?.[name];
+    }
+    return current;
+  };
+  let node = deref(root);
+  for (const segment of path) {
+    if (!node) return undefined;
+    if (typeof segment === 'number') node = deref(node.items);
+    else if (node.properties && Object.hasOwn(node.properties, segment)) node = deref(node.properties[segment]);
+    else node = typeof node.additionalProperties === 'object' ? deref(node.additionalProperties) : undefined;
+  }
+  return node;
+}
+
+/** Whether the value at `path` may be shown: never under env/secrets or a secret-like key. */
+function mayEcho(path: SpecPath): boolean {
+  return !path.some((s) => typeof s === 'string' && (s === 'env' || s === 'secrets' || isSecretLikeName(s)));
+}
+
+/** ` (got number 1.10)`: the value as written in the source, when it is safe and short enough to show. */
+function got(doc: SpecDocument, path: SpecPath): string {
+  const value = valueAt(doc.value, path);
+  const kind = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  if (kind === 'object' || kind === 'array') return ` (got ${kind === 'array' ? 'a list' : 'a mapping'})`;
+  if (!mayEcho(path)) return ` (got ${kind})`;
+  const written = sourceText(doc, doc.rangeOf(path)) ?? String(value);
+  const shown = written.length > 60 ? `${written.slice(0, 57)}...` : written;
+  const text = printable(redactSecrets(shown));
+  return kind === 'string' ? ` (got '${stripQuotes(text)}')` : ` (got ${kind} ${text})`;
+}
+
+function typeHint(expected: string, doc: SpecDocument, path: SpecPath): string {
+  const value = valueAt(doc.value, path);
+  if (expected === 'string' && (typeof value === 'number' || typeof value === 'boolean' || value === null)) {
+    return mayEcho(path) ? `: quote it, e.g. "${sourceText(doc, doc.rangeOf(path)) ?? String(value)}"` : ': quote it';
+  }
+  if (expected === 'boolean' && typeof value === 'string') return ': write true or false';
+  return '';
+}
+
+function hintFor(path: SpecPath, doc: SpecDocument): string {
+  const value = valueAt(doc.value, path);
+  return typeof value === 'string' ? invisibleHint(value) : '';
+}
+
+const INVISIBLE_NAMES: Record<string, string> = {
+  '\u00a0': 'a no-break space (U+00A0)',
+  '\u200b': 'a zero-width space (U+200B)',
+  '\u200c': 'a zero-width non-joiner (U+200C)',
+  '\u200d': 'a zero-width joiner (U+200D)',
+  '\u2009': 'a thin space (U+2009)',
+  '\u202f': 'a narrow no-break space (U+202F)',
+  '\ufeff': 'a zero-width no-break space (U+FEFF)',
+};
+
+/** Names pasted from documents or chat carry NBSPs and zero-width characters that look like ordinary text. */
+function invisibleHint(text: string): string {
+  for (const ch of text) {
+    const name = INVISIBLE_NAMES[ch];
+    if (name) return `; it contains ${name}`;
+  }
+  const other = /[^\x20-\x7e]/.exec(text)?.[0];
+  return other
+    ? `; it contains the non-ASCII character U+${other.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`
+    : '';
+}
+
+function valueAt(value: unknown, path: SpecPath): unknown {
+  let current = value;
+  for (const segment of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = Object.hasOwn(current, segment) ? (current as Record<string | number, unknown>)[segment] : undefined;
+  }
+  return current;
+}
+
+/** The source text of a single-line range, or undefined. */
+function sourceText(doc: SpecDocument, range: SourceRange): string | undefined {
+  if (range.start.line !== range.end.line || range.end.column <= range.start.column) return undefined;
+  const line = lineAt(doc.source, range.start.line);
+  return line?.slice(range.start.column - 1, range.end.column - 1);
+}
+
+function lineAt(source: string, line: number): string | undefined {
+  let start = 0;
+  for (let i = 1; i < line; i++) {
+    const next = source.indexOf('\n', start);
+    if (next === -1) return undefined;
+    start = next + 1;
+  }
+  const end = source.indexOf('\n', start);
+  return source.slice(start, end === -1 ? undefined : end).replace(/\r$/, '');
+}
+
+function stripQuotes(text: string): string {
+  return /^(['"]).*\1$/.test(text) ? text.slice(1, -1) : text;
+}
+
+function article(type: string): string {
+  const names: Record<string, string> = {
+    string: 'a string',
+    integer: 'an integer',
+    number: 'a number',
+    boolean: 'a boolean',
+    object: 'a mapping',
+    array: 'a list',
+    null: 'null',
+  };
+  return type
+    .split(',')
+    .map((t) => names[t] ?? t)
+    .join(' or ');
+}
+
+function plural(n: unknown, one: string, many = `${one}s`): string {
+  return `${String(n)} ${n === 1 ? one : many}`;
+}
+
+/** The closest allowed name within a small edit distance, or a case-insensitive match. */
+export function didYouMean(name: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of candidates) {
+    if (candidate.toLowerCase() === name.toLowerCase()) return candidate;
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      bestDistance = distance;
+      best = candidate;
+    }
+  }
+  const limit = Math.max(1, Math.min(3, Math.floor(name.length / 3)));
+  return bestDistance <= limit ? best : undefined;
+}
+
+/** Damerau-Levenshtein (optimal string alignment): `retires` → `retries` is one transposition. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
