@@ -10,6 +10,7 @@
  */
 import { generatedHeader, generatedHeaderForMany } from '../../emit/header.js';
 import type { PipelineIR, TaskIR, Template } from '../../model/ir.js';
+import { composeSecretVariables } from '../compose/index.js';
 import { quoteShellCommand, quoteShellLiteral, quoteShellWord, runtimeEnvVar } from '../shell.js';
 import type { EmittedFile, Emitter, TargetWarning } from '../target.js';
 
@@ -50,9 +51,12 @@ export const BUILTIN_DEFAULTS_SCRIPT = [
   `export PIPEWRIGHT_RUN_ID="\${PIPEWRIGHT_RUN_ID:-gitlab-\${CI_PIPELINE_ID:-local}}"`,
 ];
 
-/** The CI/CD variable a secret reference is read from: `warehouse/password` → `PIPEWRIGHT_SECRET_WAREHOUSE_PASSWORD`. */
-export function secretVariable(ref: string): string {
-  return `PIPEWRIGHT_SECRET_${ref.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+/**
+ * The CI/CD variable each secret reference is read from, the same names the Compose target uses:
+ * `warehouse/password` → `PIPEWRIGHT_SECRET_WAREHOUSE_PASSWORD` (refs that collide get a hash suffix).
+ */
+export function secretVariables(ir: PipelineIR): Map<string, string> {
+  return composeSecretVariables([...new Set(ir.tasks.flatMap((t) => t.secrets.map((s) => s.ref)))].sort());
 }
 
 /** The rule a pipeline's jobs and trigger share: run when selected, never when the pipeline is disabled. */
@@ -113,7 +117,7 @@ function jobNames(ir: PipelineIR, warnings: TargetWarning[]): Map<string, string
   return names;
 }
 
-function job(ir: PipelineIR, task: TaskIR, names: Map<string, string>) {
+function job(ir: PipelineIR, task: TaskIR, names: Map<string, string>, secretVars: Map<string, string>) {
   const plain: Record<string, { value: string; expand: false }> = {};
   const script: string[] = [];
   const referenced = new Set<string>();
@@ -134,7 +138,7 @@ function job(ir: PipelineIR, task: TaskIR, names: Map<string, string>) {
     (p) => `: "\${${p.envVar}?pipewright: run parameter ${p.envVar} is required (pass it as a pipeline variable)}"`,
   );
   const secrets = task.secrets.map((s) => {
-    const variable = secretVariable(s.ref);
+    const variable = secretVars.get(s.ref)!;
     return `export ${assertEnvName(s.env)}="\${${variable}?pipewright: CI/CD variable ${variable} (secret ${s.ref.replace(/[^-./A-Za-z0-9_]/g, '?')}) is not set}"`;
   });
   const cd = task.workingDir === undefined ? [] : [`cd ${quoteShellLiteral(task.workingDir)}`];
@@ -234,7 +238,8 @@ export const emitGitlab: Emitter = (ir) => {
   const document: Record<string, unknown> = { stages: [STAGE] };
   if (Object.keys(variables).length > 0) document.variables = sortRecord(variables);
   document.default = { before_script: BUILTIN_DEFAULTS_SCRIPT };
-  for (const task of ir.tasks) document[names.get(task.id)!] = job(ir, task, names);
+  const secretVars = secretVariables(ir);
+  for (const task of ir.tasks) document[names.get(task.id)!] = job(ir, task, names, secretVars);
   return {
     files: [
       {
