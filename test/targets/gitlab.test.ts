@@ -65,6 +65,7 @@ describe('emitGitlab', () => {
   it('reads secrets from named CI/CD variables, never values', () => {
     const doc = child(dailyOrders());
     expect(doc.extract.script[0]).toBe(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: shell text, not a JS template
       'export WAREHOUSE_PASSWORD="${PIPEWRIGHT_SECRET_WAREHOUSE_PASSWORD?pipewright: CI/CD variable PIPEWRIGHT_SECRET_WAREHOUSE_PASSWORD (secret warehouse/password) is not set}"',
     );
   });
@@ -172,6 +173,7 @@ const HOSTILE = [
   '$(id)',
   '`id`',
   '$HOME',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell text, not a JS template
   '${HOME}',
   'a b',
   '',
@@ -211,6 +213,7 @@ function executionSpec(dir: string): PipelineSpec {
             '{{ ds_nodash }}',
             '{{ run_id }}',
           ),
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: shell text, not a JS template
           env: { MODE: 'a $HOME `x` $(y) ${z} $$', OUT: "ds={{ ds }} '$HOME'", EMPTY: '' },
           secrets: { WAREHOUSE_PASSWORD: { ref: 'warehouse/password' } },
           workingDir: dir,
@@ -264,6 +267,7 @@ describe('GitLab child pipelines in gitlab-ci-local', () => {
     const extract = captured(dir, 'extract');
     expect(extract.argv).toEqual([...HOSTILE, '--date=2024-03-09', '20240309', expect.stringMatching(/^gitlab-/)]);
     expect(extract.env).toMatchObject({
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: shell text, not a JS template
       MODE: 'a $HOME `x` $(y) ${z} $$',
       OUT: "ds=2024-03-09 '$HOME'",
       EMPTY: '',
