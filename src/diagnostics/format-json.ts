@@ -1,0 +1,42 @@
+/**
+ * JSON output for tools: `{"diagnostics":[{file,line,column,endLine,endColumn,severity,code,message}],
+ * "summary":{files,errors,warnings}}`, 1-based positions, end exclusive.
+ */
+import { redactSecrets } from '../spec/secrets.js';
+import { type DiagnosticReport, type Summary, summarize } from './format-summary.js';
+
+export interface JsonDiagnostic {
+  file: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+  severity: 'error' | 'warning';
+  code: string;
+  message: string;
+}
+
+export interface JsonReport {
+  diagnostics: JsonDiagnostic[];
+  summary: Summary;
+}
+
+export function toJsonReport(report: DiagnosticReport): JsonReport {
+  return {
+    diagnostics: report.diagnostics.map((d) => ({
+      file: d.file,
+      line: d.range.start.line,
+      column: d.range.start.column,
+      endLine: d.range.end.line,
+      endColumn: d.range.end.column,
+      severity: d.severity,
+      code: d.code,
+      message: redactSecrets(d.message),
+    })),
+    summary: summarize(report),
+  };
+}
+
+export function formatJson(report: DiagnosticReport): string {
+  return `${JSON.stringify(toJsonReport(report), null, 2)}\n`;
+}
