@@ -55,7 +55,9 @@ export function findSecretSpans(text: string): SecretSpan[] {
     for (const m of text.matchAll(re)) {
       const name = m[1]!;
       if (!isSecretLikeName(name)) continue;
-      const value = readValue(text, m.index + m[0].length);
+      const before = text[m.index - 1];
+      const enclosing = before === '"' || before === "'" ? before : undefined;
+      const value = readValue(text, m.index + m[0].length, enclosing);
       if (!value || (re === FLAG_THEN_VALUE && value.text.startsWith('-'))) continue;
       if (secretValueKind(value.text) === undefined) continue;
       spans.push({ start: value.start, end: value.end, kind: `value of ${name}`, name });
@@ -90,8 +92,21 @@ function dedupe(spans: SecretSpan[]): SecretSpan[] {
   return out;
 }
 
-/** The scalar value starting at `at`: a quoted string (its inside) or a plain word run up to a comment / line end. */
-function readValue(text: string, at: number): { text: string; start: number; end: number } | undefined {
+/**
+ * The scalar value starting at `at`: a quoted string (its inside) or a plain word run up to a comment / line end.
+ * Inside a quoted word (`"--token=abc"`), `enclosing` is that quote and the value ends before it.
+ */
+function readValue(
+  text: string,
+  at: number,
+  enclosing?: string,
+): { text: string; start: number; end: number } | undefined {
+  if (enclosing !== undefined) {
+    const lineEnd = text.indexOf('\n', at);
+    const close = text.slice(at, lineEnd === -1 ? text.length : lineEnd).indexOf(enclosing);
+    const end = close === -1 ? (lineEnd === -1 ? text.length : lineEnd) : at + close;
+    return end > at ? { text: text.slice(at, end), start: at, end } : undefined;
+  }
   const quoteChar = text[at];
   if (quoteChar === '"' || quoteChar === "'") {
     let i = at + 1;

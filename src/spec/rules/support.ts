@@ -132,7 +132,11 @@ const INTEGER_KEY = /^(?:0|[1-9][0-9]*)$/;
 
 /** The tasks in source order (object key order differs from it only for integer-like keys). */
 export function tasksInSourceOrder(doc: SpecDocument, spec: PipelineSpec): TaskEntry[] {
-  const entries: TaskEntry[] = Object.entries(spec.spec.tasks).map(([id, task]) => ({ id, task, path: ['spec', 'tasks', id] }));
+  const entries: TaskEntry[] = Object.entries(spec.spec.tasks).map(([id, task]) => ({
+    id,
+    task,
+    path: ['spec', 'tasks', id],
+  }));
   if (!entries.some((e) => INTEGER_KEY.test(e.id))) return entries;
   const at = new Map(entries.map((e) => [e.id, doc.rangeOf(e.path, { key: true })]));
   return entries.sort((a, b) => compareRanges(at.get(a.id)!, at.get(b.id)!));

@@ -35,7 +35,9 @@ describe('PW203 self dependency', () => {
   it('points at the entry naming the task itself', () => {
     const src = tasks(`    a: { needs: [a], command: [run] }
 `);
-    expect(run(selfDependency, src)).toEqual(["11:18-11:19 error PW203 task 'a' needs itself: remove 'a' from its needs"]);
+    expect(run(selfDependency, src)).toEqual([
+      "11:18-11:19 error PW203 task 'a' needs itself: remove 'a' from its needs",
+    ]);
   });
 });
 
@@ -49,7 +51,7 @@ describe('PW202 cycles', () => {
     const input = checked(src);
     const [d, ...rest] = cycle.check!(input);
     expect(rest).toEqual([]);
-    expect(d!.message).toBe("dependency cycle: c → b → a → c (each task needs the next one)");
+    expect(d!.message).toBe('dependency cycle: c → b → a → c (each task needs the next one)');
     expect(d!.range.start).toEqual({ line: 12, column: 18 });
     expect(covered(src, d!)).toBe('b');
     expect(d!.related?.map((r) => [r.message, covered(src, { ...d!, range: r.range })])).toEqual([
@@ -81,7 +83,9 @@ describe('PW202 cycles', () => {
 
   it('handles long chains without recursion limits', () => {
     const n = 5000;
-    const lines = Array.from({ length: n }, (_, i) => `    t${i}: { needs: [t${(i + 1) % n}], command: [run] }\n`).join('');
+    const lines = Array.from({ length: n }, (_, i) => `    t${i}: { needs: [t${(i + 1) % n}], command: [run] }\n`).join(
+      '',
+    );
     const found = run(cycle, tasks(lines));
     expect(found).toHaveLength(1);
     expect(found[0]).toMatch(
