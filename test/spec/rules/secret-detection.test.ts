@@ -6,7 +6,7 @@ import {
   isSecretLikeName,
   redactSecrets,
   secretValueKind,
-} from '../../src/spec/secrets.js';
+} from '../../../src/spec/secrets.js';
 
 // Test secrets are assembled at run time so that this file itself does not trip secret scanners.
 const AWS = `AKIA${'IOSFODNN7EXAMPLE'}`;
