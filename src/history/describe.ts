@@ -17,6 +17,7 @@ const PLAIN = { path: (p: string) => p, value: (v: string) => v };
 export function versionText(v: { before?: string; after?: string }): string {
   if (v.before === undefined) return v.after ?? '';
   if (v.after === undefined) return v.before;
+  if (v.before === v.after) return `${v.before} (unchanged)`;
   return `${v.before} → ${v.after}`;
 }
 

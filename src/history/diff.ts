@@ -24,7 +24,7 @@ export function diffPipelines(
         status: 'removed',
         file: b.file,
         version: { before: b.version },
-        changes: [change('pipeline-removed', name, 'removed', b.version, undefined)],
+        changes: [change('pipeline-removed', 'pipeline', 'removed', b.version, undefined)],
       });
     } else if (!b && h) {
       out.push({ name, status: 'added', file: h.file, version: { after: h.version }, changes: [] });

@@ -1,14 +1,17 @@
 /** Markdown helpers for merge-request comments (GitLab/GitHub flavoured). */
 
 /**
- * User text as inert markdown: HTML special characters as entities (no tags, no comments), ASCII punctuation that
- * markdown interprets backslash-escaped (no links, emphasis, tables, mentions stay plain), line breaks as `↵`.
+ * User text as inert markdown: HTML special characters as entities (no tags, no comments), the punctuation that
+ * starts markdown or GitLab references backslash-escaped (no emphasis, links, tables, `@mentions`, `#issue`/`!mr`/`~label`
+ * references, `:emoji:`), a leading list/heading/quote marker escaped, line breaks shown as `↵`.
  */
 export function mdText(text: string): string {
   return text
     .replace(/[\r\n]+/g, ' ↵ ')
-    .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
-    .replace(/[\\`*_{}[\]()#+\-.!|~^$:@=]/g, (c) => `\\${c}`);
+    .replace(/[\\`*_[\]|~!#$%@:]/g, (c) => `\\${c}`)
+    .replace(/^(\s*)([-+=])(?=[\s=-]|$)/, '$1\\$2')
+    .replace(/^(\s*\d+)([.)])(?=\s|$)/, '$1\\$2')
+    .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 /** Inline code look without a code span (which cannot hold every backtick sequence): escaped text inside <code>. */

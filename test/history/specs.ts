@@ -1,7 +1,9 @@
 import { stringify } from 'yaml';
+import type { PipelineSpec } from '../../src/spec/types.js';
 
 /** A complete, valid spec value (plain object) to mutate per test; `specYaml` writes it as a file. */
-export function baseSpec(name: string): Record<string, any> {
+/** Datasets carry the pipeline name so pipelines built from this base never read each other's outputs by accident. */
+export function baseSpec(name: string): PipelineSpec {
   return {
     apiVersion: 'pipewright.dev/v1',
     kind: 'Pipeline',
@@ -42,14 +44,14 @@ export function baseSpec(name: string): Record<string, any> {
           pool: 'highmem',
           workingDir: '/app',
           description: 'Extract orders',
-          inputs: ['s3://lake/raw/orders/{{ ds }}'],
-          outputs: ['s3://lake/staging/orders/{{ ds }}'],
+          inputs: [`s3://lake/raw/${name}/{{ ds }}`],
+          outputs: [`s3://lake/staging/${name}/{{ ds }}`],
         },
         load: {
           needs: ['extract'],
           command: ['python', '-m', 'etl.load'],
-          inputs: ['s3://lake/staging/orders/{{ ds }}'],
-          outputs: ['warehouse://analytics.orders', 'warehouse://analytics.order_lines'],
+          inputs: [`s3://lake/staging/${name}/{{ ds }}`],
+          outputs: [`warehouse://analytics.${name}`, `warehouse://analytics.${name}_lines`],
         },
         quality: { type: 'check', needs: ['load'], command: ['python', '-m', 'etl.check'] },
       },
