@@ -1,0 +1,92 @@
+import { UserError } from '../../diagnostics/diagnostic.js';
+import { renderDiff } from '../../emit/check.js';
+import { checkProject, discoverSpecFiles } from '../../emit/project.js';
+import {
+  checkHeadline,
+  checkJson,
+  checkListing,
+  diagnosticCounts,
+  diagnosticJson,
+  formatDiagnosticLines,
+  plural,
+} from '../../emit/report.js';
+import { TARGETS } from '../../targets/target.js';
+import { oneOf, parseCommandArgs } from '../args.js';
+import type { CliIO, Command } from '../io.js';
+import { asUserError, parseTargets } from './compile.js';
+
+const HELP = `Usage: pipewright check [paths…] [--out generated] [--target …] [--format text|json] [--max-diff-lines N]
+
+Check that the output directory holds exactly what \`pipewright compile\` would write (CI runs this on the committed
+generated/). Nothing is written.
+
+Exit 0 when up to date. Exit 1 with the stale (different bytes), missing and extra (owned by the manifest but no longer
+produced) files and a unified diff from what is on disk to what compile would write, truncated after --max-diff-lines
+lines (default 200) with counts. Files the manifest does not list are not compile's and are ignored.
+
+Options:
+  --out <dir>            output directory (default: generated)
+  --target <list>        targets to check (default: those recorded in the manifest, else all)
+  --format <fmt>         text (default) or json
+  --max-diff-lines <n>   diff lines to print (default 200; 0 prints none)
+`;
+
+export const command: Command = {
+  summary: 'check that generated/ is what compile would write (for CI)',
+  help: HELP,
+  async run(argv: string[], io: CliIO): Promise<number> {
+    const { values, positionals } = parseCommandArgs(
+      argv,
+      {
+        target: { type: 'string', multiple: true },
+        out: { type: 'string' },
+        format: { type: 'string' },
+        'max-diff-lines': { type: 'string' },
+      },
+      'check',
+    );
+    const format = oneOf(values.format, ['text', 'json'] as const, '--format', 'text');
+    const maxLinesText = values['max-diff-lines'] ?? '200';
+    if (!/^\d+$/.test(maxLinesText))
+      throw new UserError(`--max-diff-lines must be a whole number (got '${maxLinesText}')`, 2);
+    const targets = parseTargets(values.target);
+    const result = await checkProject(
+      {
+        paths: positionals.length > 0 ? positionals : ['pipelines'],
+        cwd: io.cwd,
+        out: values.out ?? 'generated',
+        ...(targets ? { targets } : {}),
+        discover: discoverSpecFiles,
+      },
+      TARGETS,
+    ).catch(asUserError);
+    const out = result.out.display;
+
+    if (!result.report || !result.input) {
+      const counts = diagnosticCounts(result.diagnostics);
+      if (format === 'json') {
+        io.stdout(
+          `${JSON.stringify({ ok: false, out, diagnostics: result.diagnostics.map(diagnosticJson) }, null, 2)}\n`,
+        );
+      } else {
+        io.stderr(formatDiagnosticLines(result.diagnostics));
+        io.stderr(`check failed: the specs have ${plural(counts.errors, 'error')}; fix them first\n`);
+      }
+      return 1;
+    }
+    const { report, input } = result;
+    const diff = report.ok ? undefined : renderDiff(report, input, { outDir: out, maxLines: Number(maxLinesText) });
+    if (format === 'json') {
+      io.stdout(`${JSON.stringify(checkJson(report, out, diff), null, 2)}\n`);
+      return report.ok ? 0 : 1;
+    }
+    if (report.ok) {
+      io.stdout(`${checkHeadline(report, out, input.expected.size)}\n`);
+      return 0;
+    }
+    io.stderr(`${checkHeadline(report, out, input.expected.size)}\n${checkListing(report, out).join('\n')}\n`);
+    if (diff?.text) io.stdout(diff.text);
+    io.stderr(`run \`pipewright compile\` to update ${out}/\n`);
+    return 1;
+  },
+};
