@@ -1,0 +1,164 @@
+/**
+ * Every generated file validates against the targets' official schemas (/work/shared/schemas, see its README for the
+ * ajv options): Compose spec, GitLab's ci.json, Kubernetes 1.32 strict Job/CronJob, plus kubernetes-models' own
+ * validation (enums and required fields the strict schemas skip) for every Kubernetes document.
+ * Files come from: every compile fixture's expected/ outputs, every fixture compiled for all three targets, and the
+ * repository's own pipelines/ compiled for all three targets. Files are read back as YAML 1.1 (what Compose, GitLab
+ * and Kubernetes parsers do) and must mean the same as under YAML 1.2.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import Ajv, { type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
+import { Job } from 'kubernetes-models/batch/v1/Job';
+import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
+import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
+import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { compileSources } from '../../src/emit/compile.js';
+import { TARGETS } from '../../src/targets/target.js';
+import { compileCase, compileCases, FIXTURES_ROOT, specInputs } from './support/fixtures.js';
+
+const SCHEMAS = process.env.PIPEWRIGHT_SCHEMAS ?? '/work/shared/schemas';
+
+function loadSchema(path: string): Record<string, unknown> {
+  const schema = JSON.parse(readFileSync(join(SCHEMAS, path), 'utf8'));
+  delete schema.$schema;
+  return schema;
+}
+
+interface Validators {
+  compose: ValidateFunction;
+  gitlab: ValidateFunction;
+  job: ValidateFunction;
+  cronJob: ValidateFunction;
+}
+
+let validators: Validators;
+
+beforeAll(() => {
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  addFormats(ajv);
+  validators = {
+    compose: ajv.compile(loadSchema('compose-spec.json')),
+    gitlab: ajv.compile(loadSchema('gitlab-ci.json')),
+    job: ajv.compile(loadSchema('k8s/job-batch-v1.json')),
+    cronJob: ajv.compile(loadSchema('k8s/cronjob-batch-v1.json')),
+  };
+});
+
+const K8S_MODELS: Record<string, (data: never) => { validate(): void }> = {
+  Job: (d) => new Job(d),
+  CronJob: (d) => new CronJob(d),
+  ServiceAccount: (d) => new ServiceAccount(d),
+  Role: (d) => new Role(d),
+  RoleBinding: (d) => new RoleBinding(d),
+};
+
+/** The documents of a file as YAML 1.1 readers see them; fails when 1.1 and 1.2 disagree or parsing is unclean. */
+function readAsTargets(path: string, text: string): unknown[] {
+  const docs11 = parseAllDocuments(text, { version: '1.1' });
+  const docs12 = parseAllDocuments(text, { version: '1.2' });
+  if (!Array.isArray(docs11) || !Array.isArray(docs12)) throw new Error(`${path}: empty YAML stream`);
+  for (const d of [...docs11, ...docs12])
+    expect(
+      [...d.errors, ...d.warnings].map((e) => e.message),
+      path,
+    ).toEqual([]);
+  const values = docs11.map((d) => d.toJS());
+  expect(values, `${path}: YAML 1.1 and 1.2 readings differ`).toEqual(docs12.map((d) => d.toJS()));
+  return values;
+}
+
+function errorsOf(validate: ValidateFunction, value: unknown): string[] {
+  return validate(value) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+}
+
+/** Schema errors of one generated file, by the target directory it lives in. */
+function validateFile(path: string, text: string): string[] {
+  const target = path.split('/')[0];
+  const docs = readAsTargets(path, text);
+  const errors: string[] = [];
+  for (const doc of docs) {
+    if (target === 'compose') errors.push(...errorsOf(validators.compose, doc));
+    else if (target === 'gitlab') errors.push(...errorsOf(validators.gitlab, doc));
+    else if (target === 'k8s') {
+      const kind = (doc as { kind?: string }).kind ?? '';
+      if (kind === 'Job') errors.push(...errorsOf(validators.job, doc));
+      if (kind === 'CronJob') errors.push(...errorsOf(validators.cronJob, doc));
+      const model = K8S_MODELS[kind];
+      if (!model) errors.push(`unexpected kind ${JSON.stringify(kind)}`);
+      else {
+        try {
+          model(doc as never).validate();
+        } catch (e) {
+          errors.push(`kubernetes-models ${kind}: ${(e as Error).message}`);
+        }
+      }
+    } else errors.push(`unknown target directory ${target}`);
+  }
+  return errors.map((e) => `${path}: ${e}`);
+}
+
+function expectedFiles(): [string, string][] {
+  const out: [string, string][] = [];
+  const walk = (dir: string, base: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) walk(path, base);
+      else if (/\.ya?ml$/.test(e.name))
+        out.push([relative(base, path).split('\\').join('/'), readFileSync(path, 'utf8')]);
+    }
+  };
+  for (const name of compileCases()) {
+    const base = join(FIXTURES_ROOT, name, 'expected');
+    try {
+      walk(base, base);
+    } catch {
+      // a case without expected outputs (an error case) has nothing to validate
+    }
+  }
+  return out;
+}
+
+describe('generated files validate against the target schemas', () => {
+  it('every expected file of every compile fixture', () => {
+    const files = expectedFiles();
+    expect(files.some(([p]) => p.startsWith('k8s/'))).toBe(true);
+    expect(files.some(([p]) => p.startsWith('gitlab/'))).toBe(true);
+    for (const [path, text] of files) expect(validateFile(path, text)).toEqual([]);
+  });
+
+  it('every fixture compiled for all targets', () => {
+    let count = 0;
+    for (const name of compileCases()) {
+      for (const [path, text] of compileCase(name, TARGETS).files) {
+        count++;
+        expect(validateFile(path, text)).toEqual([]);
+      }
+    }
+    expect(count).toBeGreaterThan(0);
+  });
+
+  it("the repository's pipelines compiled for all targets", () => {
+    const inputs = specInputs('pipelines');
+    const result = compileSources(inputs, { targets: TARGETS, outDir: 'generated' });
+    expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    if (inputs.length > 0) expect(result.files.size).toBeGreaterThanOrEqual(inputs.length * TARGETS.length);
+    for (const [path, text] of result.files) expect(validateFile(path, text)).toEqual([]);
+  });
+
+  it('rejects what the targets would reject (the validators are live)', () => {
+    const badJob =
+      'apiVersion: batch/v1\nkind: Job\nmetadata: {name: x}\nspec:\n  bogus: 1\n  template: {spec: {restartPolicy: Never, containers: [{name: a, image: b}]}}\n';
+    expect(validateFile('k8s/x.yaml', badJob).join('\n')).toContain('must NOT have additional properties');
+    const badEnum =
+      'apiVersion: batch/v1\nkind: Job\nmetadata: {name: x}\nspec:\n  template: {spec: {restartPolicy: Sometimes, containers: [{name: a, image: b}]}}\n';
+    expect(validateFile('k8s/x.yaml', badEnum).join('\n')).toContain('kubernetes-models Job');
+    expect(validateFile('gitlab/x.gitlab-ci.yml', 'job:\n  script: [a]\n  retry: 3\n').length).toBeGreaterThan(0);
+    expect(validateFile('compose/x.compose.yaml', 'services:\n  a:\n    restart: 7\n').length).toBeGreaterThan(0);
+    expect(() => readAsTargets('x.yaml', 'a: yes\n')).toThrow();
+  });
+});
