@@ -8,8 +8,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import Ajv, { type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
 import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
@@ -21,6 +21,8 @@ import { compileSources } from '../../src/emit/compile.js';
 import { TARGETS } from '../../src/targets/target.js';
 import { compileCase, compileCases, FIXTURES_ROOT, specInputs } from './support/fixtures.js';
 
+// ajv-formats is CommonJS with `exports.default`: under NodeNext the default import is the module object.
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
 const SCHEMAS = process.env.PIPEWRIGHT_SCHEMAS ?? '/work/shared/schemas';
 
 function loadSchema(path: string): Record<string, unknown> {
