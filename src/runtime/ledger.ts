@@ -18,14 +18,13 @@ import {
   openSync,
   readFileSync,
   readSync,
-  renameSync,
-  unlinkSync,
   writeSync,
 } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { canonicalJson, sha256Hex } from '../model/hash.js';
 import { writeFileAtomic } from './atomic-file.js';
+import { acquireLock } from './lock-file.js';
 
 export type LedgerAction = 'run.start' | 'run.finish' | 'run.skip' | 'task.attempt' | (string & {});
 
@@ -104,68 +103,6 @@ export function defaultActor(env: Record<string, string | undefined>): string {
   return `${user}@${hostname()}`;
 }
 
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Takes `<file>.lock` with O_EXCL; the lock holds the owner's pid. A lock whose owner is dead is removed (by renaming
- * it away first, so two waiters cannot both delete a fresh lock). Returns the release function.
- */
-export function acquireLock(file: string, timeoutMs = 10_000): () => void {
-  const lock = `${file}.lock`;
-  const deadline = Date.now() + timeoutMs;
-  let delay = 1;
-  for (;;) {
-    try {
-      const fd = openSync(lock, 'wx');
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      return () => {
-        try {
-          unlinkSync(lock);
-        } catch {
-          // Already broken as stale by someone else: nothing to release.
-        }
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    let owner = Number.NaN;
-    try {
-      owner = Number.parseInt(readFileSync(lock, 'utf8'), 10);
-    } catch {
-      // Vanished between open and read: retry at once.
-      continue;
-    }
-    // An empty lock file is one being written right now (open and write are two steps): wait for it.
-    if (Number.isInteger(owner) && owner > 0 && !processAlive(owner)) {
-      const aside = `${lock}.stale.${process.pid}`;
-      try {
-        renameSync(lock, aside);
-        const again = Number.parseInt(readFileSync(aside, 'utf8'), 10);
-        if (again === owner) unlinkSync(aside);
-        else renameSync(aside, lock); // someone replaced it meanwhile: put theirs back
-      } catch {
-        // Another waiter broke it first.
-      }
-      continue;
-    }
-    if (Date.now() > deadline) throw new Error(`ledger lock ${lock} is held by process ${owner} (timed out waiting)`);
-    sleepSync(delay);
-    delay = Math.min(delay * 2, 25);
-  }
-}
-
 /** The last complete line of the file, read from its tail; throws when the file does not end with a newline. */
 function lastRecord(file: string): LedgerRecord | undefined {
   if (!existsSync(file)) return undefined;
@@ -200,7 +137,7 @@ export function appendLedger(file: string, entry: LedgerEntry, options: LedgerOp
   mkdirSync(dirname(file), { recursive: true });
   const env = options.env ?? process.env;
   const commit = entry.commit !== undefined ? entry.commit : gitCommit(options.cwd ?? process.cwd());
-  const release = acquireLock(file, options.lockTimeoutMs);
+  const release = acquireLock(file, options.lockTimeoutMs ?? 10_000);
   try {
     const last = lastRecord(file);
     const body: Omit<LedgerRecord, 'hash'> = {

@@ -109,7 +109,7 @@ export function planFromCompose(doc: unknown, file: string): RunPlan {
   const params: RunParam[] = [];
   const rawParams = meta.params ?? [];
   if (!Array.isArray(rawParams)) fail('x-pipewright.params', 'expected a list');
-  (rawParams as unknown[]).forEach((p, i) => {
+  for (const [i, p] of (rawParams as unknown[]).entries()) {
     const where = `x-pipewright.params[${i}]`;
     if (!isObj(p)) return fail(where, 'expected a mapping');
     const param: RunParam = { name: str(p.name, `${where}.name`), env: str(p.env, `${where}.env`) };
@@ -119,7 +119,7 @@ export function planFromCompose(doc: unknown, file: string): RunPlan {
       param.enum = (p.enum as unknown[]).map((v, j) => str(v, `${where}.enum[${j}]`));
     }
     params.push(param);
-  });
+  }
 
   const tasks = new Map<string, RunTask>();
   const topSecrets = isObj(doc.secrets) ? doc.secrets : {};
@@ -133,12 +133,12 @@ export function planFromCompose(doc: unknown, file: string): RunPlan {
 
     const environment: Record<string, string> = {};
     if (Array.isArray(svc.environment)) {
-      (svc.environment as unknown[]).forEach((entry, i) => {
+      for (const [i, entry] of (svc.environment as unknown[]).entries()) {
         const text = raw(entry, `${where}.environment[${i}]`);
         const eq = text.indexOf('=');
         if (eq <= 0) fail(`${where}.environment[${i}]`, 'expected NAME=value');
         environment[text.slice(0, eq)] = text.slice(eq + 1);
-      });
+      }
     } else if (isObj(svc.environment)) {
       for (const [name, value] of Object.entries(svc.environment)) {
         environment[name] =
@@ -170,7 +170,7 @@ export function planFromCompose(doc: unknown, file: string): RunPlan {
     // Compose's own wiring (service secret target → top-level secret → host variable) names the variable to read.
     const variableOfEnv = new Map<string, string>();
     if (Array.isArray(svc.secrets)) {
-      (svc.secrets as unknown[]).forEach((entry, i) => {
+      for (const [i, entry] of (svc.secrets as unknown[]).entries()) {
         const w = `${where}.secrets[${i}]`;
         if (!isObj(entry)) return fail(w, 'expected a mapping with source and target');
         const source = str(entry.source, `${w}.source`);
@@ -182,19 +182,19 @@ export function planFromCompose(doc: unknown, file: string): RunPlan {
           str(entry.target ?? source, `${w}.target`),
           str(top.environment, `secrets.${source}.environment`),
         );
-      });
+      }
     }
     const secrets: RunSecret[] = [];
     const rawSecrets = x.secrets ?? [];
     if (!Array.isArray(rawSecrets)) fail(`${where}.x-pipewright.secrets`, 'expected a list');
-    (rawSecrets as unknown[]).forEach((s, i) => {
+    for (const [i, s] of (rawSecrets as unknown[]).entries()) {
       const w = `${where}.x-pipewright.secrets[${i}]`;
       if (!isObj(s)) return fail(w, 'expected a mapping');
       const env = str(s.env, `${w}.env`);
       const variable = variableOfEnv.get(env);
       if (variable === undefined) return fail(`${where}.secrets`, `no Compose secret targets ${env}`);
       secrets.push({ env, ref: str(s.ref, `${w}.ref`), variable });
-    });
+    }
 
     const type = x.type ?? 'task';
     if (type !== 'task' && type !== 'check') fail(`${where}.x-pipewright.type`, "expected 'task' or 'check'");
