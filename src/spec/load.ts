@@ -56,6 +56,24 @@ export function loadSpec(file: string, source: string): SpecDocument {
   return new Loader(file, source).load();
 }
 
+/** A document for a file that was not read at all (too large, not UTF-8): one diagnostic at 1:1, no value. */
+export function rejectedSpec(file: string, code: DiagnosticCode, message: string): SpecDocument {
+  const range: SourceRange = { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
+  return {
+    file,
+    source: '',
+    value: undefined,
+    diagnostics: [{ file, range, severity: 'error', code, message }],
+    comments: [],
+    rangeOf: () => range,
+  };
+}
+
+/** The PW008 message for a file over MAX_SPEC_BYTES (shared by loadSpec and readers that check the size first). */
+export function tooLargeMessage(bytes: number): string {
+  return `file is ${formatBytes(bytes)}; the limit is ${formatBytes(MAX_SPEC_BYTES)} (1 MiB)`;
+}
+
 class Loader {
   /** Offsets where each line starts, computed on first use (most documents never need a position). */
   private lineStarts: number[] | undefined;
@@ -87,7 +105,7 @@ class Loader {
   private read(): unknown {
     const bytes = Buffer.byteLength(this.text, 'utf8');
     if (bytes > MAX_SPEC_BYTES) {
-      this.report('PW008', 0, 0, `file is ${formatBytes(bytes)}; the limit is ${formatBytes(MAX_SPEC_BYTES)} (1 MiB)`);
+      this.report('PW008', 0, 0, tooLargeMessage(bytes));
       return undefined;
     }
     // yaml reads a lone CR as part of a line: whatever it reported after it would be noise.
@@ -350,7 +368,12 @@ class Loader {
       node = next;
       keyNode = nextKey;
     }
-    const target = options?.key && keyNode ? keyNode : node;
+    // The document itself has no key: its "key" is the point where it starts.
+    if (options?.key && !keyNode) {
+      const at = node && !isPair(node) && 'range' in node && node.range ? node.range[0] : 0;
+      return this.range(at, at);
+    }
+    const target = options?.key ? keyNode : node;
     const range = !isPair(target) && target && 'range' in target ? target.range : undefined;
     if (!range) return this.range(0, 0);
     return this.range(range[0], range[1]);

@@ -1,0 +1,139 @@
+/**
+ * Finding and reading spec files (the I/O edge in front of loadSpec): files are taken as given, directories are
+ * searched recursively for *.yaml / *.yml. Output is sorted and de-duplicated, with paths relative to the working
+ * directory in POSIX form, so reports are identical on every machine.
+ */
+import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { UserError } from '../diagnostics/diagnostic.js';
+import type { SpecDocument } from './document.js';
+import { loadSpec, MAX_SPEC_BYTES, rejectedSpec, tooLargeMessage } from './load.js';
+
+export interface DiscoveredSpec {
+  /** Path shown to users: relative to cwd, POSIX separators. */
+  file: string;
+  /** Absolute path on disk. */
+  path: string;
+}
+
+const SPEC_FILE = /\.ya?ml$/i;
+/** Directories never searched: VCS metadata, dependencies, and pipewright's own output. */
+const SKIPPED_DIRS = new Set(['node_modules', 'generated']);
+
+/**
+ * Files: included whatever their extension (the user named them). Directories: *.yaml/*.yml below them, skipping
+ * hidden directories, node_modules and generated/. Symbolic links inside a directory are followed only when they
+ * point inside that directory (a link out of the tree, or a loop, is ignored). A path that does not exist, or a
+ * directory without spec files, is a UserError.
+ */
+export async function discoverSpecs(paths: readonly string[], cwd: string): Promise<DiscoveredSpec[]> {
+  const found = new Map<string, DiscoveredSpec>();
+  for (const given of paths) {
+    const absolute = resolve(cwd, given);
+    let info: Awaited<ReturnType<typeof stat>>;
+    try {
+      info = await stat(absolute);
+    } catch {
+      throw new UserError(`no such file or directory: ${given}`);
+    }
+    if (info.isDirectory()) {
+      const root = await realpath(absolute);
+      const before = found.size;
+      await walk(absolute, root, new Set([root]), cwd, found);
+      if (found.size === before && !(await containsSpecs(found, root))) {
+        throw new UserError(`no *.yaml or *.yml files in ${given}`);
+      }
+    } else if (info.isFile()) {
+      add(found, absolute, cwd);
+    } else {
+      throw new UserError(`not a file or directory: ${given}`);
+    }
+  }
+  return [...found.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+}
+
+async function walk(
+  dir: string,
+  root: string,
+  visited: Set<string>,
+  cwd: string,
+  found: Map<string, DiscoveredSpec>,
+): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isSymbolicLink()) {
+      let target: string;
+      try {
+        target = await realpath(path);
+      } catch {
+        continue; // dangling link
+      }
+      if (!isInside(target, root)) continue;
+      const info = await stat(target);
+      if (info.isDirectory()) {
+        if (visited.has(target) || skipDir(entry.name)) continue;
+        visited.add(target);
+        await walk(path, root, visited, cwd, found);
+      } else if (info.isFile() && SPEC_FILE.test(entry.name)) {
+        add(found, path, cwd);
+      }
+    } else if (entry.isDirectory()) {
+      if (skipDir(entry.name)) continue;
+      const real = await realpath(path);
+      if (visited.has(real)) continue;
+      visited.add(real);
+      await walk(path, root, visited, cwd, found);
+    } else if (entry.isFile() && SPEC_FILE.test(entry.name)) {
+      add(found, path, cwd);
+    }
+  }
+}
+
+function skipDir(name: string): boolean {
+  return name.startsWith('.') || SKIPPED_DIRS.has(name);
+}
+
+function isInside(path: string, root: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+}
+
+/** Whether a directory's files were already found through another argument (`validate pipelines pipelines`). */
+async function containsSpecs(found: Map<string, DiscoveredSpec>, root: string): Promise<boolean> {
+  for (const spec of found.values()) {
+    const real = await realpath(spec.path).catch(() => spec.path);
+    if (isInside(real, root)) return true;
+  }
+  return false;
+}
+
+function add(found: Map<string, DiscoveredSpec>, path: string, cwd: string): void {
+  const file = relative(cwd, path).split(sep).join('/') || path;
+  if (!found.has(file)) found.set(file, { file, path });
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Reads one spec: the size is checked before reading, bytes must be UTF-8. Never throws for file contents. */
+export async function readSpec(spec: DiscoveredSpec): Promise<SpecDocument> {
+  const { size } = await lstat(spec.path).then((l) => (l.isSymbolicLink() ? stat(spec.path) : l));
+  if (size > MAX_SPEC_BYTES) return rejectedSpec(spec.file, 'PW008', tooLargeMessage(size));
+  const bytes = await readFile(spec.path);
+  let source: string;
+  try {
+    source = UTF8.decode(bytes);
+  } catch {
+    return rejectedSpec(spec.file, 'PW001', 'file is not valid UTF-8: save it as UTF-8');
+  }
+  return loadSpec(spec.file, source);
+}
+
+/** discoverSpecs + readSpec, in sorted order. */
+export async function loadSpecFiles(paths: readonly string[], cwd: string): Promise<SpecDocument[]> {
+  const specs = await discoverSpecs(paths, cwd);
+  const docs: SpecDocument[] = [];
+  for (const spec of specs) docs.push(await readSpec(spec));
+  return docs;
+}
