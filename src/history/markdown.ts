@@ -1,17 +1,18 @@
 /** Markdown helpers for merge-request comments (GitLab/GitHub flavoured). */
 
 /**
- * User text as inert markdown: HTML special characters as entities (no tags, no comments), the punctuation that
+ * User text as inert markdown: HTML special characters as entities (`&`, `<`, `>`: no tags, no comments; user text never goes into attributes), the punctuation that
  * starts markdown or GitLab references backslash-escaped (no emphasis, links, tables, `@mentions`, `#issue`/`!mr`/`~label`
  * references, `:emoji:`), a leading list/heading/quote marker escaped, line breaks shown as `↵`.
  */
 export function mdText(text: string): string {
   return text
     .replace(/[\r\n]+/g, ' ↵ ')
-    .replace(/[\\`*_[\]|~!#$%@:]/g, (c) => `\\${c}`)
+    .replace(/[\\`*_[\]|~!#$%@]/g, (c) => `\\${c}`)
+    .replace(/:(?=[\w+-]+:)/g, '\\:')
     .replace(/^(\s*)([-+=])(?=[\s=-]|$)/, '$1\\$2')
     .replace(/^(\s*\d+)([.)])(?=\s|$)/, '$1\\$2')
-    .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+    .replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!);
 }
 
 /** Inline code look without a code span (which cannot hold every backtick sequence): escaped text inside <code>. */

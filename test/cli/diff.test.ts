@@ -236,6 +236,35 @@ describe('pipewright diff', () => {
     expect(r.stdout).toContain('is read by **revenue**');
   });
 
+  it('--generated shows unified diffs of the compiled artifacts of both sides', async () => {
+    const r = await runCliCapture(['diff', c1, bumped, '--generated', '--format', 'json'], { cwd: repo.dir });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const generated: { path: string; status: string; diff: string }[] = JSON.parse(r.stdout).generated;
+    const paths = generated.map((g) => g.path);
+    expect(paths).toEqual([...paths].sort());
+    expect(paths).toEqual(
+      expect.arrayContaining(['compose/orders.compose.yaml', 'k8s/orders.yaml', 'gitlab/orders.gitlab-ci.yml']),
+    );
+    expect(paths.some((p) => p.includes('revenue'))).toBe(false);
+    const compose = generated.find((g) => g.path === 'compose/orders.compose.yaml')!;
+    expect(compose.status).toBe('modified');
+    expect(
+      compose.diff.startsWith('--- base/compose/orders.compose.yaml\n+++ head/compose/orders.compose.yaml\n'),
+    ).toBe(true);
+    expect(compose.diff).toMatch(/^-.*on-failure:3/m);
+    expect(compose.diff).toMatch(/^\+.*on-failure:4/m);
+    const text = await runCliCapture(['diff', c1, bumped, '--generated'], { cwd: repo.dir });
+    expect(text.stdout).toContain(
+      'generated/compose/orders.compose.yaml (modified)\n--- base/compose/orders.compose.yaml',
+    );
+    const markdown = await runCliCapture(['diff', c1, bumped, '--generated', '--format', 'markdown'], {
+      cwd: repo.dir,
+    });
+    expect(markdown.stdout).toContain('<summary>generated/compose/orders.compose.yaml (modified)</summary>');
+    expect(markdown.stdout).toContain('```diff\n--- base/compose/orders.compose.yaml');
+  });
+
   it('runs as the built CLI', () => {
     const cli = join(ROOT, 'dist', 'cli.js');
     expect(existsSync(cli), 'dist/cli.js (run `npm run build` first)').toBe(true);
