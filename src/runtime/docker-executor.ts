@@ -67,10 +67,18 @@ export function containerName(run: Pick<RunIdentity, 'pipeline' | 'runId'>, task
   return `pw-${run.pipeline}-${taskId}-${run.runId}-${attempt}`;
 }
 
+/** Container states with a final exit code. */
+const EXITED: ReadonlySet<string> = new Set(['exited', 'dead', 'stopped']);
+
 function statusCode(error: unknown): number | undefined {
   return typeof error === 'object' && error !== null && 'statusCode' in error
     ? Number((error as { statusCode: unknown }).statusCode)
     : undefined;
+}
+
+/** Docker answers a taken name with 409; podman 4.3's compat API with 500 "… that name is already in use". */
+function isNameConflict(error: unknown): boolean {
+  return statusCode(error) === 409 || /name .* is already in use/.test(message(error));
 }
 
 function message(error: unknown): string {
@@ -180,7 +188,7 @@ export class DockerExecutor implements Executor {
       if (statusCode(error) === 404) {
         return failed(`image ${opts.Image} is not present on the engine (pass --pull to pull it)`);
       }
-      if (statusCode(error) !== 409) return failed(`cannot create container ${opts.name}: ${message(error)}`);
+      if (!isNameConflict(error)) return failed(`cannot create container ${opts.name}: ${message(error)}`);
       const existing = docker.getContainer(opts.name);
       let info: Docker.ContainerInspectInfo;
       try {
@@ -279,10 +287,9 @@ export class DockerExecutor implements Executor {
         container
           .inspect()
           .then((info) => {
+            // Only a final state counts: podman reports `stopping` (not running, no exit code yet) while killing.
             if (info.State.Status !== 'created') started = true;
-            if (started && !info.State.Running && info.State.Status !== 'created' && info.State.Status !== 'paused') {
-              settle(() => resolve(info.State.ExitCode));
-            }
+            if (started && EXITED.has(info.State.Status)) settle(() => resolve(info.State.ExitCode));
           })
           .catch((error: unknown) => {
             if (statusCode(error) === 404) settle(() => reject(new Error('the container disappeared')));

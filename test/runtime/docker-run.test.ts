@@ -1,0 +1,331 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { containerName, DockerExecutor, LABEL } from '../../src/runtime/docker-executor.js';
+import type { ExecutorContext } from '../../src/runtime/executor.js';
+import { verifyLedger } from '../../src/runtime/ledger.js';
+import type { RunPlan } from '../../src/runtime/plan.js';
+import { resolveTask, runVariables } from '../../src/runtime/resolve.js';
+import { executeRun } from '../../src/runtime/run.js';
+import { planFromSpec, recorder, specText, TEST_IMAGE, testEngine } from './support.js';
+
+const engine = await testEngine();
+const IMAGE = `"${TEST_IMAGE}"`;
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'pw-docker-'));
+  return () => rmSync(dir, { recursive: true, force: true });
+});
+
+/** Every container these tests created (by pipeline label) is removed at the end. */
+const pipelinesUsed = new Set<string>();
+afterAll(async () => {
+  if (!engine) return;
+  for (const pipeline of pipelinesUsed) {
+    const list = await engine.docker.listContainers({
+      all: true,
+      filters: { label: [`${LABEL.pipeline}=${pipeline}`] },
+    });
+    for (const c of list) await engine.docker.getContainer(c.Id).remove({ force: true });
+  }
+});
+
+function executor(extra: Partial<ConstructorParameters<typeof DockerExecutor>[0]> = {}) {
+  return new DockerExecutor({
+    docker: engine!.docker,
+    endpoint: engine!.endpoint,
+    pull: false,
+    keepFailed: false,
+    killGraceSeconds: 1,
+    pollMs: 200,
+    ...extra,
+  });
+}
+
+async function runDocker(
+  plan: RunPlan,
+  extra: {
+    concurrency?: number;
+    params?: Record<string, string>;
+    secrets?: Map<string, Record<string, string>>;
+    keepFailed?: boolean;
+  } = {},
+) {
+  pipelinesUsed.add(plan.pipeline);
+  const reporter = recorder();
+  const runsDir = join(dir, 'runs');
+  const exec = executor({ keepFailed: extra.keepFailed ?? false });
+  await exec.preflight(plan.tasks);
+  const state = await executeRun({
+    plan,
+    artifact: 'test',
+    logicalDate: '2024-01-15',
+    params: extra.params ?? Object.fromEntries(plan.params.map((p) => [p.name, p.default ?? ''])),
+    executor: exec,
+    secrets: extra.secrets ?? new Map(),
+    runsDir,
+    ledgerFile: join(dir, 'ledger.jsonl'),
+    cwd: dir,
+    env: { PIPEWRIGHT_ACTOR: 'test' },
+    concurrency: extra.concurrency ?? 4,
+    reporter,
+    commit: null,
+  });
+  return { state, reporter, runsDir };
+}
+
+const statuses = (state: { tasks: Record<string, { status: string }> }) =>
+  Object.fromEntries(Object.entries(state.tasks).map(([id, t]) => [id, t.status]));
+
+async function containersOf(pipeline: string) {
+  return engine!.docker.listContainers({ all: true, filters: { label: [`${LABEL.pipeline}=${pipeline}`] } });
+}
+
+describe.skipIf(!engine)('docker executor on the real engine', () => {
+  it('runs the DAG in order, independent tasks in parallel; containers are labelled and removed afterwards', async () => {
+    const plan = planFromSpec(
+      'dk-dag',
+      specText(
+        'dk-dag',
+        `  defaults: { image: ${IMAGE} }
+  tasks:
+    a: { command: [sh, -c, 'echo a-start; sleep 1; echo a-end'] }
+    b: { command: [sh, -c, 'echo b-start; sleep 1; echo b-end'] }
+    c: { needs: [a, b], command: [sh, -c, 'echo "c for $PIPEWRIGHT_DS run $PIPEWRIGHT_RUN_ID"'] }
+`,
+      ),
+    );
+    const { state, reporter } = await runDocker(plan);
+    expect(statuses(state)).toEqual({ a: 'succeeded', b: 'succeeded', c: 'succeeded' });
+    const [a, b, c] = ['a', 'b', 'c'].map((id) => state.tasks[id]!.attempts[0]!);
+    // parallel: each of a and b was started before the other finished (each runs at least 1 s)
+    expect(a!.startedAt < b!.finishedAt! && b!.startedAt < a!.finishedAt!).toBe(true);
+    // order: c was started only after both finished, and saw the run's variables
+    expect(c!.startedAt >= a!.finishedAt! && c!.startedAt >= b!.finishedAt!).toBe(true);
+    expect(reporter.of('a')).toEqual(['a-start', 'a-end']);
+    expect(reporter.of('c')).toEqual([`c for 2024-01-15 run ${state.runId}`]);
+    expect(state.tasks.c!.attempts[0]!.ref).toEqual({
+      container: containerName({ pipeline: 'dk-dag', runId: state.runId }, 'c', 1),
+    });
+    expect(await containersOf('dk-dag')).toEqual([]);
+  });
+
+  it('applies labels, resource limits and the deterministic name', async () => {
+    const plan = planFromSpec(
+      'dk-labels',
+      specText(
+        'dk-labels',
+        `  tasks:
+    t: { image: ${IMAGE}, resources: { cpu: 500m, memory: 64Mi }, command: [sleep, '5'] }
+`,
+      ),
+    );
+    pipelinesUsed.add('dk-labels');
+    const exec = executor();
+    const task = plan.tasks[0]!;
+    const run = {
+      runId: '20240115-0000abcd',
+      pipeline: plan.pipeline,
+      version: plan.version,
+      specHash: plan.specHash,
+      logicalDate: '2024-01-15',
+    };
+    const resolved = resolveTask(task, runVariables(plan, { logicalDate: '2024-01-15', runId: run.runId, params: {} }));
+    const ctx: ExecutorContext = { log: () => {}, note: () => {}, persist: () => {} };
+    const handle = await exec.launch(
+      {
+        run,
+        task,
+        attempt: 1,
+        ...resolved,
+        secrets: {},
+        record: { n: 1, startedAt: new Date().toISOString() },
+        resume: false,
+      },
+      ctx,
+    );
+    const info = await engine!.docker.getContainer('pw-dk-labels-t-20240115-0000abcd-1').inspect();
+    expect(info.Config.Labels).toMatchObject({
+      [LABEL.managedBy]: 'pipewright',
+      [LABEL.pipeline]: 'dk-labels',
+      [LABEL.version]: '1.0.0',
+      [LABEL.specHash]: plan.specHash,
+      [LABEL.runId]: run.runId,
+      [LABEL.task]: 't',
+      [LABEL.attempt]: '1',
+      [LABEL.logicalDate]: '2024-01-15',
+    });
+    expect(info.HostConfig.NanoCpus).toBe(500_000_000);
+    expect(info.HostConfig.Memory).toBe(64 * 1024 * 1024);
+    handle.kill();
+    expect((await handle.done).exitCode).not.toBe(0);
+  });
+
+  it('retries a failing task with one container per attempt; --keep-failed keeps them', async () => {
+    const plan = planFromSpec(
+      'dk-retry',
+      specText(
+        'dk-retry',
+        `  tasks:
+    flaky: { image: ${IMAGE}, retries: 2, retryDelay: 1s, command: [sh, -c, 'echo try; exit 4'] }
+`,
+      ),
+    );
+    const { state, reporter } = await runDocker(plan, { keepFailed: true });
+    expect(state.tasks.flaky!.status).toBe('failed');
+    expect(state.tasks.flaky!.attempts.map((a) => a.outcome?.exitCode)).toEqual([4, 4, 4]);
+    expect(reporter.of('flaky')).toEqual(['try', 'try', 'try']);
+    const kept = (await containersOf('dk-retry')).map((c) => c.Names[0]!.replace(/^\//, '')).sort();
+    expect(kept).toEqual([1, 2, 3].map((n) => `pw-dk-retry-flaky-${state.runId}-${n}`));
+  });
+
+  it('kills a container at its timeout; descendants are upstream_failed, independent branches finish', async () => {
+    const plan = planFromSpec(
+      'dk-fail',
+      specText(
+        'dk-fail',
+        `  defaults: { image: ${IMAGE} }
+  tasks:
+    slow: { timeout: 1s, command: [sleep, '60'] }
+    after-slow: { needs: [slow], command: [echo, never] }
+    bad: { command: [sh, -c, 'exit 3'] }
+    after-bad: { needs: [bad], command: [echo, never] }
+    gate: { type: check, command: [sh, -c, 'echo "null ids: 4" >&2; exit 1'] }
+    after-gate: { needs: [gate], command: [echo, never] }
+    fine: { command: [echo, fine] }
+`,
+      ),
+    );
+    const { state, reporter } = await runDocker(plan);
+    expect(statuses(state)).toEqual({
+      'after-bad': 'upstream_failed',
+      'after-gate': 'upstream_failed',
+      'after-slow': 'upstream_failed',
+      bad: 'failed',
+      fine: 'succeeded',
+      gate: 'failed',
+      slow: 'failed',
+    });
+    expect(state.tasks.slow!.attempts[0]!.outcome).toMatchObject({ timedOut: true });
+    expect(state.tasks.bad!.exitCode).toBe(3);
+    expect(reporter.of('gate')).toEqual(['null ids: 4']);
+    expect(reporter.notes).toContain('gate|quality gate failed: downstream tasks are blocked');
+    expect(await containersOf('dk-fail')).toEqual([]);
+  });
+
+  it('delivers params and secrets to the container exactly ($, quotes) and redacts the secret from logs', async () => {
+    const plan = planFromSpec(
+      'dk-exact',
+      specText(
+        'dk-exact',
+        `  params:
+    note: { default: plain }
+  tasks:
+    show:
+      image: ${IMAGE}
+      env: { NOTE_ENV: "<{{ params.note }}>" }
+      secrets: { DB_PASSWORD: { ref: warehouse/password } }
+      command: [sh, -c, 'printf "arg=%s\\n" "$1"; printf "env=%s\\n" "$NOTE_ENV"; printf %s "$DB_PASSWORD" | sha256sum; echo "pw=$DB_PASSWORD"', sh, "{{ params.note }}"]
+`,
+      ),
+    );
+    const note = `a $b $$c \${d} "dq" 'sq' \\ end`;
+    const secret = `s3cr3t $HOME "x" 'y' \${z}`;
+    const { state, reporter } = await runDocker(plan, {
+      params: { note },
+      secrets: new Map([['show', { DB_PASSWORD: secret }]]),
+    });
+    expect(state.status).toBe('succeeded');
+    const sha = createHash('sha256').update(secret).digest('hex');
+    expect(reporter.of('show')).toEqual([`arg=${note}`, `env=<${note}>`, `${sha}  -`, 'pw=***']);
+  });
+
+  it('name conflicts: adopts our identical container, replaces our stale one, refuses a foreign one', async () => {
+    const plan = planFromSpec(
+      'dk-conflict',
+      specText('dk-conflict', `  tasks:\n    t: { image: ${IMAGE}, command: [sh, -c, 'echo ran; exit 5'] }\n`),
+    );
+    pipelinesUsed.add('dk-conflict');
+    const exec = executor();
+    const task = plan.tasks[0]!;
+    const run = {
+      runId: '20240115-00c0ffee',
+      pipeline: plan.pipeline,
+      version: plan.version,
+      specHash: plan.specHash,
+      logicalDate: '2024-01-15',
+    };
+    const resolved = resolveTask(task, runVariables(plan, { logicalDate: '2024-01-15', runId: run.runId, params: {} }));
+    const notes: string[] = [];
+    const logs: string[] = [];
+    const ctx: ExecutorContext = {
+      log: (_t, _s, l) => logs.push(l),
+      note: (_t, m) => notes.push(m),
+      persist: () => {},
+    };
+    const spec = (attempt: number) => ({
+      run,
+      task,
+      attempt,
+      ...resolved,
+      secrets: {},
+      record: { n: attempt, startedAt: new Date().toISOString() },
+      resume: true,
+    });
+    const name = containerName(run, 't', 1);
+
+    // 1. first launch runs it; the container stays (removal happens at the end of a run)
+    expect((await (await exec.launch(spec(1), ctx)).done).exitCode).toBe(5);
+    const first = await engine!.docker.getContainer(name).inspect();
+    // 2. same identity again: adopted as found, judged by its exit code, not run again
+    logs.length = 0;
+    expect((await (await exec.launch(spec(1), ctx)).done).exitCode).toBe(5);
+    expect(notes.at(-1)).toBe(`adopting existing container ${name} (exited)`);
+    expect(logs).toEqual([]);
+    expect((await engine!.docker.getContainer(name).inspect()).Id).toBe(first.Id);
+
+    // 3. ours but stale (created from another configuration): replaced and run
+    const changed = { ...spec(1), argv: ['sh', '-c', 'echo replaced; exit 0'] };
+    expect((await (await exec.launch(changed, ctx)).done).exitCode).toBe(0);
+    expect(notes.at(-1)).toMatch(/^replacing container .* different configuration$/);
+    expect(logs).toEqual(['replaced']);
+    expect((await engine!.docker.getContainer(name).inspect()).Id).not.toBe(first.Id);
+
+    // 4. a foreign container with our name: never touched, the attempt fails with the reason
+    const foreignName = containerName(run, 't', 2);
+    const foreign = await engine!.docker.createContainer({
+      name: foreignName,
+      Image: TEST_IMAGE,
+      Cmd: ['true'],
+      Labels: { [LABEL.pipeline]: 'dk-conflict' },
+    });
+    const outcome = await (await exec.launch(spec(2), ctx)).done;
+    expect(outcome).toMatchObject({
+      exitCode: null,
+      error: `a container named ${foreignName} exists and is not managed by pipewright: refusing to touch it (remove or rename it)`,
+    });
+    expect((await foreign.inspect()).State.Status).toBe('created');
+  });
+
+  it('a missing image is a clear error before anything starts (no pull without --pull)', async () => {
+    const plan = planFromSpec(
+      'dk-noimage',
+      specText('dk-noimage', `  tasks:\n    t: { image: "localhost/pipewright-absent:9", command: ['true'] }\n`),
+    );
+    await expect(executor().preflight(plan.tasks)).rejects.toThrow(
+      `image localhost/pipewright-absent:9 is not present on the engine at ${engine!.endpoint} (pass --pull to pull it)`,
+    );
+  });
+
+  it('the ledger of a docker run verifies', async () => {
+    const plan = planFromSpec(
+      'dk-ledger',
+      specText('dk-ledger', `  tasks:\n    t: { image: ${IMAGE}, command: ['true'] }\n`),
+    );
+    await runDocker(plan);
+    expect(verifyLedger(join(dir, 'ledger.jsonl'))).toMatchObject({ ok: true, records: 3 });
+  });
+});
