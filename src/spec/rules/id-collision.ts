@@ -16,7 +16,8 @@ interface Instance {
 function label(instance: Instance): string {
   const entries = Object.entries(instance.matrix);
   if (entries.length === 0) return `task ${quote(instance.taskId)}`;
-  return `instance ${entries.map(([k, v]) => `${k}=${v}`).join(', ')} of task ${quote(instance.taskId)}`;
+  // Values only (in key order as written): `key=value` pairs would read like assignments to secret redaction.
+  return `instance [${entries.map(([, v]) => v).join(', ')}] of task ${quote(instance.taskId)}`;
 }
 
 /** Every combination of matrix values, first key outermost, values in written order. */

@@ -75,12 +75,12 @@ export const invalidDuration: Rule = {
           doc.rangeOf(retryPath),
           'warning',
           'PW207',
-          `${where}retryDelay ${formatDuration(r)} is longer than its timeout ${formatDuration(t)}: retries wait longer than an attempt may run (swapped values?)`,
+          `${where}a retryDelay of ${formatDuration(r)} but a timeout of ${formatDuration(t)}: retries would wait longer than an attempt may run (swapped values?)`,
         ),
       );
     };
     if (defaults.retryDelay !== undefined && defaults.timeout !== undefined && (defaults.retries ?? 0) > 0) {
-      warnIfSwapped(['spec', 'defaults', 'retryDelay'], defaults.retryDelay, defaults.timeout, 'defaults.');
+      warnIfSwapped(['spec', 'defaults', 'retryDelay'], defaults.retryDelay, defaults.timeout, 'defaults have ');
     }
     for (const { id, task, path } of tasks) {
       const inherited = task.retryDelay === undefined && task.timeout === undefined && task.retries === undefined;
@@ -90,7 +90,7 @@ export const invalidDuration: Rule = {
       if (retry === undefined || timeout === undefined) continue;
       const own = task.retryDelay !== undefined ? 'retryDelay' : task.timeout !== undefined ? 'timeout' : 'retries';
       const retryPath = [...path, own];
-      warnIfSwapped(retryPath, retry, timeout, `task ${quote(id)}: `);
+      warnIfSwapped(retryPath, retry, timeout, `task ${quote(id)} has `);
     }
     return out;
   },

@@ -53,14 +53,14 @@ export const invalidQuantity: Rule = {
             doc.rangeOf([...path, key]),
             'error',
             'PW208',
-            `invalid ${key} ${quote(value)} ${owner}: ${problem}`,
+            `${owner} has an invalid ${key} ${quote(value)}: ${problem}`,
           ),
         );
       }
     };
-    visit(spec.spec.defaults?.resources, ['spec', 'defaults', 'resources'], 'in defaults.resources');
+    visit(spec.spec.defaults?.resources, ['spec', 'defaults', 'resources'], 'defaults.resources');
     for (const { id, task, path } of tasksInSourceOrder(doc, spec)) {
-      visit(task.resources, [...path, 'resources'], `for task ${quote(id)}`);
+      visit(task.resources, [...path, 'resources'], `task ${quote(id)}`);
     }
     return out;
   },

@@ -42,7 +42,7 @@ export const invalidTimezone: Rule = {
         doc.rangeOf(PATH),
         'error',
         'PW206',
-        `unknown time zone ${quote(tz)}: use an IANA name such as Europe/Berlin or UTC${didYouMean(tz, [...knownZones()].sort())}`,
+        `time zone ${quote(tz)} is unknown: use an IANA name such as Europe/Berlin or UTC${didYouMean(tz, [...knownZones()].sort())}`,
       ),
     ];
   },

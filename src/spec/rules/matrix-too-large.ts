@@ -20,9 +20,8 @@ export const matrixTooLarge: Rule = {
     for (const { id, task, path } of tasksInSourceOrder(doc, spec)) {
       const size = matrixSize(task);
       if (size <= MAX_MATRIX_INSTANCES) continue;
-      const factors = Object.entries(task.matrix ?? {})
-        .map(([key, values]) => `${key}: ${values.length}`)
-        .join(' × ');
+      const matrix = Object.entries(task.matrix ?? {});
+      const factors = `${matrix.map(([, values]) => values.length).join(' × ')} values of ${matrix.map(([key]) => key).join(' × ')}`;
       out.push(
         diagnostic(
           doc,

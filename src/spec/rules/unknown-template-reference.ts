@@ -18,7 +18,7 @@ export const unknownTemplateReference: Rule = {
       const parsed = parseTemplate(text);
       for (const error of parsed.errors) {
         const range = substringRange(doc, path, text, error.start, error.end);
-        out.push(diagnostic(doc, range, 'error', 'PW212', `${describe(path)}: ${error.message}`));
+        out.push(diagnostic(doc, range, 'error', 'PW212', `in ${describe(path)}, ${error.message}`));
       }
       for (const part of parsed.parts) {
         if (!('expr' in part)) continue;
@@ -28,7 +28,7 @@ export const unknownTemplateReference: Rule = {
             : checkTemplateExpr(part.expr, params, matrixKeys ?? new Set());
         if (!problem) continue;
         const range = substringRange(doc, path, text, part.start, part.end);
-        out.push(diagnostic(doc, range, 'error', 'PW212', `${describe(path)}: ${problem}`));
+        out.push(diagnostic(doc, range, 'error', 'PW212', `in ${describe(path)}, ${problem}`));
       }
     };
     for (const [name, value] of Object.entries(spec.spec.defaults?.env ?? {})) {

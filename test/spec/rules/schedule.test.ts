@@ -101,11 +101,11 @@ describe('PW206 time zone', () => {
 
   it('suggests the closest zone', () => {
     expect(run(invalidTimezone, withSpec('  timezone: Europe/Berln'))).toEqual([
-      "8:13-8:25 error PW206 unknown time zone 'Europe/Berln': use an IANA name such as Europe/Berlin or UTC (did you mean 'Europe/Berlin'?)",
+      "8:13-8:25 error PW206 time zone 'Europe/Berln' is unknown: use an IANA name such as Europe/Berlin or UTC (did you mean 'Europe/Berlin'?)",
     ]);
     expect(run(invalidTimezone, withSpec('  timezone: europe/berlin'))[0]).toContain("(did you mean 'Europe/Berlin'?)");
     expect(run(invalidTimezone, withSpec('  timezone: Moon/Tranquility'))).toEqual([
-      "8:13-8:29 error PW206 unknown time zone 'Moon/Tranquility': use an IANA name such as Europe/Berlin or UTC",
+      "8:13-8:29 error PW206 time zone 'Moon/Tranquility' is unknown: use an IANA name such as Europe/Berlin or UTC",
     ]);
   });
 });

@@ -31,23 +31,23 @@ describe('PW212 template references', () => {
     const found = unknownTemplateReference.check!(input);
     expect(found.map((d) => [d.message, covered(src, d)])).toEqual([
       [
-        "defaults.env 'STAMP': matrix reference '{{ matrix.region }}' is not allowed in defaults: defaults apply to every task, set it in the task's own env",
+        "in defaults.env 'STAMP', matrix reference '{{ matrix.region }}' is not allowed in defaults: defaults apply to every task, set it in the task's own env",
         '{{ matrix.region }}',
       ],
       [
-        "command word 3 of task 'load': unknown template reference '{{ day }}' (built-ins: ds, ds_nodash, ts, run_id)",
+        "in command word 3 of task 'load', unknown template reference '{{ day }}' (built-ins: ds, ds_nodash, ts, run_id)",
         '{{ day }}',
       ],
       [
-        "inputs[0] of task 'load': unknown matrix key 'shard' in '{{ matrix.shard }}' (this task's matrix has region)",
+        "in inputs[0] of task 'load', unknown matrix key 'shard' in '{{ matrix.shard }}' (this task's matrix has region)",
         '{{ matrix.shard }}',
       ],
       [
-        "env 'TARGET' of task 'load': unknown parameter 'target' in '{{ params.target }}' (declare it under spec.params)",
+        "in env 'TARGET' of task 'load', unknown parameter 'target' in '{{ params.target }}' (declare it under spec.params)",
         '{{ params.target }}',
       ],
       [
-        "workingDir of task 'load': unknown parameter 'nope' in '{{ params.nope }}' (declare it under spec.params)",
+        "in workingDir of task 'load', unknown parameter 'nope' in '{{ params.nope }}' (declare it under spec.params)",
         '{{ params.nope }}',
       ],
     ]);
@@ -58,9 +58,9 @@ describe('PW212 template references', () => {
       command: [run, "{{ matrix.region }}", "{{ ds", "x }} y"]
 `);
     expect(run(unknownTemplateReference, src)).toEqual([
-      "12:23-12:42 error PW212 command word 2 of task 'a': unknown matrix key 'region' in '{{ matrix.region }}' (this task's matrix has no keys)",
-      "12:46-12:51 error PW212 command word 3 of task 'a': '{{' without a closing '}}'",
-      "12:57-12:59 error PW212 command word 4 of task 'a': '}}' without a matching '{{'",
+      "12:23-12:42 error PW212 in command word 2 of task 'a', unknown matrix key 'region' in '{{ matrix.region }}' (this task's matrix has no keys)",
+      "12:46-12:51 error PW212 in command word 3 of task 'a', '{{' without a closing '}}'",
+      "12:57-12:59 error PW212 in command word 4 of task 'a', '}}' without a matching '{{'",
     ]);
   });
 
@@ -84,7 +84,7 @@ describe('PW213 matrix size', () => {
       command: [run]
 `);
     expect(run(matrixTooLarge, src)).toEqual([
-      "12:7-12:13 error PW213 matrix of task 'a' expands to 201 instances (region: 3 × shard: 67); the limit is 200: split the task or pass the values as a parameter",
+      "12:7-12:13 error PW213 matrix of task 'a' expands to 201 instances (3 × 67 values of region × shard); the limit is 200: split the task or pass the values as a parameter",
     ]);
   });
 });
@@ -113,8 +113,8 @@ describe('PW214 id collisions', () => {
     a-c: { command: [run] }
 `);
     expect(show(idCollision.check!(checked(src)))).toEqual([
-      "12:5-12:6 error PW214 instance x=b of task 'a' and task 'a-b' both get the id 'a-b' (previously defined at 11:5): ids must stay distinct after name normalisation and matrix expansion",
-      "15:5-15:8 error PW214 task 'a-c' and instance x=c of task 'a' both get the id 'a-c' (previously defined at 12:5): ids must stay distinct after name normalisation and matrix expansion",
+      "12:5-12:6 error PW214 instance [b] of task 'a' and task 'a-b' both get the id 'a-b' (previously defined at 11:5): ids must stay distinct after name normalisation and matrix expansion",
+      "15:5-15:8 error PW214 task 'a-c' and instance [c] of task 'a' both get the id 'a-c' (previously defined at 12:5): ids must stay distinct after name normalisation and matrix expansion",
     ]);
   });
 
@@ -125,9 +125,7 @@ describe('PW214 id collisions', () => {
 `);
     const [d] = idCollision.check!(checked(src));
     expect(covered(src, d!)).toBe('EU');
-    expect(d!.message).toContain(
-      "instance region=EU of task 'a' and instance region=eu of task 'a' both get the id 'a-eu'",
-    );
+    expect(d!.message).toContain("instance [EU] of task 'a' and instance [eu] of task 'a' both get the id 'a-eu'");
     expect(d!.related?.[0]?.range.start).toEqual({ line: 12, column: 26 });
   });
 

@@ -48,8 +48,8 @@ describe('PW207 durations', () => {
     d: { command: [run], retryDelay: 20m, timeout: 15m }
 `);
     expect(run(invalidDuration, src)).toEqual([
-      '11:17-11:19 warning PW207 defaults.retryDelay 1h is longer than its timeout 10m: retries wait longer than an attempt may run (swapped values?)',
-      "17:38-17:41 warning PW207 task 'd': retryDelay 20m is longer than its timeout 15m: retries wait longer than an attempt may run (swapped values?)",
+      '11:17-11:19 warning PW207 defaults have a retryDelay of 1h but a timeout of 10m: retries would wait longer than an attempt may run (swapped values?)',
+      "17:38-17:41 warning PW207 task 'd' has a retryDelay of 20m but a timeout of 15m: retries would wait longer than an attempt may run (swapped values?)",
     ]);
   });
 });
@@ -82,8 +82,8 @@ describe('PW208 quantities', () => {
       resources: { memory: 32Ti }
 `);
     expect(run(invalidQuantity, src)).toEqual([
-      "10:23-10:26 error PW208 invalid cpu '0' in defaults.resources: must be greater than zero",
-      "14:28-14:32 error PW208 invalid memory '32Ti' for task 'train': must be at most 16Ti",
+      "10:23-10:26 error PW208 defaults.resources has an invalid cpu '0': must be greater than zero",
+      "14:28-14:32 error PW208 task 'train' has an invalid memory '32Ti': must be at most 16Ti",
     ]);
   });
 });
