@@ -1,4 +1,4 @@
-import { basename, extname, relative, sep } from 'node:path';
+import { basename, dirname, relative, sep } from 'node:path';
 
 /**
  * Which paths the watcher cares about. Editors leave swap, backup and probe files next to the spec they save
@@ -17,32 +17,78 @@ export function isEditorTempFile(path: string): boolean {
   );
 }
 
-/** A spec is a `.yaml` / `.yml` file that is not an editor's temporary file. */
+/** The file names compile's discovery takes from a directory (src/emit/project.ts), minus editor temp files. */
+const SPEC_FILE = /\.ya?ml$/;
+
 export function isSpecPath(path: string): boolean {
-  const ext = extname(path).toLowerCase();
-  return (ext === '.yaml' || ext === '.yml') && !isEditorTempFile(path);
+  return SPEC_FILE.test(basename(path)) && !isEditorTempFile(path);
 }
 
-/** Directories never worth descending into: VCS metadata and dependencies. */
-const SKIPPED_DIRS = new Set(['.git', 'node_modules', '.hg', '.svn']);
+/** Directories compile's discovery never descends into: hidden ones (.git …) and node_modules. */
+export function isSkippedDir(name: string): boolean {
+  return name.startsWith('.') || name === 'node_modules';
+}
 
 /** True when `path` is `dir` itself or lies inside it (both absolute). */
 export function isInside(path: string, dir: string): boolean {
   const rel = relative(dir, path);
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !rel.startsWith(sep) && !/^[A-Za-z]:/.test(rel));
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !rel.startsWith(sep) && !/^[A-Za-z]:/.test(rel));
 }
 
 /**
- * The chokidar `ignored` predicate. `stats` is absent for some events (unlink), so a path is only ignored as a
- * non-spec file when it is known to be a file; directories are descended unless skipped or excluded (the output
- * directory: watching our own writes would loop).
+ * What a watch session covers: the directories and files given on the command line, with compile's discovery rules
+ * (a named file is taken whatever its name; a directory contributes the *.yaml/*.yml below it, outside hidden
+ * directories and node_modules). The output directory is never part of it.
  */
-export function makeIgnored(excludedDirs: readonly string[]) {
-  return (path: string, stats?: { isFile(): boolean; isDirectory(): boolean }): boolean => {
-    if (excludedDirs.some((dir) => isInside(path, dir))) return true;
-    if (SKIPPED_DIRS.has(basename(path))) return true;
-    if (isEditorTempFile(path)) return true;
-    if (stats?.isFile()) return !isSpecPath(path);
-    return false;
-  };
+export class SpecScope {
+  constructor(
+    /** Absolute directories. */
+    readonly dirs: readonly string[],
+    /** Absolute files named explicitly. */
+    readonly files: readonly string[],
+    /** Absolute directories excluded (the output directory). */
+    readonly excluded: readonly string[],
+  ) {}
+
+  /** Directories handed to the OS watcher: the directories, and the parent of each named file (editors save by rename). */
+  watchRoots(): string[] {
+    const roots = new Set<string>(this.dirs);
+    for (const file of this.files) if (!this.dirs.some((dir) => isInside(file, dir))) roots.add(dirname(file));
+    return [...roots].sort();
+  }
+
+  /** Whether `path` would be discovered by compile as a spec (the file may or may not exist). */
+  contains(path: string): boolean {
+    if (this.excluded.some((dir) => isInside(path, dir))) return false;
+    if (this.files.includes(path)) return true;
+    if (!isSpecPath(path)) return false;
+    return this.dirs.some((dir) => isInside(path, dir) && !this.#skippedBetween(dir, dirname(path)));
+  }
+
+  /** Whether `path` (a directory, or a path whose kind is unknown) can hold specs of the scope. */
+  mayContain(path: string): boolean {
+    if (this.excluded.some((dir) => isInside(path, dir))) return false;
+    return this.dirs.some((dir) => isInside(path, dir) && !this.#skippedBetween(dir, path));
+  }
+
+  /**
+   * The chokidar `ignored` predicate. `stats` is absent for some events (unlink), so a path is only ignored as a
+   * non-spec file when it is known to be a file; directories are descended unless compile would skip them.
+   */
+  ignored(): (path: string, stats?: { isFile(): boolean; isDirectory(): boolean }) => boolean {
+    const roots = this.watchRoots();
+    return (path, stats) => {
+      if (roots.includes(path)) return false;
+      if (this.excluded.some((dir) => isInside(path, dir))) return true;
+      if (isEditorTempFile(path)) return true;
+      if (stats?.isFile()) return !this.contains(path);
+      if (stats?.isDirectory()) return !this.mayContain(path);
+      return false;
+    };
+  }
+
+  #skippedBetween(dir: string, inner: string): boolean {
+    const rel = relative(dir, inner);
+    return rel !== '' && rel.split(sep).some(isSkippedDir);
+  }
 }

@@ -1,5 +1,4 @@
 import { type ChokidarOptions, watch } from 'chokidar';
-import { makeIgnored } from './filter.js';
 
 /** The part of chokidar's FSWatcher we use: a seam so tests can inject OS errors (ENOSPC/EMFILE) safely. */
 export interface FileWatcher {
@@ -30,8 +29,8 @@ export function exhaustionCode(error: unknown): 'ENOSPC' | 'EMFILE' | undefined 
 export interface DirectoryWatcherOptions {
   /** Absolute directories to watch (recursively). */
   roots: string[];
-  /** Absolute directories whose events are ignored (the output directory). */
-  excluded: string[];
+  /** chokidar's `ignored` predicate (see SpecScope.ignored). */
+  ignored: (path: string, stats?: { isFile(): boolean; isDirectory(): boolean }) => boolean;
   factory?: WatcherFactory;
   /** Polling interval once polling is used (ms). */
   pollIntervalMs?: number;
@@ -77,7 +76,11 @@ export function watchDirectories(options: DirectoryWatcherOptions): DirectoryWat
     const watcher = factory(options.roots, {
       ignoreInitial: true,
       persistent: true,
-      ignored: makeIgnored(options.excluded),
+      ignored: options.ignored,
+      // chokidar's `atomic` holds unlink events back 100 ms to merge delete+recreate saves; content hashing already
+      // makes those a no-op or a change, and holding unlinks back would split a rename (unlink a, add b) over two
+      // batches, reporting a transient duplicate pipeline name.
+      atomic: false,
       usePolling: polling,
       interval: options.pollIntervalMs ?? 200,
       binaryInterval: options.pollIntervalMs ?? 200,

@@ -1,111 +1,90 @@
 import { relative, sep } from 'node:path';
 import { type Diagnostic, hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
-import type { SpecCache } from '../emit/cache.js';
+import { SpecCache } from '../emit/cache.js';
+import { type CompiledSpec, type CompileOptions, compileSpec, linkSpecs } from '../emit/compile.js';
+import { readManifest, type WriteReport, writeOutputs } from '../emit/write.js';
+import type { TargetName } from '../targets/target.js';
 import type { RebuildReport, WatchEngine } from './engine.js';
 import type { SpecChange } from './snapshot.js';
 
-/** One generated file: path relative to the output directory (POSIX), full text. */
-export interface OutputText {
-  path: string;
-  text: string;
-}
-
-/** The result of compile's per-spec stages for ONE spec file (load, validate, normalize, emit, serialize). */
-export interface SpecUnit {
-  /** Display path. */
-  file: string;
-  source: string;
-  /** metadata.name when it could be read (for the status line). */
-  pipeline?: string;
-  /** Per-file diagnostics (loader, schema, per-document rules, target warnings). */
-  diagnostics: Diagnostic[];
-  /** Rendered outputs; empty when the spec has errors. */
-  outputs: OutputText[];
-}
-
-/** Project-wide stages over every current unit (cheap: they only read the units). */
-export interface LinkResult {
-  /** Cross-file diagnostics (duplicate pipeline names, lineage). */
-  diagnostics: Diagnostic[];
-  /** Outputs that depend on several pipelines (e.g. a GitLab parent pipeline). */
-  outputs: OutputText[];
-}
-
-export interface WriteResult {
-  written: string[];
-  removed: string[];
-}
-
-/**
- * compile's stages, split where the watch engine needs them. Implemented over src/emit's compile core: watch is the
- * same pipeline as `compile` with a cache in front of the per-spec part, not a second implementation.
- */
-export interface CompileStages<U extends SpecUnit> {
-  compileSpec(file: string, source: string): U;
-  link(units: readonly U[]): LinkResult;
-  /**
-   * Make the output directory hold exactly `desired` (plus nothing else compile owns): writes the files whose
-   * content differs, atomically, removes owned files no longer desired, keeps the manifest consistent.
-   * `keep` lists owned paths to leave untouched even though they are not desired (a failing spec's last good
-   * output from before this session, whose content is not known in memory).
-   */
-  write(desired: readonly OutputText[], keep: ReadonlySet<string>): Promise<WriteResult>;
-  /** Owned output paths that belonged to `file` before this session (from the manifest), for `keep`. */
-  previousOutputsOf(file: string): readonly string[];
-}
-
-export interface IncrementalOptions<U extends SpecUnit> {
+export interface IncrementalOptions {
   /** Absolute working directory: display paths are relative to it. */
   cwd: string;
-  stages: CompileStages<U>;
-  cache: SpecCache<U>;
+  /** Absolute output directory. */
+  outAbs: string;
+  /** Output directory as displayed (relative to cwd, POSIX), e.g. `generated`: outputs may reference it. */
+  outDisplay: string;
+  targets: readonly TargetName[];
+  /** pipewright version (manifest, cache key). */
+  version: string;
+  /** Shared cache of per-spec results (default: a new one). */
+  cache?: SpecCache<CompiledSpec>;
+  /** compile's writer (injectable to observe writes; defaults to src/emit/write.ts writeOutputs). */
+  write?: typeof writeOutputs;
 }
 
-interface Entry<U> {
-  unit: U;
-  /** Outputs of the last error-free build of this spec in this session. */
-  lastGood?: OutputText[];
+interface Entry {
+  unit: CompiledSpec;
+  /** The last error-free (and unblocked) build of this spec in this session. */
+  lastGood?: CompiledSpec;
   /** The spec had errors at the previous rebuild (fixing it, or its duplicate, rebuilds it). */
   failing?: boolean;
 }
 
 export function displayPath(cwd: string, path: string): string {
-  const rel = relative(cwd, path);
-  return (rel === '' ? '.' : rel).split(sep).join('/');
+  return relative(cwd, path).split(sep).join('/');
 }
 
 /**
- * The watch engine. Policy (documented in docs/watch.md):
- * - a spec with errors (its own or a cross-file one naming it, e.g. a duplicate pipeline name) keeps its last good
+ * The watch engine: compile's own stages (compileSpec per changed spec, through the content-hash cache; linkSpecs
+ * over every current unit; writeOutputs), with a per-pipeline error policy instead of compile's all-or-nothing:
+ * - a spec with errors (its own, or a cross-file one naming it, e.g. a duplicate pipeline name) keeps its last good
  *   outputs on disk, untouched; every other pipeline still updates;
- * - a deleted spec's outputs are removed; a spec whose pipeline was renamed loses its old outputs;
- * - when a failing spec's last good outputs and a valid spec's fresh outputs claim the same path, the fresh win.
+ * - a deleted spec's outputs are removed; a pipeline renamed inside its spec loses its old outputs;
+ * - when a failing spec's last good outputs and a valid spec's fresh outputs claim the same path, the fresh win;
+ * - outputs owned (manifest) before the session that no current spec produces are kept while any failing spec's
+ *   previous outputs are unknown (they may be that spec's), and removed once none is.
+ * Writes are incremental: after the first build only outputs whose text changed are handed to the writer, the rest
+ * are passed as `keep` (so a one-spec edit in a 1,000-spec repository reads and writes a handful of files).
  */
-export class IncrementalCompiler<U extends SpecUnit> implements WatchEngine {
-  readonly #entries = new Map<string, Entry<U>>();
+export class IncrementalCompiler implements WatchEngine {
+  readonly #entries = new Map<string, Entry>();
+  readonly #cache: SpecCache<CompiledSpec>;
+  readonly #compileOptions: CompileOptions;
+  readonly #write: typeof writeOutputs;
+  /** Output path → text known to be on disk (undefined until the first write). */
+  #onDisk: Map<string, string> | undefined;
+  /** Owned outputs before the session that no spec has claimed yet. */
+  #unclaimed = new Set<string>();
   #linkDiagnostics = new Set<string>();
 
-  constructor(private readonly options: IncrementalOptions<U>) {}
+  constructor(private readonly options: IncrementalOptions) {
+    this.#cache = options.cache ?? new SpecCache({ version: options.version, targets: options.targets });
+    this.#compileOptions = { targets: options.targets, outDir: options.outDisplay };
+    this.#write = options.write ?? writeOutputs;
+  }
+
+  get cache(): SpecCache<CompiledSpec> {
+    return this.#cache;
+  }
 
   async apply(changes: SpecChange[], initial: boolean): Promise<RebuildReport> {
-    const { stages, cache, cwd } = this.options;
     const changedFiles = new Set<string>();
     for (const change of changes) {
-      const file = displayPath(cwd, change.path);
+      const file = displayPath(this.options.cwd, change.path);
       changedFiles.add(file);
       if (change.kind === 'removed' || change.source === undefined) {
         this.#entries.delete(change.path);
         continue;
       }
       const source = change.source;
-      const unit = cache.getOrCompute({ file, source }, () => stages.compileSpec(file, source));
-      const previous = this.#entries.get(change.path);
-      this.#entries.set(change.path, { ...previous, unit });
+      const unit = this.#cache.getOrCompute({ file, source }, () => compileSpec(file, source, this.#compileOptions));
+      this.#entries.set(change.path, { ...this.#entries.get(change.path), unit });
     }
 
     const paths = [...this.#entries.keys()].sort();
     const units = paths.map((p) => this.#entries.get(p)!.unit);
-    const link = stages.link(units);
+    const link = linkSpecs(units, this.#compileOptions);
     const blocked = new Set<string>();
     for (const d of link.diagnostics) {
       if (d.severity !== 'error') continue;
@@ -115,52 +94,92 @@ export class IncrementalCompiler<U extends SpecUnit> implements WatchEngine {
 
     const rebuilt = new Set<string>();
     const failing: string[] = [];
-    const fresh = new Map<string, OutputText>();
-    const kept = new Map<string, OutputText>();
-    const keep = new Set<string>();
+    const fresh = new Map<string, string>();
+    const kept = new Map<string, string>();
+    let unknownPrevious = false;
     for (const path of paths) {
       const entry = this.#entries.get(path)!;
       const { unit } = entry;
       if (!hasErrors(unit.diagnostics) && !blocked.has(unit.file)) {
-        entry.lastGood = unit.outputs;
-        for (const out of unit.outputs) fresh.set(out.path, out);
+        entry.lastGood = unit;
+        for (const o of unit.outputs) fresh.set(o.path, o.text);
         if ((changedFiles.has(unit.file) || entry.failing) && unit.pipeline !== undefined) rebuilt.add(unit.pipeline);
         entry.failing = false;
         continue;
       }
       entry.failing = true;
       failing.push(unit.file);
-      if (entry.lastGood) for (const out of entry.lastGood) kept.set(out.path, out);
-      else for (const owned of stages.previousOutputsOf(unit.file)) keep.add(owned);
+      if (entry.lastGood) for (const o of entry.lastGood.outputs) kept.set(o.path, o.text);
+      else unknownPrevious = true;
     }
-    for (const out of link.outputs) fresh.set(out.path, out);
-    const desired = [...fresh.values()];
-    for (const [path, out] of kept) if (!fresh.has(path)) desired.push(out);
-    for (const path of fresh.keys()) keep.delete(path);
-    desired.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    // Files built from every pipeline (the GitLab parent) keep listing a failing pipeline as it last compiled, so
+    // they stay consistent with the last good outputs kept on disk.
+    const effective = paths.flatMap((p) => {
+      const entry = this.#entries.get(p)!;
+      return entry.failing ? (entry.lastGood ? [entry.lastGood] : []) : [entry.unit];
+    });
+    const projectOutputs =
+      effective.length === units.length && effective.every((u, i) => u === units[i])
+        ? link.outputs
+        : linkSpecs(effective, this.#compileOptions).outputs;
+    for (const o of projectOutputs) fresh.set(o.path, o.text);
+    const desired = new Map(fresh);
+    for (const [p, text] of kept) if (!desired.has(p)) desired.set(p, text);
 
-    const { written, removed } = await stages.write(desired, keep);
+    const write = await this.#writeDesired(desired, unknownPrevious, initial);
 
     const diagnostics = sortDiagnostics([...units.flatMap((u) => u.diagnostics), ...link.diagnostics]);
-    const linkKeys = new Set(link.diagnostics.map(diagnosticKey));
     const freshDiagnostics = sortDiagnostics([
       ...units.filter((u) => initial || changedFiles.has(u.file)).flatMap((u) => u.diagnostics),
       ...link.diagnostics.filter((d) => initial || !this.#linkDiagnostics.has(diagnosticKey(d))),
     ]);
-    this.#linkDiagnostics = linkKeys;
+    this.#linkDiagnostics = new Set(link.diagnostics.map(diagnosticKey));
+    const withDiagnostics = new Set(diagnostics.map((d) => d.file));
     const sources = new Map<string, string>();
-    for (const u of units) if (diagnostics.some((d) => d.file === u.file)) sources.set(u.file, u.source);
+    for (const u of units) if (withDiagnostics.has(u.file)) sources.set(u.file, u.source);
 
     return {
       changed: [...changedFiles].sort(),
       rebuilt: [...rebuilt].sort(),
-      written: [...written].sort(),
-      removed: [...removed].sort(),
+      written: [...write.written].sort(),
+      removed: [...write.removed].sort(),
       failing: failing.sort(),
       diagnostics,
       fresh: freshDiagnostics,
       sources,
     };
+  }
+
+  /**
+   * Hand the writer what changed. First build: every desired output (the writer compares with the disk, as compile
+   * does). Later: only outputs whose text differs from what this session wrote; everything else desired is `keep`.
+   */
+  async #writeDesired(
+    desired: ReadonlyMap<string, string>,
+    unknownPrevious: boolean,
+    initial: boolean,
+  ): Promise<WriteReport> {
+    const { outAbs, version, targets } = this.options;
+    if (initial || this.#onDisk === undefined) {
+      const owned = Object.keys((await readManifest(outAbs))?.files ?? {});
+      this.#unclaimed = new Set(owned.filter((p) => !desired.has(p)));
+    }
+    for (const p of desired.keys()) this.#unclaimed.delete(p);
+    const keep = new Set<string>(unknownPrevious ? this.#unclaimed : []);
+    let files: Map<string, string>;
+    if (this.#onDisk === undefined) {
+      files = new Map(desired);
+    } else {
+      files = new Map();
+      for (const [p, text] of desired) {
+        if (this.#onDisk.get(p) === text) keep.add(p);
+        else files.set(p, text);
+      }
+    }
+    const report = await this.#write(outAbs, files, { version, targets, keep });
+    this.#onDisk = new Map(desired);
+    if (!unknownPrevious) this.#unclaimed.clear();
+    return report;
   }
 }
 

@@ -1,11 +1,16 @@
 import { EventEmitter } from 'node:events';
-import { resolve } from 'node:path';
 import { type Batch, createBatcher } from './batcher.js';
 import type { RebuildReport, WatchEngine } from './engine.js';
+import type { SpecScope } from './filter.js';
 import { type DirectoryWatcher, type WatcherFactory, watchDirectories } from './fs-watcher.js';
 import { type DiscoverSpecs, type SpecChange, SpecSnapshot } from './snapshot.js';
 
 export const DEFAULT_DEBOUNCE_MS = 50;
+/**
+ * chokidar drops repeated `change` events of one file within 50 ms (no trailing event). A batch that starts at
+ * least 50 ms after an event reads the file after every write that could have been dropped, so no save is lost.
+ */
+export const MIN_DEBOUNCE_MS = 50;
 
 export interface RebuildEvent extends RebuildReport {
   event: 'rebuild';
@@ -34,12 +39,11 @@ export interface WatchSessionEvents {
 }
 
 export interface WatchSessionOptions {
-  /** Absolute directories (or files' directories) to watch. */
-  roots: string[];
-  /** Absolute output directory: never watched (our own writes would loop). */
-  outDir: string;
+  /** What to watch: directories and files given, minus the output directory (our own writes would loop). */
+  scope: SpecScope;
   engine: WatchEngine;
   discover: DiscoverSpecs;
+  /** Quiet time before a batch runs (default 50, raised to MIN_DEBOUNCE_MS). */
   debounceMs?: number;
   factory?: WatcherFactory;
   usePolling?: boolean;
@@ -65,8 +69,7 @@ export interface WatchSession {
  */
 export function startWatch(options: WatchSessionOptions): WatchSession {
   const emitter = new EventEmitter<WatchSessionEvents>();
-  const roots = options.roots.map((root) => resolve(root));
-  const snapshot = new SpecSnapshot(options.discover);
+  const snapshot = new SpecSnapshot(options.scope, options.discover);
   let resolveStarted!: () => void;
   const started = new Promise<void>((r) => {
     resolveStarted = r;
@@ -81,21 +84,21 @@ export function startWatch(options: WatchSessionOptions): WatchSession {
   const runBatch = async (batch: Batch) => {
     await started; // the initial build decides the baseline; events during it are compared against it
     const t0 = performance.now();
-    const changes = await snapshot.changes(batch, roots);
+    const changes = await snapshot.changes(batch);
     emitter.emit('batch', { event: 'batch', paths: batch.paths, changes: changes.length });
     if (changes.length === 0) return;
     emitter.emit('rebuild', await rebuild(changes, false, t0));
   };
 
   const batcher = createBatcher({
-    debounceMs: options.debounceMs ?? DEFAULT_DEBOUNCE_MS,
+    debounceMs: Math.max(MIN_DEBOUNCE_MS, options.debounceMs ?? DEFAULT_DEBOUNCE_MS),
     run: runBatch,
     onError: (error) => emitter.emit('error', error),
   });
 
   const watcher: DirectoryWatcher = watchDirectories({
-    roots,
-    excluded: [resolve(options.outDir)],
+    roots: options.scope.watchRoots(),
+    ignored: options.scope.ignored(),
     ...(options.factory ? { factory: options.factory } : {}),
     ...(options.usePolling !== undefined ? { usePolling: options.usePolling } : {}),
     ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
@@ -109,7 +112,7 @@ export function startWatch(options: WatchSessionOptions): WatchSession {
     try {
       await watcher.ready;
       const t0 = performance.now();
-      const changes = await snapshot.changes({ paths: [], all: true }, roots);
+      const changes = await snapshot.changes({ paths: [], all: true });
       const event = await rebuild(changes, true, t0);
       emitter.emit('rebuild', event);
       return event;

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { sha256Hex } from '../model/hash.js';
 import type { Batch } from './batcher.js';
-import { isInside, isSpecPath } from './filter.js';
+import { isInside, type SpecScope } from './filter.js';
 
 export type SpecChangeKind = 'added' | 'changed' | 'removed';
 
@@ -13,7 +13,7 @@ export interface SpecChange {
   source?: string;
 }
 
-/** Lists the spec files under absolute paths (directories recursively); the same discovery compile uses. */
+/** Lists the spec files under absolute paths (directories recursively): compile's discovery. */
 export type DiscoverSpecs = (paths: string[]) => Promise<string[]>;
 
 /**
@@ -25,7 +25,10 @@ export type DiscoverSpecs = (paths: string[]) => Promise<string[]>;
 export class SpecSnapshot {
   readonly #hashes = new Map<string, string>();
 
-  constructor(private readonly discover: DiscoverSpecs) {}
+  constructor(
+    private readonly scope: SpecScope,
+    private readonly discover: DiscoverSpecs,
+  ) {}
 
   get size(): number {
     return this.#hashes.size;
@@ -35,28 +38,32 @@ export class SpecSnapshot {
     return [...this.#hashes.keys()].sort();
   }
 
-  /** Record a file as seen (the initial compile read it). */
-  record(path: string, source: string): void {
-    this.#hashes.set(path, sha256Hex(source));
-  }
-
   /**
    * The real changes behind `batch`. Paths that are not spec files (directories: `git checkout` of a folder, an
-   * `rm -r`) re-check every known spec under them and discover new ones. `batch.all` re-checks the whole `roots`.
+   * `rm -r`) re-check every known spec under them and discover new ones. `batch.all` re-checks the whole scope.
    */
-  async changes(batch: Batch, roots: string[]): Promise<SpecChange[]> {
+  async changes(batch: Batch): Promise<SpecChange[]> {
     const candidates = new Set<string>();
-    const dirs = batch.all ? roots : batch.paths.filter((p) => !isSpecPath(p));
-    for (const p of batch.paths) if (isSpecPath(p) && roots.some((root) => isInside(p, root))) candidates.add(p);
-    if (dirs.length > 0) {
-      for (const known of this.#hashes.keys()) if (dirs.some((dir) => isInside(known, dir))) candidates.add(known);
-      for (const found of await this.discover(dirs.filter((dir) => roots.some((root) => isInside(dir, root))))) {
-        candidates.add(found);
-      }
+    const others: string[] = [];
+    for (const p of batch.paths) {
+      if (this.scope.contains(p)) candidates.add(p);
+      else if (this.scope.mayContain(p)) others.push(p);
+    }
+    if (batch.all) {
+      for (const known of this.#hashes.keys()) candidates.add(known);
+      for (const file of this.scope.files) candidates.add(file);
+      others.push(...this.scope.dirs);
+    }
+    if (others.length > 0) {
+      for (const known of this.#hashes.keys()) if (others.some((dir) => isInside(known, dir))) candidates.add(known);
+      const dirs: string[] = [];
+      for (const p of others) if ((await stat(p).catch(() => undefined))?.isDirectory()) dirs.push(p);
+      if (dirs.length > 0)
+        for (const found of await this.discover(dirs)) if (this.scope.contains(found)) candidates.add(found);
     }
     const out: SpecChange[] = [];
     for (const path of [...candidates].sort()) {
-      const source = await readSpec(path);
+      const source = await readSpecText(path);
       const before = this.#hashes.get(path);
       if (source === undefined) {
         if (before !== undefined) {
@@ -75,7 +82,7 @@ export class SpecSnapshot {
 }
 
 /** The file's text, or undefined when it is gone (deleted, renamed away, replaced by a directory). */
-async function readSpec(path: string): Promise<string | undefined> {
+async function readSpecText(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isEditorTempFile, isSpecPath } from '../../src/watch/filter.js';
+import { isEditorTempFile, isSpecPath, SpecScope } from '../../src/watch/filter.js';
 import {
   chokidarFactory,
   type DirectoryWatcher,
@@ -16,7 +16,7 @@ describe('spec path filter', () => {
   it.each([
     ['a.yaml', true],
     ['a.yml', true],
-    ['A.YAML', true],
+    ['A.YAML', false], // compile's discovery is case-sensitive
     ['a.json', false],
     ['.a.yaml.swp', false],
     ['.a.yaml.swx', false],
@@ -53,7 +53,7 @@ describe('watchDirectories (real chokidar on a temp directory)', () => {
     const seen: string[] = [];
     watcher = watchDirectories({
       roots: [dir],
-      excluded: [join(dir, 'generated')],
+      ignored: new SpecScope([dir], [], [join(dir, 'generated')]).ignored(),
       onPath: (path) => seen.push(path),
       onExhausted: () => {},
       onRescan: () => {},
@@ -98,7 +98,7 @@ describe('watchDirectories (real chokidar on a temp directory)', () => {
     const errors: unknown[] = [];
     watcher = watchDirectories({
       roots: [dir],
-      excluded: [],
+      ignored: new SpecScope([dir], [], []).ignored(),
       factory,
       pollIntervalMs: 50,
       onPath: (path) => seen.push(path),

@@ -1,23 +1,13 @@
-import { mkdir, mkdtemp, readdir, realpath, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, realpath, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { discoverSpecFiles } from '../../src/emit/project.js';
 import type { RebuildReport, WatchEngine } from '../../src/watch/engine.js';
-import { isSpecPath } from '../../src/watch/filter.js';
+import { SpecScope } from '../../src/watch/filter.js';
 import { type BatchEvent, type RebuildEvent, startWatch, type WatchSession } from '../../src/watch/session.js';
 import type { SpecChange } from '../../src/watch/snapshot.js';
 import { record, waitFor } from './helpers.js';
-
-async function walk(paths: string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const p of paths) {
-    for (const entry of await readdir(p, { withFileTypes: true, recursive: true })) {
-      const full = join(entry.parentPath, entry.name);
-      if (entry.isFile() && isSpecPath(full)) out.push(full);
-    }
-  }
-  return out.sort();
-}
 
 /** The mechanics under test are the session's: this engine only records the changes it is handed. */
 class RecordingEngine implements WatchEngine {
@@ -59,7 +49,8 @@ describe('startWatch session mechanics (real chokidar, real files)', () => {
   });
 
   const start = (debounceMs = 50) => {
-    session = startWatch({ roots: [specs], outDir: join(dir, 'generated'), engine, discover: walk, debounceMs });
+    const scope = new SpecScope([specs], [], [join(dir, 'generated')]);
+    session = startWatch({ scope, engine, discover: discoverSpecFiles, debounceMs });
     return record(session);
   };
   const rebuilds = (events: ReturnType<typeof record>) =>

@@ -1,25 +1,17 @@
-import { mkdir, mkdtemp, readdir, realpath, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, realpath, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isSpecPath } from '../../src/watch/filter.js';
+import { discoverSpecFiles } from '../../src/emit/project.js';
+import { SpecScope } from '../../src/watch/filter.js';
 import { SpecSnapshot } from '../../src/watch/snapshot.js';
-
-async function walk(paths: string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const p of paths) {
-    for (const entry of await readdir(p, { withFileTypes: true, recursive: true })) {
-      const full = join(entry.parentPath, entry.name);
-      if (entry.isFile() && isSpecPath(full)) out.push(full);
-    }
-  }
-  return out.sort();
-}
 
 describe('SpecSnapshot', () => {
   let dir: string;
+  let scope: SpecScope;
   beforeEach(async () => {
     dir = await realpath(await mkdtemp(join(tmpdir(), 'pw-snap-')));
+    scope = new SpecScope([dir], [], [join(dir, 'generated')]);
   });
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -29,16 +21,16 @@ describe('SpecSnapshot', () => {
     const a = join(dir, 'a.yaml');
     const b = join(dir, 'b.yaml');
     await writeFile(a, 'a: 1\n');
-    const snap = new SpecSnapshot(walk);
-    snap.record(a, 'a: 1\n');
+    const snap = new SpecSnapshot(scope, discoverSpecFiles);
+    expect(await snap.changes({ paths: [], all: true })).toEqual([{ path: a, kind: 'added', source: 'a: 1\n' }]);
 
     const later = new Date(Date.now() + 5000);
     await utimes(a, later, later);
-    expect(await snap.changes({ paths: [a], all: false }, [dir])).toEqual([]);
+    expect(await snap.changes({ paths: [a], all: false })).toEqual([]);
 
     await writeFile(a, 'a: 2\n');
     await writeFile(b, 'b: 1\n');
-    expect(await snap.changes({ paths: [a, b], all: false }, [dir])).toEqual([
+    expect(await snap.changes({ paths: [a, b], all: false })).toEqual([
       { path: a, kind: 'changed', source: 'a: 2\n' },
       { path: b, kind: 'added', source: 'b: 1\n' },
     ]);
@@ -46,39 +38,57 @@ describe('SpecSnapshot', () => {
     // atomic save: write a temporary file, rename it over the spec — same content is no change
     await writeFile(join(dir, 'a.yaml.tmp'), 'a: 2\n');
     await rename(join(dir, 'a.yaml.tmp'), a);
-    expect(await snap.changes({ paths: [a], all: false }, [dir])).toEqual([]);
+    expect(await snap.changes({ paths: [a], all: false })).toEqual([]);
 
     await rm(b);
-    expect(await snap.changes({ paths: [b], all: false }, [dir])).toEqual([{ path: b, kind: 'removed' }]);
+    expect(await snap.changes({ paths: [b], all: false })).toEqual([{ path: b, kind: 'removed' }]);
     expect(snap.paths()).toEqual([a]);
   });
 
-  it('a directory event re-checks known specs under it and discovers new ones', async () => {
+  it('a directory event re-checks known specs under it and discovers new ones; a removed directory removes its specs', async () => {
     await mkdir(join(dir, 'team'));
     const old = join(dir, 'team', 'old.yaml');
-    const snap = new SpecSnapshot(walk);
-    snap.record(old, 'x');
+    await writeFile(old, 'o: 1\n');
+    const snap = new SpecSnapshot(scope, discoverSpecFiles);
+    await snap.changes({ paths: [], all: true });
+    await rm(old);
     const fresh = join(dir, 'team', 'new.yml');
     await writeFile(fresh, 'n: 1\n');
-    expect(await snap.changes({ paths: [join(dir, 'team')], all: false }, [dir])).toEqual([
+    expect(await snap.changes({ paths: [join(dir, 'team')], all: false })).toEqual([
       { path: fresh, kind: 'added', source: 'n: 1\n' },
       { path: old, kind: 'removed' },
     ]);
+    await rm(join(dir, 'team'), { recursive: true });
+    expect(await snap.changes({ paths: [join(dir, 'team')], all: false })).toEqual([{ path: fresh, kind: 'removed' }]);
   });
 
-  it('ignores paths outside the roots and non-spec files', async () => {
-    const snap = new SpecSnapshot(walk);
-    await writeFile(join(dir, 'x.txt'), 'x');
-    expect(
-      await snap.changes({ paths: ['/elsewhere/a.yaml', join(dir, 'x.txt')], all: false }, [join(dir, 'sub')]),
-    ).toEqual([]);
+  it("follows compile's discovery: no hidden directories, node_modules, output directory, editor temp files", async () => {
+    for (const sub of ['.git', 'node_modules', 'generated', 'ok']) await mkdir(join(dir, sub));
+    const paths = [
+      join(dir, '.git', 'x.yaml'),
+      join(dir, 'node_modules', 'x.yaml'),
+      join(dir, 'generated', 'x.yaml'),
+      join(dir, 'ok', '.#x.yaml'),
+      join(dir, 'ok', 'x.yaml~'),
+      join(dir, 'ok', 'notes.txt'),
+      join(dir, 'ok', 'x.yaml'),
+    ];
+    for (const p of paths) await writeFile(p, 'x: 1\n');
+    const snap = new SpecSnapshot(scope, discoverSpecFiles);
+    const expected = [{ path: join(dir, 'ok', 'x.yaml'), kind: 'added', source: 'x: 1\n' }];
+    expect(await snap.changes({ paths, all: false })).toEqual(expected);
+    await rm(join(dir, 'ok', 'x.yaml'));
+    expect((await snap.changes({ paths: [], all: true })).map((c) => c.kind)).toEqual(['removed']);
+    await writeFile(join(dir, 'ok', 'x.yaml'), 'x: 1\n');
+    expect(await snap.changes({ paths: [], all: true })).toEqual(expected);
   });
 
-  it('all: re-checks everything under the roots', async () => {
-    const snap = new SpecSnapshot(walk);
-    await writeFile(join(dir, 'a.yaml'), 'a');
-    expect(await snap.changes({ paths: [], all: true }, [dir])).toEqual([
-      { path: join(dir, 'a.yaml'), kind: 'added', source: 'a' },
-    ]);
+  it('a file named explicitly is in scope whatever its name; its siblings are not', async () => {
+    const named = join(dir, 'pipeline.conf');
+    await writeFile(named, 'x: 1\n');
+    await writeFile(join(dir, 'sibling.yaml'), 'y: 1\n');
+    const snap = new SpecSnapshot(new SpecScope([], [named], []), discoverSpecFiles);
+    expect(await snap.changes({ paths: [], all: true })).toEqual([{ path: named, kind: 'added', source: 'x: 1\n' }]);
+    expect(await snap.changes({ paths: [join(dir, 'sibling.yaml'), dir], all: false })).toEqual([]);
   });
 });
