@@ -31,6 +31,8 @@ export interface SpecInput {
   /** Display path (relative to the working directory, POSIX). */
   file: string;
   source: string;
+  /** Set when the file was refused before loading (too large, not UTF-8): its document carries the diagnostic. */
+  rejected?: SpecDocument;
 }
 
 export interface CompileOptions {

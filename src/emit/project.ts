@@ -1,6 +1,9 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { VERSION } from '../cli/main.js';
+import { UserError } from '../diagnostics/diagnostic.js';
+import { discoverSpecs } from '../spec/discover.js';
+import { MAX_SPEC_BYTES, rejectedSpec, tooLargeMessage } from '../spec/load.js';
 import type { TargetName } from '../targets/target.js';
 import { type CheckInput, type CheckReport, compareOutputs } from './check.js';
 import { type CompiledSpec, type CompileResult, compileSources, type SpecInput } from './compile.js';
@@ -12,39 +15,6 @@ import { readManifest, type WriteReport, writeOutputs } from './write.js';
  * (src/emit/compile.ts), then write (src/emit/write.ts) or compare (src/emit/check.ts).
  */
 
-/** Lists spec files (absolute paths, sorted) under absolute files/directories. */
-export type DiscoverSpecs = (paths: string[]) => Promise<string[]>;
-
-const SPEC_FILE = /\.ya?ml$/;
-
-/**
- * Spec discovery for compile/check: a named file is taken as is; a directory is walked recursively for `*.yaml` and
- * `*.yml`, skipping hidden directories and node_modules. A path that does not exist is an error, not an empty project.
- */
-export const discoverSpecFiles: DiscoverSpecs = async (paths) => {
-  const found = new Set<string>();
-  const walk = async (dir: string): Promise<void> => {
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) {
-        if (!entry.name.startsWith('.') && entry.name !== 'node_modules') await walk(path);
-      } else if (entry.isFile() && SPEC_FILE.test(entry.name)) {
-        found.add(path);
-      }
-    }
-  };
-  for (const path of paths) {
-    const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
-      throw new ProjectError(
-        `${path}: ${error.code === 'ENOENT' ? 'no such file or directory' : (error.code ?? String(error))}`,
-      );
-    });
-    if (info.isDirectory()) await walk(path);
-    else found.add(path);
-  }
-  return [...found].sort();
-};
-
 export interface ProjectOptions {
   /** Spec files or directories as given on the command line (relative to cwd or absolute). */
   paths: readonly string[];
@@ -53,12 +23,11 @@ export interface ProjectOptions {
   /** Output directory, relative to cwd (or absolute inside it). */
   out: string;
   targets: readonly TargetName[];
-  discover: DiscoverSpecs;
   /** Per-spec compile function to use instead of the default (a cache in front of compileSpec). */
   compile?: (file: string, source: string) => CompiledSpec;
 }
 
-/** A reason to stop before doing anything (bad --out, unreadable path): the CLI turns it into a UserError. */
+/** A reason to stop before doing anything (bad --out): the CLI turns it into a UserError. */
 export class ProjectError extends Error {
   constructor(message: string) {
     super(message);
@@ -105,21 +74,56 @@ export function resolveOutDir(cwd: string, out: string, specPaths: readonly stri
   return { abs, display: toPosix(rel) };
 }
 
-/** Discover and read the specs under `paths` (display paths relative to cwd). */
-export async function readSources(options: Pick<ProjectOptions, 'paths' | 'cwd' | 'discover'>): Promise<SpecInput[]> {
-  const roots = options.paths.map((p) => resolve(options.cwd, p));
-  const files = await options.discover(roots);
-  return Promise.all(
-    files.map(async (abs) => {
-      let source: string;
-      try {
-        source = await readFile(abs, 'utf8');
-      } catch (error) {
-        throw new ProjectError(`cannot read ${abs}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-      }
-      return { file: toPosix(relative(options.cwd, abs)), source };
-    }),
-  );
+/** Lists the spec files (absolute paths, sorted) under absolute files/directories: the watch engine's seam. */
+export type DiscoverSpecs = (paths: string[]) => Promise<string[]>;
+
+/**
+ * compile's discovery (src/spec/discover.ts) over absolute paths, for the watch engine. An existing directory without
+ * spec files is an empty result here (a folder that was just created or emptied), not an error.
+ */
+export const discoverSpecFiles: DiscoverSpecs = async (paths) => {
+  const found = new Set<string>();
+  for (const path of paths) {
+    try {
+      for (const spec of await discoverSpecs([path], path)) found.add(spec.path);
+    } catch (error) {
+      const isDir = await stat(path).then(
+        (s) => s.isDirectory(),
+        () => false,
+      );
+      if (!(error instanceof UserError) || !isDir) throw error;
+    }
+  }
+  return [...found].sort();
+};
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Discover (src/spec/discover.ts) and read the specs under `paths`, display paths relative to cwd. A file that is too
+ * large or not UTF-8 is not handed to the loader: it becomes an input with its rejection diagnostic (as `validate` does).
+ */
+export async function readSources(options: Pick<ProjectOptions, 'paths' | 'cwd'>): Promise<SpecInput[]> {
+  const specs = await discoverSpecs(options.paths, options.cwd);
+  const inputs: SpecInput[] = [];
+  for (const spec of specs) {
+    const { size } = await stat(spec.path);
+    if (size > MAX_SPEC_BYTES) {
+      inputs.push({ file: spec.file, source: '', rejected: rejectedSpec(spec.file, 'PW008', tooLargeMessage(size)) });
+      continue;
+    }
+    const bytes = await readFile(spec.path);
+    try {
+      inputs.push({ file: spec.file, source: UTF8.decode(bytes) });
+    } catch {
+      inputs.push({
+        file: spec.file,
+        source: '',
+        rejected: rejectedSpec(spec.file, 'PW001', 'file is not valid UTF-8: save it as UTF-8'),
+      });
+    }
+  }
+  return inputs;
 }
 
 export interface ProjectResult extends CompileResult {

@@ -1,5 +1,8 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { toJsonReport } from '../diagnostics/format-json.js';
+import { formatText } from '../diagnostics/format-text.js';
 import type { CheckReport, RenderedDiff } from './check.js';
+import type { CompiledSpec } from './compile.js';
 import type { WriteReport } from './write.js';
 
 /** Text and JSON shapes of compile/check results (the CLI commands only print these). */
@@ -18,18 +21,9 @@ export function diagnosticCounts(diagnostics: readonly Diagnostic[]): { errors: 
   return { errors, warnings: diagnostics.length - errors };
 }
 
-/** JSON form of a diagnostic, the same fields as `validate --format json`. */
-export function diagnosticJson(d: Diagnostic) {
-  return {
-    file: d.file,
-    line: d.range.start.line,
-    column: d.range.start.column,
-    endLine: d.range.end.line,
-    endColumn: d.range.end.column,
-    severity: d.severity,
-    code: d.code,
-    message: d.message,
-  };
+/** JSON form of diagnostics, the same fields as `validate --format json`. */
+export function diagnosticsJson(diagnostics: readonly Diagnostic[], files: number) {
+  return toJsonReport({ diagnostics, files });
 }
 
 /** Lines listing what `check` found, paths shown under the output directory. */
@@ -61,7 +55,20 @@ export function checkJson(report: CheckReport, outDir: string, diff: RenderedDif
   };
 }
 
-/** Diagnostics as `file:line:col: severity: message [code]` lines (compile/check/graph print them on stderr). */
+/** Diagnostics of compile/check/graph for people: A1's text format (positions, code frames, summary line). */
+export function diagnosticsText(
+  diagnostics: readonly Diagnostic[],
+  units: readonly CompiledSpec[],
+  color: boolean,
+): string {
+  if (diagnostics.length === 0) return '';
+  return formatText(
+    { diagnostics, files: units.length, sources: new Map(units.map((u) => [u.file, u.source])) },
+    { color },
+  );
+}
+
+/** One `file:line:col: severity: message [code]` line per diagnostic (golden files, where frames would be noise). */
 export function formatDiagnosticLines(diagnostics: readonly Diagnostic[]): string {
   return diagnostics
     .map((d) => `${d.file}:${d.range.start.line}:${d.range.start.column}: ${d.severity}: ${d.message} [${d.code}]\n`)

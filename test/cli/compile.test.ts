@@ -133,7 +133,7 @@ describe('pipewright compile', () => {
     const cwd = await project({});
     const r = await runCliCapture(['compile', 'nowhere'], { cwd });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/nowhere: no such file or directory/);
+    expect(r.stderr).toBe('pipewright: no such file or directory: nowhere\n');
   });
 
   it('--format json reports files, pipelines and diagnostics', async () => {

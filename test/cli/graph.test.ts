@@ -62,7 +62,8 @@ describe('pipewright graph', () => {
     });
     const r = await runCliCapture(['graph', 'alpha'], { cwd });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/\[PW201\]\ngraph: pipelines\/a\.yaml has 1 error\n$/);
+    expect(r.stderr).toMatch(/^pipelines\/a\.yaml:15:15: error: .*ghost.* \[PW201\]\n/);
+    expect(r.stderr).toMatch(/\n1 error, 0 warnings in 1 file\ngraph: pipelines\/a\.yaml has 1 error\n$/);
   });
 
   it('escapes labels for Mermaid and DOT', () => {

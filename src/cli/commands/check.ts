@@ -1,18 +1,18 @@
 import { UserError } from '../../diagnostics/diagnostic.js';
 import { renderDiff } from '../../emit/check.js';
-import { checkProject, discoverSpecFiles } from '../../emit/project.js';
+import { checkProject } from '../../emit/project.js';
 import {
   checkHeadline,
   checkJson,
   checkListing,
   diagnosticCounts,
-  diagnosticJson,
-  formatDiagnosticLines,
+  diagnosticsJson,
+  diagnosticsText,
   plural,
 } from '../../emit/report.js';
 import { TARGETS } from '../../targets/target.js';
 import { oneOf, parseCommandArgs } from '../args.js';
-import type { CliIO, Command } from '../io.js';
+import { type CliIO, type Command, useColor } from '../io.js';
 import { asUserError, parseTargets } from './compile.js';
 
 const HELP = `Usage: pipewright check [paths…] [--out generated] [--target …] [--format text|json] [--max-diff-lines N]
@@ -56,7 +56,6 @@ export const command: Command = {
         cwd: io.cwd,
         out: values.out ?? 'generated',
         ...(targets ? { targets } : {}),
-        discover: discoverSpecFiles,
       },
       TARGETS,
     ).catch(asUserError);
@@ -66,10 +65,10 @@ export const command: Command = {
       const counts = diagnosticCounts(result.diagnostics);
       if (format === 'json') {
         io.stdout(
-          `${JSON.stringify({ ok: false, out, diagnostics: result.diagnostics.map(diagnosticJson) }, null, 2)}\n`,
+          `${JSON.stringify({ ok: false, out, ...diagnosticsJson(result.diagnostics, result.specCount) }, null, 2)}\n`,
         );
       } else {
-        io.stderr(formatDiagnosticLines(result.diagnostics));
+        io.stderr(diagnosticsText(result.diagnostics, result.units, useColor(io)));
         io.stderr(`check failed: the specs have ${plural(counts.errors, 'error')}; fix them first\n`);
       }
       return 1;

@@ -1,12 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { UserError } from '../../diagnostics/diagnostic.js';
 import { ManifestError } from '../../emit/manifest.js';
-import { compileAndWrite, discoverSpecFiles, ProjectError } from '../../emit/project.js';
-import { compileSummary, diagnosticCounts, diagnosticJson, formatDiagnosticLines, plural } from '../../emit/report.js';
+import { compileAndWrite, ProjectError } from '../../emit/project.js';
+import { compileSummary, diagnosticCounts, diagnosticsJson, diagnosticsText, plural } from '../../emit/report.js';
 import { WriteRefused } from '../../emit/write.js';
 import { TARGETS, type TargetName } from '../../targets/target.js';
 import { oneOf, parseCommandArgs } from '../args.js';
-import type { CliIO, Command } from '../io.js';
+import { type CliIO, type Command, useColor } from '../io.js';
 
 const ALIASES: Record<string, TargetName> = { compose: 'compose', k8s: 'k8s', kubernetes: 'k8s', gitlab: 'gitlab' };
 
@@ -69,7 +69,6 @@ export const command: Command = {
       cwd: io.cwd,
       out: values.out ?? 'generated',
       targets,
-      discover: discoverSpecFiles,
     }).catch(asUserError);
     const ms = performance.now() - started;
     const counts = diagnosticCounts(result.diagnostics);
@@ -88,8 +87,8 @@ export const command: Command = {
             unchanged: w?.unchanged ?? [],
             removed: w?.removed ?? [],
             handEdited: w?.handEdited ?? [],
-            diagnostics: result.diagnostics.map(diagnosticJson),
-            summary: { files: result.specCount, ...counts, durationMs: Math.round(ms) },
+            ...diagnosticsJson(result.diagnostics, result.specCount),
+            durationMs: Math.round(ms),
           },
           null,
           2,
@@ -98,7 +97,7 @@ export const command: Command = {
       return w ? 0 : 1;
     }
 
-    io.stderr(formatDiagnosticLines(result.diagnostics));
+    io.stderr(diagnosticsText(result.diagnostics, result.units, useColor(io)));
     if (!result.write) {
       io.stderr(
         `compile failed: ${plural(counts.errors, 'error')}, ${plural(counts.warnings, 'warning')} — nothing written\n`,
@@ -107,7 +106,6 @@ export const command: Command = {
     }
     for (const p of result.write.handEdited)
       io.stderr(`note: ${out}/${p} had been edited by hand; compile replaced it\n`);
-    if (result.specCount === 0) io.stderr(`warning: no spec files found in ${paths.join(', ')}\n`);
     io.stdout(`${compileSummary(result.pipelines.length, result.write, ms)}\n`);
     return 0;
   },

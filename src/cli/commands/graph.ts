@@ -1,11 +1,10 @@
 import { UserError } from '../../diagnostics/diagnostic.js';
 import { compileSources } from '../../emit/compile.js';
 import { renderGraph } from '../../emit/graph.js';
-import { discoverSpecFiles, readSources } from '../../emit/project.js';
-import { diagnosticCounts, formatDiagnosticLines, plural } from '../../emit/report.js';
+import { readSources } from '../../emit/project.js';
+import { diagnosticCounts, diagnosticsText, plural } from '../../emit/report.js';
 import { oneOf, parseCommandArgs } from '../args.js';
-import type { CliIO, Command } from '../io.js';
-import { asUserError } from './compile.js';
+import { type CliIO, type Command, useColor } from '../io.js';
 
 const HELP = `Usage: pipewright graph <pipeline> [paths…] [--format mermaid|dot]
 
@@ -23,11 +22,7 @@ export const command: Command = {
     const [name, ...paths] = positionals;
     if (name === undefined)
       throw new UserError('graph: which pipeline? (usage: pipewright graph <pipeline> [paths…])', 2);
-    const inputs = await readSources({
-      paths: paths.length > 0 ? paths : ['pipelines'],
-      cwd: io.cwd,
-      discover: discoverSpecFiles,
-    }).catch(asUserError);
+    const inputs = await readSources({ paths: paths.length > 0 ? paths : ['pipelines'], cwd: io.cwd });
     // no targets: load, validate and normalize only
     const result = compileSources(inputs, { targets: [], outDir: '' });
     const unit = result.units.find((u) => u.pipeline === name);
@@ -37,7 +32,7 @@ export const command: Command = {
     }
     const ownErrors = unit.diagnostics.filter((d) => d.severity === 'error');
     if (!unit.ir || ownErrors.length > 0) {
-      io.stderr(formatDiagnosticLines(ownErrors));
+      io.stderr(diagnosticsText(ownErrors, [unit], useColor(io)));
       io.stderr(`graph: ${unit.file} has ${plural(diagnosticCounts(ownErrors).errors, 'error')}\n`);
       return 1;
     }
