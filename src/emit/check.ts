@@ -1,5 +1,12 @@
 import { createTwoFilesPatch } from 'diff';
 import { redactSecrets } from '../spec/secrets.js';
+import { MANIFEST_PATH } from './manifest.js';
+
+/** Sorted by path, the manifest last (its diff only restates the others'). */
+function outputOrder(a: string, b: string): number {
+  if (a === MANIFEST_PATH || b === MANIFEST_PATH) return a === b ? 0 : a === MANIFEST_PATH ? 1 : -1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 /**
  * `check`: is the output directory exactly what compile would write? Pure: compares the expected files (compile's
@@ -33,7 +40,7 @@ export function compareOutputs(input: CheckInput): CheckReport {
     else if (current !== text) stale.push(path);
   }
   const extra = input.owned.filter((p) => !input.expected.has(p) && input.actual.has(p));
-  const sort = (a: string[]) => [...new Set(a)].sort();
+  const sort = (a: string[]) => [...new Set(a)].sort(outputOrder);
   return {
     ok: stale.length + missing.length + extra.length === 0,
     stale: sort(stale),
@@ -64,7 +71,7 @@ export function renderDiff(report: CheckReport, input: CheckInput, options: Diff
   const max = options.maxLines ?? 200;
   const patches: string[] = [];
   const name = (p: string) => `${options.outDir}/${p}`;
-  for (const path of [...report.stale, ...report.missing, ...report.extra].sort()) {
+  for (const path of [...report.stale, ...report.missing, ...report.extra].sort(outputOrder)) {
     const before = input.actual.get(path) ?? '';
     const after = input.expected.get(path) ?? '';
     const from = input.actual.has(path) ? `a/${name(path)}` : '/dev/null';

@@ -55,7 +55,7 @@ describe('pipewright check', () => {
       out: 'generated',
       missing: ['k8s/alpha.yaml'],
       extra: ['compose/beta.compose.yaml', 'gitlab/beta.gitlab-ci.yml', 'k8s/beta.yaml'],
-      stale: ['.pipewright-manifest.json', 'gitlab/pipelines.gitlab-ci.yml'],
+      stale: ['gitlab/pipelines.gitlab-ci.yml', '.pipewright-manifest.json'],
     });
     expect(json.diff).toContain('+++ /dev/null');
     expect(json.diff).toContain('--- /dev/null\n+++ b/generated/k8s/alpha.yaml');
