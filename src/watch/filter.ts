@@ -17,16 +17,16 @@ export function isEditorTempFile(path: string): boolean {
   );
 }
 
-/** The file names compile's discovery takes from a directory (src/emit/project.ts), minus editor temp files. */
-const SPEC_FILE = /\.ya?ml$/;
+/** The file names compile's discovery takes from a directory (src/spec/discover.ts), minus editor temp files. */
+const SPEC_FILE = /\.ya?ml$/i;
 
 export function isSpecPath(path: string): boolean {
   return SPEC_FILE.test(basename(path)) && !isEditorTempFile(path);
 }
 
-/** Directories compile's discovery never descends into: hidden ones (.git …) and node_modules. */
+/** Directories compile's discovery (src/spec/discover.ts) never descends into: hidden ones, node_modules, generated. */
 export function isSkippedDir(name: string): boolean {
-  return name.startsWith('.') || name === 'node_modules';
+  return name.startsWith('.') || name === 'node_modules' || name === 'generated';
 }
 
 /** True when `path` is `dir` itself or lies inside it (both absolute). */
@@ -38,7 +38,7 @@ export function isInside(path: string, dir: string): boolean {
 /**
  * What a watch session covers: the directories and files given on the command line, with compile's discovery rules
  * (a named file is taken whatever its name; a directory contributes the *.yaml/*.yml below it, outside hidden
- * directories and node_modules). The output directory is never part of it.
+ * directories, node_modules and generated). The output directory is never part of it.
  */
 export class SpecScope {
   constructor(

@@ -1,4 +1,5 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { toJsonReport } from '../diagnostics/format-json.js';
 import type { RebuildEvent } from './session.js';
 
 /** `HH:MM:SS` of the local clock: the status line is for the person watching the terminal. */
@@ -40,7 +41,10 @@ export function statusLine(event: RebuildEvent, now: Date): string {
   return line;
 }
 
-/** The `--format json` line for editor integrations: one object per rebuild, every current diagnostic included. */
+/**
+ * The `--format json` line for editor integrations: one object per rebuild, with every current diagnostic of the
+ * project (the same fields as `validate --format json`), so an editor can replace its whole problem list.
+ */
 export function jsonEvent(event: RebuildEvent): string {
   return JSON.stringify({
     event: 'rebuild',
@@ -50,7 +54,12 @@ export function jsonEvent(event: RebuildEvent): string {
     written: event.written,
     removed: event.removed,
     failing: event.failing,
-    diagnostics: event.diagnostics,
+    diagnostics: toJsonReport({ diagnostics: event.diagnostics, files: 0 }).diagnostics,
     ms: event.ms,
   });
+}
+
+/** Non-rebuild events of `--format json`: `{"event":"warning"|"error","message":…}`. */
+export function jsonMessage(event: 'warning' | 'error', message: string): string {
+  return JSON.stringify({ event, message });
 }

@@ -67,7 +67,7 @@ export interface WatchSession {
  * A watch session: the watcher is started first (nothing saved during the initial build is lost), then the initial
  * build runs, then each debounced batch of events is reduced to content changes and handed to the engine.
  */
-export function startWatch(options: WatchSessionOptions): WatchSession {
+export function startSession(options: WatchSessionOptions): WatchSession {
   const emitter = new EventEmitter<WatchSessionEvents>();
   const snapshot = new SpecSnapshot(options.scope, options.discover);
   let resolveStarted!: () => void;

@@ -16,7 +16,7 @@ describe('spec path filter', () => {
   it.each([
     ['a.yaml', true],
     ['a.yml', true],
-    ['A.YAML', false], // compile's discovery is case-sensitive
+    ['A.YAML', true],
     ['a.json', false],
     ['.a.yaml.swp', false],
     ['.a.yaml.swx', false],

@@ -85,7 +85,18 @@ describe('json event', () => {
       written: ['compose/a.compose.yaml'],
       removed: [],
       failing: [],
-      diagnostics: [error],
+      diagnostics: [
+        {
+          file: 'pipelines/a.yaml',
+          line: 3,
+          column: 5,
+          endLine: 3,
+          endColumn: 9,
+          severity: 'error',
+          code: 'PW100',
+          message: 'boom',
+        },
+      ],
       ms: 14,
     });
   });

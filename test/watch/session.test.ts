@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { discoverSpecFiles } from '../../src/emit/project.js';
 import type { RebuildReport, WatchEngine } from '../../src/watch/engine.js';
 import { SpecScope } from '../../src/watch/filter.js';
-import { type BatchEvent, type RebuildEvent, startWatch, type WatchSession } from '../../src/watch/session.js';
+import { type BatchEvent, type RebuildEvent, startSession, type WatchSession } from '../../src/watch/session.js';
 import type { SpecChange } from '../../src/watch/snapshot.js';
 import { record, waitFor } from './helpers.js';
 
@@ -28,7 +28,7 @@ class RecordingEngine implements WatchEngine {
   }
 }
 
-describe('startWatch session mechanics (real chokidar, real files)', () => {
+describe('startSession session mechanics (real chokidar, real files)', () => {
   let dir: string;
   let specs: string;
   let session: WatchSession | undefined;
@@ -50,7 +50,7 @@ describe('startWatch session mechanics (real chokidar, real files)', () => {
 
   const start = (debounceMs = 50) => {
     const scope = new SpecScope([specs], [], [join(dir, 'generated')]);
-    session = startWatch({ scope, engine, discover: discoverSpecFiles, debounceMs });
+    session = startSession({ scope, engine, discover: discoverSpecFiles, debounceMs });
     return record(session);
   };
   const rebuilds = (events: ReturnType<typeof record>) =>

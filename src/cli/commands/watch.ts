@@ -1,0 +1,136 @@
+import { UserError } from '../../diagnostics/diagnostic.js';
+import { formatText } from '../../diagnostics/format-text.js';
+import { ManifestError } from '../../emit/manifest.js';
+import { ProjectError } from '../../emit/project.js';
+import { WriteRefused } from '../../emit/write.js';
+import { jsonEvent, jsonMessage, statusLine } from '../../watch/report.js';
+import { DEFAULT_DEBOUNCE_MS, MIN_DEBOUNCE_MS, type RebuildEvent } from '../../watch/session.js';
+import { startWatch } from '../../watch/watch.js';
+import { oneOf, parseCommandArgs } from '../args.js';
+import { type CliIO, type Command, useColor } from '../io.js';
+import { parseTargets } from './compile.js';
+
+const HELP = `Usage: pipewright watch [paths…] [--target compose,k8s,gitlab] [--out generated] [--format text|json]
+                       [--debounce ms] [--poll]
+
+Compile pipeline specs (default: pipelines/) like \`pipewright compile\`, then keep the generated files up to date
+while you edit: one rebuild per burst of saves, only the pipelines whose spec content changed are recompiled, only
+changed outputs are written (atomically).
+
+A spec with errors prints its diagnostics and keeps its last good generated files in place; every other pipeline
+still updates (compile, by contrast, writes nothing while any spec has errors). A duplicate pipeline name blocks
+both specs involved. A deleted spec's generated files are removed.
+
+Options:
+  --target <list>   targets to compile: compose, k8s (kubernetes), gitlab (default: all)
+  --out <dir>       output directory inside the working directory (default: generated)
+  --format <fmt>    text (default): diagnostics and one status line per rebuild;
+                    json: one JSON object per line per rebuild, for editor integrations
+  --debounce <ms>   quiet time before a burst of file events is rebuilt (default ${DEFAULT_DEBOUNCE_MS}, minimum ${MIN_DEBOUNCE_MS})
+  --poll            poll the file system instead of OS events (network file systems, some containers)
+
+Ctrl-C or SIGTERM stops watching (exit 0). Details and event format: docs/watch.md.
+`;
+
+function userFacing(error: unknown): string | undefined {
+  if (error instanceof ProjectError || error instanceof WriteRefused || error instanceof ManifestError) {
+    return error.message;
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && error instanceof Error) return error.message; // an OS error (EACCES, ENOSPC on disk…)
+  return undefined;
+}
+
+function parseDebounce(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_DEBOUNCE_MS;
+  if (!/^\d+$/.test(value) || Number(value) > 60_000) {
+    throw new UserError(`--debounce must be a whole number of milliseconds up to 60000 (got '${value}')`, 2);
+  }
+  return Number(value);
+}
+
+export const command: Command = {
+  summary: 'compile, then recompile changed specs on save (incremental, keeps last good output on errors)',
+  help: HELP,
+  async run(argv: string[], io: CliIO): Promise<number> {
+    const { values, positionals } = parseCommandArgs(
+      argv,
+      {
+        target: { type: 'string', multiple: true },
+        out: { type: 'string' },
+        format: { type: 'string' },
+        debounce: { type: 'string' },
+        poll: { type: 'boolean' },
+      },
+      'watch',
+    );
+    const format = oneOf(values.format, ['text', 'json'] as const, '--format', 'text');
+    const targets = parseTargets(values.target);
+    const debounceMs = parseDebounce(values.debounce);
+    if (debounceMs < MIN_DEBOUNCE_MS && format === 'text') {
+      io.stderr(`note: --debounce ${debounceMs} raised to ${MIN_DEBOUNCE_MS} ms (see docs/watch.md)\n`);
+    }
+    const paths = positionals.length > 0 ? positionals : ['pipelines'];
+    const color = useColor(io);
+
+    let session: ReturnType<typeof startWatch>;
+    try {
+      session = startWatch({
+        cwd: io.cwd,
+        paths,
+        out: values.out ?? 'generated',
+        ...(targets ? { targets } : {}),
+        debounceMs,
+        ...(values.poll ? { usePolling: true } : {}),
+      });
+    } catch (error) {
+      if (error instanceof ProjectError) throw new UserError(error.message);
+      throw error;
+    }
+
+    const onRebuild = (event: RebuildEvent) => {
+      if (format === 'json') {
+        io.stdout(`${jsonEvent(event)}\n`);
+        return;
+      }
+      if (event.fresh.length > 0) {
+        io.stderr(
+          formatText({ diagnostics: event.fresh, files: event.changed.length, sources: event.sources }, { color }),
+        );
+      }
+      const line = statusLine(event, new Date());
+      const paint = event.failing.length > 0 ? '1;31' : '32';
+      io.stdout(`${color ? `\u001b[${paint}m${line}\u001b[0m` : line}\n`);
+    };
+    const onWarning = (message: string) => {
+      if (format === 'json') io.stdout(`${jsonMessage('warning', message)}\n`);
+      else io.stderr(`warning: ${message}\n`);
+    };
+    const onError = (error: unknown) => {
+      const known = userFacing(error);
+      const message = known ?? (error instanceof Error ? (error.stack ?? error.message) : String(error));
+      if (format === 'json') io.stdout(`${jsonMessage('error', message)}\n`);
+      else io.stderr(`error: ${known ? '' : 'internal error (this is a bug, please report it): '}${message}\n`);
+    };
+    session.on('rebuild', onRebuild).on('warning', onWarning).on('error', onError);
+
+    const stopped = new Promise<void>((resolve) => {
+      if (io.signal?.aborted) resolve();
+      io.signal?.addEventListener('abort', () => resolve(), { once: true });
+    });
+    try {
+      await Promise.race([session.ready, stopped]);
+    } catch (error) {
+      await session.close();
+      const known = userFacing(error);
+      if (known) throw new UserError(known);
+      throw error;
+    }
+    if (!io.signal?.aborted && format === 'text') {
+      io.stderr(`watching ${paths.join(', ')} (Ctrl-C to stop)\n`);
+    }
+    await stopped;
+    await session.close();
+    return 0;
+  },
+};
