@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
-import { acquireLock } from './lock-file.js';
+import { acquireLock, processAlive } from './lock-file.js';
 import type { TaskState } from './scheduler.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed';
@@ -95,4 +95,19 @@ export function lockRun(runsDir: string, runId: string): () => void {
 
 export function runnerIdentity(): { pid: number; host: string } {
   return { pid: process.pid, host: hostname() };
+}
+
+/** True while a live process holds the run's runner lock. */
+export function runnerAlive(runsDir: string, runId: string): boolean {
+  try {
+    const pid = Number.parseInt(readFileSync(join(runsDir, runId, 'runner.lock'), 'utf8'), 10);
+    return Number.isInteger(pid) && pid > 0 && processAlive(pid);
+  } catch {
+    return false;
+  }
+}
+
+/** `running` in the state file but no live runner: the runner was killed; `--resume` (or a re-run) continues it. */
+export function displayStatus(runsDir: string, state: RunState): RunStatus | 'interrupted' {
+  return state.status === 'running' && !runnerAlive(runsDir, state.runId) ? 'interrupted' : state.status;
 }

@@ -1,0 +1,85 @@
+import { resolve } from 'node:path';
+import { UserError } from '../../diagnostics/diagnostic.js';
+import { headFileOf, readLedger, verifyLedger } from '../../runtime/ledger.js';
+import { oneOf, parseCommandArgs } from '../args.js';
+import type { CliIO, Command } from '../io.js';
+
+const HELP = `Usage: pipewright audit verify [--ledger FILE] [--format text|json]
+       pipewright audit log [--pipeline NAME] [--ledger FILE] [--format text|json]
+
+The ledger (.pipewright/ledger.jsonl) is append-only JSON lines: every run start/finish/skip and every task attempt,
+with sequence number, time, actor, action, pipeline, version, spec hash, git commit, result, and a SHA-256 chain
+(prev = hash of the previous record, hash = SHA-256 of the record's canonical JSON without hash). Its head file
+(<ledger>.head) records the last sequence number and hash.
+
+  verify   check the chain; exit 1 naming the first bad record (edited, deleted, inserted, reordered, truncated)
+  log      print the records (oldest first)
+
+Options:
+  --ledger <file>     ledger file (default .pipewright/ledger.jsonl)
+  --pipeline <name>   log: only records of this pipeline
+  --format <fmt>      text (default) or json
+`;
+
+function detailText(details: Record<string, string | number | boolean | null>): string {
+  return Object.keys(details)
+    .sort()
+    .filter((k) => details[k] !== null)
+    .map((k) => `${k}=${details[k]}`)
+    .join(' ');
+}
+
+export const command: Command = {
+  summary: 'verify or print the tamper-evident run ledger',
+  help: HELP,
+  async run(argv: string[], io: CliIO): Promise<number> {
+    const { values, positionals } = parseCommandArgs(
+      argv,
+      { ledger: { type: 'string' }, pipeline: { type: 'string' }, format: { type: 'string' } },
+      'audit',
+    );
+    const [sub, ...rest] = positionals;
+    if (sub !== 'verify' && sub !== 'log')
+      throw new UserError('audit: use `pipewright audit verify` or `pipewright audit log`', 2);
+    if (rest.length > 0) throw new UserError(`audit ${sub} takes no further arguments (got ${rest.join(' ')})`, 2);
+    const format = oneOf(values.format, ['text', 'json'] as const, '--format', 'text');
+    const file = resolve(io.cwd, values.ledger ?? '.pipewright/ledger.jsonl');
+
+    if (sub === 'verify') {
+      if (values.pipeline !== undefined)
+        throw new UserError('audit verify checks the whole chain: --pipeline applies to log', 2);
+      const verdict = verifyLedger(file);
+      if (format === 'json') {
+        io.stdout(`${JSON.stringify({ ledger: file, ...verdict }, null, 2)}\n`);
+      } else if (verdict.ok) {
+        io.stdout(
+          verdict.records === 0
+            ? `ledger ${file}: empty, nothing to verify\n`
+            : `ledger ${file}: ${verdict.records} record${verdict.records === 1 ? '' : 's'}, chain intact; head ${verdict.head}\n`,
+        );
+      } else {
+        io.stderr(
+          `ledger ${file}: record ${verdict.line}${verdict.seq !== undefined && verdict.seq !== verdict.line ? ` (seq ${verdict.seq})` : ''} is bad: ${verdict.reason}\n` +
+            `${verdict.records} record${verdict.records === 1 ? '' : 's'} before it verified; head file ${headFileOf(file)}\n`,
+        );
+      }
+      return verdict.ok ? 0 : 1;
+    }
+
+    const records = readLedger(file).filter((r) => values.pipeline === undefined || r.pipeline === values.pipeline);
+    if (format === 'json') {
+      io.stdout(`${JSON.stringify(records, null, 2)}\n`);
+      return 0;
+    }
+    if (records.length === 0) {
+      io.stdout(`no ledger records${values.pipeline ? ` for ${values.pipeline}` : ''} in ${file}\n`);
+      return 0;
+    }
+    for (const r of records) {
+      io.stdout(
+        `#${r.seq} ${r.time} ${r.actor} ${r.action} ${r.pipeline} ${r.version} ${r.result} ${detailText(r.details)} spec=${r.specHash.slice(0, 12)} commit=${r.commit ? r.commit.slice(0, 12) : '-'}\n`,
+      );
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,77 @@
+import { join } from 'node:path';
+import { UserError } from '../../diagnostics/diagnostic.js';
+import { table } from '../../runtime/report.js';
+import { displayStatus, listRuns } from '../../runtime/state.js';
+import { oneOf, parseCommandArgs } from '../args.js';
+import type { CliIO, Command } from '../io.js';
+
+const HELP = `Usage: pipewright runs [--pipeline NAME] [--limit N] [--format text|json]
+
+List recorded runs (.pipewright/runs/), newest last: run id, pipeline, version, logical date, executor, status,
+tasks succeeded/total, start time. Status is succeeded, failed, running (its runner is alive) or interrupted (its
+runner was killed: continue it with \`pipewright run --resume <runId>\`).
+
+Options:
+  --pipeline <name>   only runs of this pipeline
+  --limit <n>         only the last n runs (default 50; 0 = all)
+  --format <fmt>      text (default) or json
+`;
+
+export const command: Command = {
+  summary: 'list recorded runs and their status',
+  help: HELP,
+  async run(argv: string[], io: CliIO): Promise<number> {
+    const { values, positionals } = parseCommandArgs(
+      argv,
+      { pipeline: { type: 'string' }, limit: { type: 'string' }, format: { type: 'string' } },
+      'runs',
+    );
+    if (positionals.length > 0) throw new UserError(`runs takes no arguments (got ${positionals.join(' ')})`, 2);
+    const format = oneOf(values.format, ['text', 'json'] as const, '--format', 'text');
+    const limitText = values.limit ?? '50';
+    if (!/^\d+$/.test(limitText)) throw new UserError(`--limit must be a whole number (got '${limitText}')`, 2);
+    const limit = Number(limitText);
+    const runsDir = join(io.cwd, '.pipewright', 'runs');
+    let runs = listRuns(runsDir).filter((r) => values.pipeline === undefined || r.pipeline === values.pipeline);
+    if (limit > 0) runs = runs.slice(-limit);
+    const rows = runs.map((r) => {
+      const tasks = Object.values(r.tasks);
+      return {
+        runId: r.runId,
+        pipeline: r.pipeline,
+        version: r.version,
+        logicalDate: r.logicalDate,
+        executor: r.executor,
+        status: displayStatus(runsDir, r),
+        tasksSucceeded: tasks.filter((t) => t.status === 'succeeded').length,
+        tasks: tasks.length,
+        createdAt: r.createdAt,
+        finishedAt: r.finishedAt ?? null,
+      };
+    });
+    if (format === 'json') {
+      io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
+      return 0;
+    }
+    if (rows.length === 0) {
+      io.stdout(`no runs recorded${values.pipeline ? ` for ${values.pipeline}` : ''} (in ${runsDir})\n`);
+      return 0;
+    }
+    io.stdout(
+      table(
+        ['RUN', 'PIPELINE', 'VERSION', 'DATE', 'EXECUTOR', 'STATUS', 'TASKS', 'STARTED'],
+        rows.map((r) => [
+          r.runId,
+          r.pipeline,
+          r.version,
+          r.logicalDate,
+          r.executor,
+          r.status,
+          `${r.tasksSucceeded}/${r.tasks}`,
+          r.createdAt.replace(/\.\d+Z$/, 'Z'),
+        ]),
+      ),
+    );
+    return 0;
+  },
+};
