@@ -1,0 +1,338 @@
+// pipewright benchmarks: `npm run bench` (= build + this). Measures every part in one run against its floor or peer,
+// medians of --runs fresh child processes, ratios from the same run; prints a table and writes bench/results.json.
+//
+//   node bench/run.mjs [--pipelines 1000] [--tasks 50] [--runs 3] [--quick] [--only compile,validate,...]
+//                      [--memory-pipelines 5000] [--history-commits 1000] [--history-specs 100] [--history-tasks 10]
+//                      [--runtime-tasks 50] [--keep] [--results bench/results.json] [--dist dist]
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { writeCorpus } from './corpus.mjs';
+import { createHistoryRepo } from './history.mjs';
+import { runtimeBench } from './runtime.mjs';
+import { formatMiB, formatMs, median, table, verdict } from './stats.mjs';
+
+const SECTIONS = ['compile', 'validate', 'watch', 'history', 'runtime', 'memory'];
+const here = new URL('.', import.meta.url).pathname;
+
+const { values: flags } = parseArgs({
+  options: {
+    pipelines: { type: 'string' },
+    tasks: { type: 'string' },
+    runs: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    'memory-pipelines': { type: 'string' },
+    'history-commits': { type: 'string' },
+    'history-specs': { type: 'string' },
+    'history-tasks': { type: 'string' },
+    'runtime-tasks': { type: 'string' },
+    seed: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    results: { type: 'string' },
+    dist: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (flags.help) {
+  process.stdout.write(
+    readFileSync(new URL(import.meta.url), 'utf8')
+      .split('\n')
+      .slice(0, 6)
+      .join('\n') + '\n',
+  );
+  process.exit(0);
+}
+const quick = flags.quick;
+const int = (v, fallback) => {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`expected a positive integer, got ${v}`);
+  return n;
+};
+const config = {
+  seed: int(flags.seed, 1),
+  pipelines: int(flags.pipelines, quick ? 40 : 1000),
+  tasks: int(flags.tasks, quick ? 10 : 50),
+  runs: int(flags.runs, quick ? 1 : 3),
+  memoryPipelines: int(flags['memory-pipelines'], quick ? 200 : 5000),
+  historyCommits: int(flags['history-commits'], quick ? 60 : 1000),
+  historySpecs: int(flags['history-specs'], quick ? 20 : 100),
+  historyTasks: int(flags['history-tasks'], 10),
+  runtimeTasks: int(flags['runtime-tasks'], quick ? 10 : 50),
+  quick,
+};
+const only = flags.only ? flags.only.split(',') : SECTIONS;
+for (const s of only)
+  if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section ${s} (${SECTIONS.join(', ')})`);
+const resultsFile = flags.results ?? join(here, 'results.json');
+
+if (flags.dist) process.env.PIPEWRIGHT_BENCH_DIST = resolve(flags.dist);
+const work = mkdtempSync(join(tmpdir(), 'pipewright-bench-'));
+const log = (msg) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+/** Runs `node bench/child.mjs op opts` and returns its JSON report plus the wall time seen from here. */
+function child(op, opts, nodeArgs = []) {
+  return new Promise((resolvePromise, reject) => {
+    const t = performance.now();
+    const p = spawn(process.execPath, [...nodeArgs, join(here, 'child.mjs'), op, JSON.stringify(opts)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out = [];
+    const err = [];
+    p.stdout.on('data', (d) => out.push(d));
+    p.stderr.on('data', (d) => err.push(d));
+    p.on('close', (code, signal) => {
+      const wallMs = performance.now() - t;
+      const stderr = Buffer.concat(err).toString();
+      if (code !== 0) {
+        reject(new Error(`child ${op} failed (${signal ?? code}): ${stderr.slice(-3000)}`));
+        return;
+      }
+      const lines = Buffer.concat(out).toString().trim().split('\n');
+      resolvePromise({ ...JSON.parse(lines[lines.length - 1]), wallMs });
+    });
+  });
+}
+
+/** Wall time of an external command with its stdout drained (as a consumer would read it). */
+function external(cmd, args, cwd) {
+  return new Promise((resolvePromise, reject) => {
+    const t = performance.now();
+    const p = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let bytes = 0;
+    const err = [];
+    p.stdout.on('data', (d) => {
+      bytes += d.length;
+    });
+    p.stderr.on('data', (d) => err.push(d));
+    p.on('close', (code) => {
+      if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')}: exit ${code} ${Buffer.concat(err)}`));
+      else resolvePromise({ ms: performance.now() - t, outputBytes: bytes });
+    });
+  });
+}
+
+/** `runs` rounds; each round calls every probe once (interleaved, so load drift hits all of them alike). */
+async function rounds(runs, probes) {
+  const samples = Object.fromEntries(Object.keys(probes).map((k) => [k, []]));
+  for (let r = 0; r < runs; r++) {
+    for (const [name, probe] of Object.entries(probes)) {
+      samples[name].push(await probe(r));
+      log(`  ${name} run ${r + 1}/${runs}: ${formatMs(samples[name].at(-1).ms)}`);
+    }
+  }
+  return samples;
+}
+const med = (list, key = 'ms') => median(list.map((x) => x[key]));
+
+const results = {
+  date: new Date().toISOString(),
+  machine: {
+    nproc: cpus().length,
+    cpu: cpus()[0]?.model,
+    memTotalMiB: Math.round(totalmem() / 2 ** 20),
+    memFreeMiBAtStart: Math.round(freemem() / 2 ** 20),
+    node: process.version,
+    loadavgAtStart: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+  },
+  config,
+  sections: {},
+};
+const rows = [];
+const row = (metric, value, goal = '', ok) => rows.push([metric, value, goal, goal ? verdict(ok) : '']);
+
+let failed = 0;
+/** Runs one section; a failure (e.g. a stage broken mid-development) is reported in the table and the exit code. */
+async function section(name, enabled, body) {
+  if (!enabled) return;
+  try {
+    await body();
+  } catch (error) {
+    failed++;
+    log(`${name}: FAILED — ${error.stack ?? error}`);
+    results.sections[name] = { ...results.sections[name], error: String(error.message ?? error).slice(0, 2000) };
+    row(
+      `${name}`,
+      `FAILED: ${String(error.message ?? error)
+        .split('\n')[0]
+        .slice(0, 120)}`,
+    );
+  }
+}
+
+function rmOut(dir) {
+  rmSync(join(dir, 'generated'), { recursive: true, force: true });
+}
+
+const started = performance.now();
+try {
+  let corpusDir;
+  const needCorpus = only.some((s) => ['compile', 'validate', 'watch', 'memory'].includes(s));
+  if (needCorpus) {
+    corpusDir = join(work, `corpus-${config.pipelines}x${config.tasks}`);
+    log(`generating ${config.pipelines} × ${config.tasks} corpus in ${corpusDir}`);
+    writeCorpus(corpusDir, { seed: config.seed, pipelines: config.pipelines, tasks: config.tasks });
+  }
+
+  await section('compile', only.includes('compile') || only.includes('memory'), async () => {
+    log('compile: baseline (yaml parse + stringify) vs cold vs warm');
+    const s = await rounds(config.runs, {
+      baseline: () => child('baseline', { dir: corpusDir }),
+      cold: async () => {
+        rmOut(corpusDir);
+        return child('compile', { dir: corpusDir });
+      },
+      warm: () => child('compile', { dir: corpusDir }),
+    });
+    for (const w of s.warm) if (w.written !== 0) throw new Error(`warm compile wrote ${w.written} files`);
+    const baseline = med(s.baseline);
+    const cold = med(s.cold);
+    const warm = med(s.warm);
+    const cached = await child('compile-cached', { dir: corpusDir });
+    results.sections.compile = {
+      baselineMs: baseline,
+      coldMs: cold,
+      warmMs: warm,
+      coldOverBaseline: cold / baseline,
+      warmOverCold: warm / cold,
+      filesWritten: s.cold[0].written,
+      inProcessCachedPassMs: cached.ms,
+      inProcessUncachedPassMs: cached.coldMs,
+      samples: s,
+    };
+    row(`compile baseline (${config.pipelines}×${config.tasks})`, formatMs(baseline));
+    row('compile cold (3 targets, fresh out dir)', formatMs(cold));
+    row('  cold / baseline', `${(cold / baseline).toFixed(2)}×`, '<= 1.5×', cold / baseline <= 1.5);
+    row('compile warm (nothing changed, new process)', formatMs(warm));
+    row('  warm / cold', `${((100 * warm) / cold).toFixed(1)} %`, '<= 5 %', warm / cold <= 0.05);
+    row('  in-process pass through a warm SpecCache', formatMs(cached.ms));
+    results.sections.memory = { rssKB: { [config.pipelines]: med(s.cold, 'maxRssKB') } };
+  });
+
+  await section('validate', only.includes('validate'), async () => {
+    log('validate: throughput');
+    const s = await rounds(config.runs, { validate: () => child('validate', { dir: corpusDir }) });
+    const ms = med(s.validate);
+    const perSec = config.pipelines / (ms / 1000);
+    results.sections.validate = { ms, specsPerSec: perSec, loadMs: med(s.validate, 'loadMs'), samples: s };
+    row(`validate (schema + rules, ${config.pipelines} loaded specs)`, formatMs(ms));
+    row('  validation throughput', `${perSec.toFixed(0)} specs/s`);
+    row('  load (YAML → SpecDocument) for the same specs', formatMs(med(s.validate, 'loadMs')));
+  });
+
+  await section('watch', only.includes('watch'), async () => {
+    log('watch: one-spec edit latency');
+    rmOut(corpusDir);
+    const w = await child('watch', { dir: corpusDir, edits: quick ? 3 : 7 });
+    results.sections.watch = w;
+    row('watch initial build', formatMs(w.initialMs));
+    row('watch one-spec edit → outputs written (median)', formatMs(w.ms), '<= 100 ms', w.ms <= 100);
+  });
+
+  await section('history', only.includes('history'), async () => {
+    const dir = join(work, 'history');
+    log(`history: generating ${config.historyCommits} commits over ${config.historySpecs} specs`);
+    const repo = createHistoryRepo(dir, {
+      seed: config.seed + 6,
+      specs: config.historySpecs,
+      tasks: config.historyTasks,
+      commits: config.historyCommits,
+    });
+    const s = await rounds(config.runs, {
+      'git log -p': () =>
+        external('git', ['log', '-p', '--first-parent', `${repo.root}..HEAD`, '--', 'pipelines'], dir),
+      'git diff': () => external('git', ['diff', repo.root, 'HEAD', '--', 'pipelines'], dir),
+      changelog: () => child('cli', { cwd: dir, argv: ['changelog', '--format', 'json'] }),
+      diff: () => child('cli', { cwd: dir, argv: ['diff', repo.root, 'HEAD', '--format', 'json'] }),
+    });
+    const gitLog = med(s['git log -p']);
+    const gitDiff = med(s['git diff']);
+    const changelog = med(s.changelog);
+    const diff = med(s.diff);
+    results.sections.history = {
+      commits: repo.commits,
+      versionBumps: repo.bumps,
+      gitLogMs: gitLog,
+      gitDiffMs: gitDiff,
+      changelogMs: changelog,
+      changelogWallMs: med(s.changelog, 'wallMs'),
+      diffMs: diff,
+      diffWallMs: med(s.diff, 'wallMs'),
+      changelogOverGitLog: changelog / gitLog,
+      diffOverGitLog: diff / gitLog,
+      diffOverGitDiff: diff / gitDiff,
+      changelogRssKB: med(s.changelog, 'maxRssKB'),
+      samples: s,
+    };
+    row(`git log -p (${repo.commits} commits, ${config.historySpecs} specs)`, formatMs(gitLog));
+    row('changelog (whole history)', formatMs(changelog));
+    row('  changelog / git log -p', `${(changelog / gitLog).toFixed(1)}×`, '<= 3×', changelog / gitLog <= 3);
+    row('diff root..HEAD', formatMs(diff));
+    row('  diff / git log -p', `${(diff / gitLog).toFixed(1)}×`, '<= 3×', diff / gitLog <= 3);
+    row('  diff / git diff root HEAD (same paths)', `${(diff / gitDiff).toFixed(1)}×`);
+  });
+
+  await section('runtime', only.includes('runtime'), async () => {
+    log(`runtime: ${config.runtimeTasks}-task DAG on the engine vs raw dockerode`);
+    const r = await runtimeBench({ work, tasks: config.runtimeTasks, runs: config.runs, log });
+    results.sections.runtime = r;
+    if (r.skipped) {
+      row('runtime', `skipped: ${r.skipped}`);
+    } else {
+      row(`raw dockerode, sequential (${config.runtimeTasks} containers)`, formatMs(r.rawSequentialMs));
+      row('pipewright run, concurrency 1', formatMs(r.runSequentialMs));
+      row('  overhead per task vs raw', `${r.overheadRatio.toFixed(2)}×`, '<= 1.2×', r.overheadRatio <= 1.2);
+      row(`pipewright run, concurrency ${r.parallelConcurrency}`, formatMs(r.runParallelMs));
+      row(
+        '  parallel faster than raw sequential',
+        `${(r.rawSequentialMs / r.runParallelMs).toFixed(2)}× faster`,
+        '> 1×',
+        r.runParallelMs < r.rawSequentialMs,
+      );
+    }
+  });
+
+  await section('memory', only.includes('memory'), async () => {
+    const big = config.memoryPipelines;
+    const dir = join(work, `corpus-${big}x${config.tasks}`);
+    log(`memory: generating ${big} × ${config.tasks} corpus`);
+    writeCorpus(dir, { seed: config.seed, pipelines: big, tasks: config.tasks });
+    log('memory: cold compile');
+    const m = await child('compile', { dir });
+    rmSync(dir, { recursive: true, force: true });
+    const small = results.sections.memory?.rssKB[config.pipelines];
+    const perSmall = small / config.pipelines;
+    const perBig = m.maxRssKB / big;
+    // linear growth: RSS per pipeline must not rise with the corpus (fixed costs make it fall)
+    const growth = perBig / perSmall;
+    results.sections.memory = {
+      rssKB: { [config.pipelines]: small, [big]: m.maxRssKB },
+      rssPerPipelineKB: { [config.pipelines]: perSmall, [big]: perBig },
+      perPipelineRatio: growth,
+      bigColdMs: m.ms,
+    };
+    row(`peak RSS, cold compile ${config.pipelines}×${config.tasks}`, formatMiB(small));
+    row(`peak RSS, cold compile ${big}×${config.tasks}`, formatMiB(m.maxRssKB));
+    row(`  RSS per pipeline ${big} / ${config.pipelines}`, `${growth.toFixed(2)}×`, '<= 1.1× (linear)', growth <= 1.1);
+    row(`  cold compile time ${big}×${config.tasks}`, formatMs(m.ms));
+  });
+} finally {
+  if (!flags.keep) rmSync(work, { recursive: true, force: true });
+  else log(`kept ${work}`);
+}
+
+results.totalSeconds = (performance.now() - started) / 1000;
+results.table = rows;
+mkdirSync(join(resultsFile, '..'), { recursive: true });
+writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+process.stdout.write(
+  `\n${table(rows)}\n\nmachine: ${results.machine.nproc} cpus (${results.machine.cpu}), ${results.machine.memTotalMiB} MiB, node ${results.machine.node}; load at start ${results.machine.loadavgAtStart}\n`,
+);
+process.stdout.write(`total ${results.totalSeconds.toFixed(0)} s; wrote ${resultsFile}\n`);
+if (failed > 0) {
+  process.stderr.write(`${failed} section(s) failed\n`);
+  process.exitCode = 1;
+}
