@@ -11,13 +11,14 @@
  */
 import {
   Composer,
-  type CST,
+  CST,
   type Document,
   isAlias,
   isMap,
   isPair,
   isScalar,
   isSeq,
+  Lexer,
   type Node,
   type Pair,
   Parser,
@@ -110,6 +111,7 @@ class Loader {
     }
     // yaml reads a lone CR as part of a line: whatever it reported after it would be noise.
     if (!this.checkCharacters()) return undefined;
+    if (!this.checkNesting()) return undefined;
     const tokens = [...new Parser().parse(this.text)];
     if (!this.checkTokens(tokens)) return undefined;
     if (!tokens.some((t) => t.type === 'document')) {
@@ -142,6 +144,17 @@ class Loader {
       );
       return false;
     }
+    const control = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/.exec(this.text);
+    if (control) {
+      const hex = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+      this.report(
+        'PW001',
+        control.index,
+        control.index + 1,
+        `control character U+${hex} is not allowed in YAML (use an escape such as "\\x${hex.slice(2)}" in a double-quoted string)`,
+      );
+      return false;
+    }
     for (const m of this.text.matchAll(/\uFEFF/g)) {
       this.report(
         'PW001',
@@ -149,6 +162,53 @@ class Loader {
         m.index + 1,
         'byte order mark (U+FEFF) inside the file: it is only allowed as the very first character',
       );
+    }
+    return true;
+  }
+
+  /**
+   * A fast first pass with yaml's Lexer (linear, no tree): yaml's Parser slows down badly on pathological nesting
+   * (a 1 MiB run of `[` takes seconds), so obvious excess depth is rejected here. Counts are lower bounds of the real
+   * depth — open flow collections, plus block indicators (`- `, `? `) opened on the current line — so a valid document
+   * is never rejected; subtler nesting is caught exactly by the CST walk.
+   */
+  private checkNesting(): boolean {
+    let offset = 0;
+    let flow = 0;
+    let compact = 0;
+    let scalarNext = false;
+    for (const token of new Lexer().lex(this.text)) {
+      if (token === CST.SCALAR) {
+        scalarNext = true;
+        continue;
+      }
+      if (token === CST.DOCUMENT || token === CST.FLOW_END) continue;
+      if (scalarNext) {
+        scalarNext = false;
+      } else {
+        switch (CST.tokenType(token)) {
+          case 'flow-map-start':
+          case 'flow-seq-start':
+            flow++;
+            break;
+          case 'flow-map-end':
+          case 'flow-seq-end':
+            flow = Math.max(0, flow - 1);
+            break;
+          case 'seq-item-ind':
+          case 'explicit-key-ind':
+            if (flow === 0) compact++;
+            break;
+          case 'newline':
+            compact = 0;
+            break;
+        }
+        if (flow + compact > MAX_NESTING_DEPTH) {
+          this.report('PW008', offset, offset + 1, `nesting is deeper than ${MAX_NESTING_DEPTH} levels`);
+          return false;
+        }
+      }
+      offset += token.length;
     }
     return true;
   }

@@ -127,7 +127,7 @@ describe('loadSpec: hostile input', () => {
 
   it('PW008: 5,000-deep nesting (flow and block) is rejected at the first level too deep', () => {
     const flow = load(`a: ${'['.repeat(5000)}${']'.repeat(5000)}\n`);
-    expect(brief(flow.diagnostics)).toEqual(['PW008@1:67']);
+    expect(brief(flow.diagnostics)).toEqual(['PW008@1:68']);
     const compact = load(`${'- '.repeat(5000)}x\n`);
     expect(brief(compact.diagnostics)).toEqual(['PW008@1:129']);
     let indented = '';
@@ -161,6 +161,11 @@ describe('loadSpec: hostile input', () => {
     );
     expect(brief(load('a: 1\rb: 2\n').diagnostics)).toEqual(['PW001@1:5']);
     expect(brief(load('a: 1\n\uFEFFb: 2\n').diagnostics)).toEqual(['PW001@2:1']);
+    const control = load('a: "x\u001b[31m"\n');
+    expect(brief(control.diagnostics)).toEqual(['PW001@1:6']);
+    expect(control.diagnostics[0]?.message).toBe(
+      'control character U+001B is not allowed in YAML (use an escape such as "\\x1B" in a double-quoted string)',
+    );
     const syntax = load('a: [1, 2\nb: 3\n');
     expect(syntax.diagnostics[0]?.code).toBe('PW001');
     expect(syntax.diagnostics[0]?.message).toMatch(/^YAML syntax: /);
