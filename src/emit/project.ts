@@ -39,9 +39,17 @@ function toPosix(path: string): string {
   return path.split(sep).join('/');
 }
 
+function isOutside(rel: string): boolean {
+  return rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel);
+}
+
 function isInsideOrEqual(child: string, parent: string): boolean {
-  const rel = relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+  return !isOutside(relative(parent, child));
+}
+
+/** Directory names spec discovery never enters (src/spec/discover.ts): an output directory below one is safe. */
+function skippedByDiscovery(segment: string): boolean {
+  return segment.startsWith('.') || segment === 'generated' || segment === 'node_modules';
 }
 
 export interface ResolvedOut {
@@ -52,8 +60,10 @@ export interface ResolvedOut {
 }
 
 /**
- * The output directory must be a proper subdirectory of the working directory and must not overlap any spec path:
- * compile deletes files there, and it must never be able to reach the specs or anything outside the project.
+ * The output directory must be a proper subdirectory of the working directory and must not hold a spec path: compile
+ * deletes files there, and it must never be able to reach the specs or anything outside the project. It may lie inside
+ * a spec directory only below a directory that discovery skips (`pipewright compile .` writes `generated/`), or the
+ * next compile would read its own output as specs.
  */
 export function resolveOutDir(cwd: string, out: string, specPaths: readonly string[]): ResolvedOut {
   const abs = resolve(cwd, out);
@@ -62,12 +72,14 @@ export function resolveOutDir(cwd: string, out: string, specPaths: readonly stri
     throw new ProjectError(
       `--out ${out}: the output directory must be a subdirectory, not the working directory itself`,
     );
-  if (rel.startsWith('..') || isAbsolute(rel)) {
+  if (isOutside(rel)) {
     throw new ProjectError(`--out ${out}: the output directory must be inside the working directory (${cwd})`);
   }
   for (const p of specPaths) {
     const spec = resolve(cwd, p);
-    if (isInsideOrEqual(abs, spec) || isInsideOrEqual(spec, abs)) {
+    const below = relative(spec, abs);
+    const hidden = !isOutside(below) && below !== '' && below.split(sep).some(skippedByDiscovery);
+    if (isInsideOrEqual(spec, abs) || (isInsideOrEqual(abs, spec) && !hidden)) {
       throw new ProjectError(`--out ${out} overlaps the spec path ${p}: generated files and specs must live apart`);
     }
   }

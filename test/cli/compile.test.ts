@@ -82,6 +82,17 @@ describe('pipewright compile', () => {
     expect(Object.keys(await files(cwd))).toEqual(['pipelines/a.yaml']);
   });
 
+  it('compiles `.` into generated/ (a directory discovery skips) and reads only the specs next time', async () => {
+    const cwd = await project({ 'pipelines/a.yaml': pipelineSpec('alpha') });
+    const first = await runCliCapture(['compile', '.', '--target', 'compose'], { cwd });
+    expect(first.code, first.stderr).toBe(0);
+    const again = await runCliCapture(['compile', '.', '--target', 'compose'], { cwd });
+    expect(SUMMARY.exec(again.stdout)!.slice(1)).toEqual(['1', '0', '1', '0']);
+    expect((await runCliCapture(['compile', '.', '--out', 'out'], { cwd })).stderr).toMatch(
+      /overlaps the spec path \./,
+    );
+  });
+
   it('refuses to overwrite a file it did not write, writing nothing', async () => {
     const cwd = await project({
       'pipelines/a.yaml': pipelineSpec('alpha'),
