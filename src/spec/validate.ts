@@ -55,7 +55,7 @@ export function schemaDiagnosticsOf(doc: SpecDocument): Diagnostic[] {
  * Drops noise: `propertyNames` repeats its inner error; the branches of a failed anyOf/oneOf are folded into the
  * anyOf error itself; identical (path, keyword, params) errors appear once.
  */
-function reduceErrors(errors: ErrorObject[]): ErrorObject[] {
+export function reduceErrors(errors: ErrorObject[]): ErrorObject[] {
   const unions = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
   const seen = new Set<string>();
   const out: ErrorObject[] = [];

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../../src/diagnostics/diagnostic.js';
 import { loadSpec } from '../../src/spec/load.js';
 import type { Rule } from '../../src/spec/rules/rule.js';
-import { didYouMean, parsePointer, validateSpecs } from '../../src/spec/validate.js';
+import { didYouMean, parsePointer, reduceErrors, validateSpecs } from '../../src/spec/validate.js';
 
 const VALID = `apiVersion: pipewright.dev/v1
 kind: Pipeline
@@ -130,6 +130,29 @@ describe('validateSpecs: rules', () => {
 });
 
 describe('helpers', () => {
+  it('reduceErrors folds anyOf branches and propertyNames echoes, and drops repeats', () => {
+    const e = (instancePath: string, schemaPath: string, keyword: string, params: Record<string, unknown> = {}) => ({
+      instancePath,
+      schemaPath,
+      keyword,
+      params,
+    });
+    const errors = [
+      e('/a', '#/properties/a/anyOf/0/type', 'type', { type: 'string' }),
+      e('/a', '#/properties/a/anyOf/1/type', 'type', { type: 'array' }),
+      e('/a', '#/properties/a/anyOf', 'anyOf'),
+      { ...e('/m', '#/properties/m/propertyNames/pattern', 'pattern', { pattern: '^x$' }), propertyName: 'Y' },
+      e('/m', '#/properties/m/propertyNames', 'propertyNames', { propertyName: 'Y' }),
+      e('/b', '#/properties/b/type', 'type', { type: 'string' }),
+      e('/b', '#/properties/b/type', 'type', { type: 'string' }),
+    ];
+    expect(reduceErrors(errors).map((x) => `${x.instancePath} ${x.keyword}`)).toEqual([
+      '/a anyOf',
+      '/m pattern',
+      '/b type',
+    ]);
+  });
+
   it('parsePointer decodes RFC 6901 escapes and indexes', () => {
     expect(parsePointer('/spec/tasks/a~1b~0c/command/2')).toEqual(['spec', 'tasks', 'a/b~c', 'command', 2]);
     expect(parsePointer('')).toEqual([]);
