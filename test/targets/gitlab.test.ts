@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -202,7 +202,7 @@ function executionSpec(dir: string): PipelineSpec {
     spec: {
       schedule: '@daily',
       defaults: { image: 'node:20-alpine', retries: 1, timeout: '10m' },
-      params: { region: { default: "eu $HOME 'q'" }, tier: {} },
+      params: { region: { default: "eu $HOME 'q'" }, tier: {}, size: { default: 'small', enum: ['small', 'l*rge'] } },
       tasks: {
         extract: {
           command: capture(
@@ -230,7 +230,7 @@ function executionSpec(dir: string): PipelineSpec {
             '{{ params.tier }}',
           ),
         },
-        quality: { type: 'check', needs: ['transform'], command: capture('quality', [], 'check') },
+        quality: { type: 'check', needs: ['transform'], command: capture('quality', [], 'check', '{{ params.size }}') },
       },
     },
   };
@@ -275,7 +275,7 @@ describe('GitLab child pipelines in gitlab-ci-local', () => {
     });
     expect(extract.cwd).toBe(dir);
     expect(captured(dir, 'transform-us').argv).toEqual(['us', "--p=eu $HOME 'q'", "gold 'x' ;"]);
-    expect(captured(dir, 'quality').argv).toEqual(['check']);
+    expect(captured(dir, 'quality').argv).toEqual(['check', 'small']);
   });
 
   it('defaults ds to the pipeline date, fails loudly on a missing secret or param, and runs nothing unselected', () => {
@@ -306,10 +306,21 @@ describe('GitLab child pipelines in gitlab-ci-local', () => {
     expect(noParam.status).not.toBe(0);
     expect(noParam.output).toContain('run parameter PIPEWRIGHT_PARAM_TIER is required');
 
+    // Allowed values are compared as text: `l*rge` is a value, not a glob that would also admit `lXrge`.
+    const base = { PIPEWRIGHT_PIPELINE: 'exec-demo' };
+    expect(gitlabCiLocal(dir, file.path, { ...base, PIPEWRIGHT_PARAM_SIZE: 'l*rge' }, ['quality']).status).toBe(0);
+    expect(captured(dir, 'quality').argv).toEqual(['check', 'l*rge']);
+    const notAllowed = gitlabCiLocal(dir, file.path, { ...base, PIPEWRIGHT_PARAM_SIZE: 'lXrge' }, ['quality']);
+    expect(notAllowed.status).not.toBe(0);
+    expect(notAllowed.output).toContain('run parameter PIPEWRIGHT_PARAM_SIZE must be one of: small, l*rge');
+
     writeFileSync(join(dir, 'order.log'), '');
+    rmSync(join(dir, 'captures'), { recursive: true });
+    mkdirSync(join(dir, 'captures'));
     const other = gitlabCiLocal(dir, file.path, { PIPEWRIGHT_PIPELINE: 'another' });
     expect(other.status, other.output).toBe(0);
     expect(readFileSync(join(dir, 'order.log'), 'utf8')).toBe('');
-    expect(existsSync(join(dir, 'captures', 'quality.json'))).toBe(false);
+    expect(readdirSync(join(dir, 'captures'))).toEqual([]);
+    expect(existsSync(join(dir, 'order.log'))).toBe(true);
   });
 });

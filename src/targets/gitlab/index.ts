@@ -137,6 +137,12 @@ function job(ir: PipelineIR, task: TaskIR, names: Map<string, string>, secretVar
   const checks = required.map(
     (p) => `: "\${${p.envVar}?pipewright: run parameter ${p.envVar} is required (pass it as a pipeline variable)}"`,
   );
+  // Allowed values: a `case` with single-quoted (literal) patterns, so a value is compared as text, never as a glob.
+  for (const p of ir.params.filter((p) => p.enum !== undefined && referenced.has(p.envVar))) {
+    const message = quoteShellLiteral(`pipewright: run parameter ${p.envVar} must be one of: ${p.enum!.join(', ')}`);
+    const patterns = p.enum!.map(quoteShellLiteral).join('|');
+    checks.push(`case "$${p.envVar}" in ${patterns}) ;; *) printf '%s\\n' ${message} >&2; exit 1 ;; esac`);
+  }
   const secrets = task.secrets.map((s) => {
     const variable = secretVars.get(s.ref)!;
     return `export ${assertEnvName(s.env)}="\${${variable}?pipewright: CI/CD variable ${variable} (secret ${s.ref.replace(/[^-./A-Za-z0-9_]/g, '?')}) is not set}"`;

@@ -257,6 +257,14 @@ function capabilityWarnings(ir: PipelineIR): TargetWarning[] {
       message: `Kubernetes retries a Job's pod with its own back-off (${KUBERNETES_BACKOFF}); retryDelay (${delayed.retryDelaySeconds}s for '${delayed.specId}') is recorded in the annotation ${ANNOTATION.retryDelay} but not applied`,
     });
   }
+  const enumParam = ir.params.find((p) => p.enum !== undefined);
+  if (enumParam) {
+    warnings.push({
+      code: 'PW305',
+      path: ['spec', 'params', enumParam.name, 'enum'],
+      message: `Kubernetes Jobs cannot check a parameter's allowed values: the Kubernetes target does not enforce the enum of '${enumParam.name}'`,
+    });
+  }
   if (ir.schedule !== undefined && ir.concurrency > 1) {
     warnings.push({
       code: 'PW305',
