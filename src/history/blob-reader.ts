@@ -19,6 +19,7 @@ export class BlobReader {
   private buffer: Buffer = Buffer.alloc(0);
   private failure: Error | undefined;
   private stderr = '';
+  private closing = false;
   private readonly exited: Promise<void>;
 
   constructor(repoRoot: string) {
@@ -37,7 +38,8 @@ export class BlobReader {
         resolve();
       });
       this.child.on('close', (code) => {
-        if (this.pending.length > 0) this.fail(new Error(`git cat-file exited (${code}) early: ${this.stderr.trim()}`));
+        // Every later read fails at once instead of waiting for a reply that cannot come.
+        this.fail(new Error(`git cat-file exited (${code})${this.stderr.trim() ? `: ${this.stderr.trim()}` : ''}`));
         resolve();
       });
     });
@@ -47,14 +49,18 @@ export class BlobReader {
   read(id: string): Promise<Buffer | undefined> {
     if (!isFullSha(id)) return Promise.reject(new Error(`not a full object id: ${JSON.stringify(id)}`));
     if (this.failure) return Promise.reject(this.failure);
+    if (this.closing) return Promise.reject(new Error('the blob reader is closed'));
     return new Promise((resolve, reject) => {
       this.pending.push({ id, resolve, reject });
-      this.child.stdin.write(`${id}\n`);
+      this.child.stdin.write(`${id}\n`, (error) => {
+        if (error) this.fail(error);
+      });
     });
   }
 
   /** Ends the child process and waits for it. */
   async close(): Promise<void> {
+    this.closing = true;
     this.child.stdin.end();
     await this.exited;
   }

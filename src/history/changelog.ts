@@ -62,12 +62,19 @@ export async function buildChangelog(
   if (from !== undefined && !(await repo.isAncestor(from, to))) {
     throw new HistoryError(`--from ${from.slice(0, 12)} is not an ancestor of --to ${to.slice(0, 12)} on its history`);
   }
+  const commits = await repo.firstParentLog(from, to, dir);
+  const initial = from === undefined ? [] : (await repo.listFiles(from, dir)).filter((x) => isSpecFile(x.path));
+  // Blob reads are requested ahead (bounded window) so cat-file works while specs are parsed.
+  const read = prefetch(reader, [
+    ...initial.map((f) => f.blob),
+    ...commits.flatMap((c) => c.changes.filter((x) => isSpecFile(x.path) && x.blob !== undefined).map((x) => x.blob!)),
+  ]);
   const warnings: ChangelogWarning[] = [];
   const cache = new Map<string, { ir: PipelineIR | undefined; problem: string | undefined }>();
   const parse = async (path: string, blob: string, commit: string) => {
     let hit = cache.get(blob);
     if (!hit) {
-      const content = await reader.read(blob);
+      const content = await read(blob);
       const side = readSpecs([
         { path, display: `${commit.slice(0, 12)}:${path}`, source: content?.toString('utf8') ?? '' },
       ]);
@@ -91,13 +98,13 @@ export async function buildChangelog(
 
   const state = new Map<string, FileState>();
   if (from !== undefined) {
-    for (const f of (await repo.listFiles(from, dir)).filter((x) => isSpecFile(x.path))) {
+    for (const f of initial) {
       state.set(f.path, { blob: f.blob, ir: await parse(f.path, f.blob, from) });
     }
   }
   const entries = new Map<string, ChangelogEntry[]>();
   let before = byName(state, () => undefined);
-  for (const commit of await repo.firstParentLog(from, to, dir)) {
+  for (const commit of commits) {
     for (const change of commit.changes) {
       if (!isSpecFile(change.path)) continue;
       if (change.blob === undefined) {
@@ -128,6 +135,32 @@ export async function buildChangelog(
     to,
     pipelines: [...entries.keys()].sort(byText).map((name) => ({ name, entries: entries.get(name)! })),
     warnings,
+  };
+}
+
+/** Reads `order` ahead through the reader, at most `window` in flight; `read(blob)` takes the prefetched reply. */
+function prefetch(
+  reader: BlobReader,
+  order: readonly string[],
+  window = 256,
+): (blob: string) => Promise<Buffer | undefined> {
+  const unique = [...new Set(order)];
+  const pending = new Map<string, Promise<Buffer | undefined>>();
+  let next = 0;
+  const fill = () => {
+    while (next < unique.length && pending.size < window) {
+      const blob = unique[next++]!;
+      const reply = reader.read(blob);
+      reply.catch(() => undefined); // rejections surface when the reply is taken
+      pending.set(blob, reply);
+    }
+  };
+  fill();
+  return (blob) => {
+    const reply = pending.get(blob) ?? reader.read(blob);
+    pending.delete(blob);
+    fill();
+    return reply;
   };
 }
 

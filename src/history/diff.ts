@@ -29,6 +29,8 @@ export function diffPipelines(
     } else if (!b && h) {
       out.push({ name, status: 'added', file: h.file, version: { after: h.version }, changes: [] });
     } else if (b && h) {
+      // specHash covers everything but the file path: equal hashes need no field walk (long changelog walks).
+      if (b === h || (b.specHash === h.specHash && b.file === h.file)) continue;
       const changes = diffPipeline(b, h);
       if (changes.length === 0 && b.version === h.version && b.file === h.file) continue;
       out.push({

@@ -1,7 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { actualBump, checkPolicy, requiredBump } from '../../src/history/classify.js';
 import { diffPipelines, imageRepository } from '../../src/history/diff.js';
 import { buildReport } from '../../src/history/report.js';
+import { CLASSIFICATION_RULES } from '../../src/history/rules.js';
 import { pipeline, side, task } from './ir.js';
 
 describe('diffPipelines on hand-built IR', () => {
@@ -128,5 +130,67 @@ describe('classification and policy', () => {
     expect(report.pipelines[0]?.impacts).toEqual([
       { output: 'warehouse://orders', pipeline: 'consumer', task: 'report', file: 'pipelines/consumer.yaml' },
     ]);
+  });
+});
+
+describe('properties', () => {
+  const word = fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/);
+  const taskArb = fc.record({
+    id: word,
+    outputs: fc.uniqueArray(word, { maxLength: 3 }),
+    inputs: fc.uniqueArray(word, { maxLength: 3 }),
+    retries: fc.integer({ min: 0, max: 10 }),
+    env: fc.uniqueArray(fc.tuple(fc.stringMatching(/^[A-Z][A-Z0-9_]{0,6}$/), fc.string()), {
+      maxLength: 3,
+      selector: (e) => e[0],
+    }),
+  });
+  const pipelineArb = fc.uniqueArray(taskArb, { minLength: 1, maxLength: 6, selector: (t) => t.id }).map((tasks) =>
+    tasks.map((t) =>
+      task(t.id, {
+        outputs: t.outputs.map((o) => `s3://${o}/{{ ds }}`),
+        inputs: t.inputs.map((i) => `s3://${i}/{{ ds }}`),
+        retries: t.retries,
+        env: t.env.map(([name, value]) => ({ name, value: [{ text: value }] })),
+        needs: tasks.filter((x) => x.id < t.id).map((x) => x.id),
+      }),
+    ),
+  );
+
+  it('diff(a, a) is empty and so is any reordering of tasks, needs, inputs, outputs and env', () => {
+    fc.assert(
+      fc.property(pipelineArb, fc.integer(), (tasks, seed) => {
+        const a = pipeline('p', { tasks });
+        expect(diffPipelines(side(a), side(a))).toEqual([]);
+        const shuffle = <T>(xs: readonly T[]): T[] =>
+          xs
+            .map((x, i) => [x, (i * 7919 + seed) % 101] as const)
+            .sort((p, q) => p[1] - q[1])
+            .map((p) => p[0]);
+        const b = pipeline('p', {
+          tasks: shuffle(tasks).map((t) => ({
+            ...t,
+            needs: shuffle(t.needs),
+            inputs: shuffle(t.inputs),
+            outputs: shuffle(t.outputs),
+            env: shuffle(t.env),
+          })),
+        });
+        expect(diffPipelines(side(a), side(b))).toEqual([]);
+      }),
+    );
+  });
+
+  it('every change of a random edit is classified by a table row', () => {
+    fc.assert(
+      fc.property(pipelineArb, pipelineArb, (x, y) => {
+        const [d] = diffPipelines(
+          side(pipeline('p', { tasks: x })),
+          side(pipeline('p', { tasks: y, version: '2.0.0' })),
+        );
+        for (const c of d?.changes ?? [])
+          expect(CLASSIFICATION_RULES.find((r) => r.id === c.rule)?.severity).toBe(c.severity);
+      }),
+    );
   });
 });

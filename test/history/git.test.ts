@@ -83,6 +83,37 @@ describe('git access on a real repository', () => {
     ]);
   });
 
+  it('frames large and many blob replies from one cat-file process', async () => {
+    const big = `${'line with\nnewlines and 0 1 2 '.repeat(20_000)}end`;
+    const sha = repo.commit('big blob', { 'pipelines/big.yaml': big, 'pipelines/empty.yaml': '' });
+    const git = await GitRepo.open(repo.dir);
+    const files = await git.listFiles(sha, 'pipelines');
+    const reader = git.openBlobReader();
+    try {
+      // Interleave: many concurrent requests, each reply must go to its own request.
+      const ids = [...files, ...files, ...files].map((f) => f.blob);
+      const replies = await Promise.all(ids.map((id) => reader.read(id)));
+      const byPath = new Map(files.map((f) => [f.blob, f.path]));
+      replies.forEach((content, i) => {
+        const path = byPath.get(ids[i]!)!;
+        if (path.endsWith('big.yaml')) expect(content?.toString('utf8')).toBe(big);
+        if (path.endsWith('empty.yaml')) expect(content?.length).toBe(0);
+      });
+      await expect(reader.read('HEAD')).rejects.toThrow('not a full object id');
+      await expect(reader.read(sha)).rejects.toThrow('is a commit, not a blob');
+      expect((await reader.read(files[0]!.blob))?.length).toBeGreaterThan(0);
+    } finally {
+      await reader.close();
+    }
+    await expect(reader.read(files[0]!.blob)).rejects.toThrow();
+  });
+
+  it('refuses a pipelines directory outside the repository', async () => {
+    const git = await GitRepo.open(repo.dir);
+    expect(() => git.repoPath(repo.dir, '../elsewhere')).toThrow('is outside the repository');
+    expect(git.repoPath(join(repo.dir, 'pipelines'), '.')).toBe('pipelines');
+  });
+
   it('works on a detached HEAD', async () => {
     const clone = new TestRepo(mkdtempSync(join(tmpdir(), 'pw-detached-')));
     try {

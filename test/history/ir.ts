@@ -1,3 +1,4 @@
+import { hashValue } from '../../src/model/hash.js';
 import type { PipelineIR, TaskIR } from '../../src/model/ir.js';
 import { toTemplate } from '../../src/model/template.js';
 
@@ -31,8 +32,9 @@ export function task(
   };
 }
 
+/** Like normalizePipeline, `specHash` is the hash of everything but `file` (unless given). */
 export function pipeline(name: string, overrides: Partial<PipelineIR> = {}): PipelineIR {
-  return {
+  const ir: PipelineIR = {
     name,
     version: '1.0.0',
     owner: 'analytics',
@@ -44,9 +46,14 @@ export function pipeline(name: string, overrides: Partial<PipelineIR> = {}): Pip
     concurrency: 1,
     params: [],
     tasks: [task('extract')],
-    specHash: `spec-${name}`,
+    specHash: '',
     ...overrides,
   };
+  if (overrides.specHash === undefined) {
+    const { file: _file, specHash: _hash, ...hashed } = ir;
+    ir.specHash = hashValue(hashed);
+  }
+  return ir;
 }
 
 export function side(...pipelines: PipelineIR[]): Map<string, PipelineIR> {
