@@ -95,7 +95,7 @@ function describe(error: ErrorObject, doc: SpecDocument): Described {
         message:
           `unknown property '${printable(name)}'${where}` +
           (suggestion ? `: did you mean '${suggestion}'?` : '') +
-          ` (allowed: ${allowed.join(', ')})`,
+          (allowed.length > 0 ? ` (allowed: ${allowed.join(', ')})` : ''),
       };
     }
     case 'required': {
