@@ -218,7 +218,8 @@ function job(ir: PipelineIR, task: TaskIR, labels: Record<string, string>): IJob
           {
             name: 'task',
             image: task.image,
-            command: task.command.map(kubernetesText),
+            // `args`, like Compose's `command`: the image's ENTRYPOINT (tini, a venv wrapper…) applies on both targets.
+            args: task.command.map(kubernetesText),
             ...(task.workingDir === undefined ? {} : { workingDir: task.workingDir }),
             ...(env.length === 0 ? {} : { env }),
             ...(resourceLimits === undefined ? {} : { resources: resourceLimits }),
