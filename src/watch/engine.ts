@@ -7,6 +7,8 @@ export interface RebuildReport {
   changed: string[];
   /** Pipelines whose outputs were recomputed and are now current, sorted. */
   rebuilt: string[];
+  /** Pipelines that no longer exist (spec deleted, or its metadata.name changed), sorted. */
+  deleted: string[];
   /** Output files written (content differed), sorted. */
   written: string[];
   /** Output files removed (their spec was deleted, or renamed its pipeline), sorted. */

@@ -69,6 +69,7 @@ export class IncrementalCompiler implements WatchEngine {
   }
 
   async apply(changes: SpecChange[], initial: boolean): Promise<RebuildReport> {
+    const namesBefore = this.#pipelineNames();
     const changedFiles = new Set<string>();
     for (const change of changes) {
       const file = displayPath(this.options.cwd, change.path);
@@ -138,9 +139,11 @@ export class IncrementalCompiler implements WatchEngine {
     const sources = new Map<string, string>();
     for (const u of units) if (withDiagnostics.has(u.file)) sources.set(u.file, u.source);
 
+    const namesAfter = this.#pipelineNames();
     return {
       changed: [...changedFiles].sort(),
       rebuilt: [...rebuilt].sort(),
+      deleted: [...namesBefore].filter((n) => !namesAfter.has(n)).sort(),
       written: [...write.written].sort(),
       removed: [...write.removed].sort(),
       failing: failing.sort(),
@@ -148,6 +151,16 @@ export class IncrementalCompiler implements WatchEngine {
       fresh: freshDiagnostics,
       sources,
     };
+  }
+
+  /** Names of the pipelines currently defined (by a valid spec, or by a failing one's last good build). */
+  #pipelineNames(): Set<string> {
+    const names = new Set<string>();
+    for (const entry of this.#entries.values()) {
+      const name = entry.failing ? entry.lastGood?.pipeline : entry.unit.pipeline;
+      if (name !== undefined) names.add(name);
+    }
+    return names;
   }
 
   /**

@@ -25,13 +25,17 @@ function countErrors(diagnostics: readonly Diagnostic[]): number {
 /**
  * One line per rebuild, e.g.
  * `[12:00:01] rebuilt daily-orders (1 changed): 3 written, 0 removed in 14 ms`
+ * `[12:00:05] deleted users-sync (1 changed): 1 written, 3 removed in 6 ms`
  * `[12:00:09] no pipeline rebuilt (1 changed): 0 written, 0 removed in 3 ms; 2 errors in pipelines/a.yaml (last good output kept)`
  */
 export function statusLine(event: RebuildEvent, now: Date): string {
+  const parts: string[] = [];
+  if (event.rebuilt.length > 0) parts.push(`rebuilt ${names(event.rebuilt)}`);
+  if (event.deleted.length > 0) parts.push(`deleted ${names(event.deleted)}`);
   const what = event.initial
     ? `compiled ${plural(event.rebuilt.length, 'pipeline')}`
-    : event.rebuilt.length > 0
-      ? `rebuilt ${names(event.rebuilt)}`
+    : parts.length > 0
+      ? parts.join(', ')
       : 'no pipeline rebuilt';
   let line = `[${clockTime(now)}] ${what} (${event.changed.length} ${event.initial ? 'specs' : 'changed'}): ${event.written.length} written, ${event.removed.length} removed in ${event.ms} ms`;
   if (event.failing.length > 0) {
@@ -51,6 +55,7 @@ export function jsonEvent(event: RebuildEvent): string {
     initial: event.initial,
     changed: event.changed,
     rebuilt: event.rebuilt,
+    deleted: event.deleted,
     written: event.written,
     removed: event.removed,
     failing: event.failing,

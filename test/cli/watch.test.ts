@@ -93,6 +93,7 @@ describe('pipewright watch', () => {
       initial: false,
       changed: ['pipelines/orders.yaml'],
       rebuilt: [],
+      deleted: ['daily-orders'],
       written: [],
       removed: ['compose/daily-orders.compose.yaml'],
     });

@@ -11,6 +11,7 @@ function event(overrides: Partial<RebuildEvent>): RebuildEvent {
     initial: false,
     changed: [],
     rebuilt: [],
+    deleted: [],
     written: [],
     removed: [],
     failing: [],
@@ -68,6 +69,18 @@ describe('status line', () => {
     );
   });
 
+  it('names deleted pipelines', () => {
+    expect(
+      statusLine(
+        event({ changed: ['pipelines/u.yaml'], deleted: ['users-sync'], written: ['x'], removed: ['a', 'b'] }),
+        at,
+      ),
+    ).toBe('[12:00:01] deleted users-sync (1 changed): 1 written, 2 removed in 14 ms');
+    expect(statusLine(event({ changed: ['p/a.yaml', 'p/b.yaml'], rebuilt: ['b'], deleted: ['a'] }), at)).toBe(
+      '[12:00:01] rebuilt b, deleted a (2 changed): 0 written, 0 removed in 14 ms',
+    );
+  });
+
   it('pads the clock', () => {
     expect(clockTime(new Date(2026, 0, 1, 7, 5, 9))).toBe('07:05:09');
   });
@@ -82,6 +95,7 @@ describe('json event', () => {
       initial: false,
       changed: ['a.yaml'],
       rebuilt: [],
+      deleted: [],
       written: ['compose/a.compose.yaml'],
       removed: [],
       failing: [],

@@ -18,6 +18,7 @@ class RecordingEngine implements WatchEngine {
     return {
       changed,
       rebuilt: [],
+      deleted: [],
       written: [],
       removed: [],
       failing: [],

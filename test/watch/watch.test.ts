@@ -161,6 +161,7 @@ describe('watch on the real compile pipeline (real chokidar, real files)', () =>
       'the rename rebuild',
     );
     expect(event.removed).toEqual([]);
+    expect(event.deleted).toEqual([]);
     expect(event.failing).toEqual([]);
     expect(await readFile(join(out, 'compose', 'daily-orders.compose.yaml'), 'utf8')).toContain(
       'pipelines/daily-orders.yaml',
@@ -173,6 +174,7 @@ describe('watch on the real compile pipeline (real chokidar, real files)', () =>
     await rm(join(specs, 'users.yaml'));
     const event = await nextRebuild(1);
     expect(event.changed).toEqual(['pipelines/users.yaml']);
+    expect(event.deleted).toEqual(['users-sync']);
     const usersFiles = before.filter((p) => p.includes('users-sync'));
     expect(usersFiles.length).toBeGreaterThan(0);
     expect(event.removed).toEqual(expect.arrayContaining(usersFiles));
