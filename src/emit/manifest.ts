@@ -36,8 +36,7 @@ export function buildManifest(
   targets: readonly TargetName[],
   version: string,
 ): Manifest {
-  const sorted: Record<string, string> = {};
-  for (const path of [...files.keys()].sort()) sorted[path] = sha256Hex(files.get(path)!);
+  const sorted = Object.fromEntries([...files.keys()].sort().map((path) => [path, sha256Hex(files.get(path)!)]));
   return { generator: 'pipewright', version, targets: [...new Set(targets)].sort(), files: sorted };
 }
 

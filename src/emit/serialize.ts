@@ -26,10 +26,11 @@ function hoistKeys(value: unknown): unknown {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
   const record = value as Record<string, unknown>;
   if (!HOISTED.some((k) => Object.hasOwn(record, k))) return value;
-  const out: Record<string, unknown> = {};
-  for (const key of HOISTED) if (Object.hasOwn(record, key)) out[key] = record[key];
-  for (const key of Object.keys(record)) if (!HOISTED.includes(key)) out[key] = record[key];
-  return out;
+  const keys = [
+    ...HOISTED.filter((k) => Object.hasOwn(record, k)),
+    ...Object.keys(record).filter((k) => !HOISTED.includes(k)),
+  ];
+  return Object.fromEntries(keys.map((k) => [k, record[k]]));
 }
 
 /** One comment line: control characters (newlines could end the comment and inject YAML) become '?'. */

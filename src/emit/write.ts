@@ -145,17 +145,10 @@ export async function writeOutputs(
   }
 
   // The new manifest: what was written now, plus owned files of other targets and kept files (with their old hashes).
-  const listed = new Map(files);
-  const manifest = buildManifest(listed, [...selected, ...(previous?.targets ?? [])], options.version);
-  for (const [path, hash] of Object.entries(owned)) {
-    if (files.has(path) || stale.includes(path)) continue;
-    manifest.files[path] = hash;
-  }
-  manifest.files = Object.fromEntries(
-    Object.keys(manifest.files)
-      .sort()
-      .map((p) => [p, manifest.files[p]!]),
-  );
+  const manifest = buildManifest(files, [...selected, ...(previous?.targets ?? [])], options.version);
+  const carried = Object.entries(owned).filter(([path]) => !files.has(path) && !stale.includes(path));
+  const entries = [...Object.entries(manifest.files), ...carried].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  manifest.files = Object.fromEntries(entries);
   const manifestText = serializeManifest(manifest);
   if ((await readIfExists(join(outDir, MANIFEST_PATH))) !== manifestText) {
     await writeAtomic(join(outDir, MANIFEST_PATH), manifestText);

@@ -23,9 +23,12 @@ function byText(a: string, b: string): number {
 
 /** A copy of `record` with keys in sorted order (JSON output and hashing then never depend on authoring order). */
 function sortedRecord(record: Readonly<Record<string, string>> | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const key of Object.keys(record ?? {}).sort(byText)) out[key] = record![key]!;
-  return out;
+  // fromEntries defines own properties, so even a `__proto__` key stays plain data
+  return Object.fromEntries(
+    Object.keys(record ?? {})
+      .sort(byText)
+      .map((key) => [key, record![key]!]),
+  );
 }
 
 /**

@@ -19,6 +19,11 @@ describe('canonicalJson', () => {
     );
   });
 
+  it('keeps a __proto__ key as data', () => {
+    const value = JSON.parse('{"b":1,"__proto__":{"x":1}}');
+    expect(canonicalJson(value)).toBe('{"__proto__":{"x":1},"b":1}');
+  });
+
   it('refuses non-finite numbers instead of hashing them as null', () => {
     expect(() => canonicalJson({ a: Number.NaN })).toThrow(/non-finite/);
   });

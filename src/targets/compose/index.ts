@@ -21,9 +21,11 @@ function escapeAll(value: unknown): unknown {
   if (typeof value === 'string') return escapeCompose(value);
   if (Array.isArray(value)) return value.map(escapeAll);
   if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = escapeAll(v);
-    return out;
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, escapeAll(v)]),
+    );
   }
   return value;
 }
