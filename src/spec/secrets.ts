@@ -37,8 +37,12 @@ const KNOWN_FORMATS: { kind: string; re: RegExp }[] = [
   { kind: 'JSON Web Token', re: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g },
 ];
 
-/** `scheme://user:password@host`: the password part (unless it is a template or variable reference). */
-const URL_USERINFO = /\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s:@/?#'"]*:([^\s@/?#'"]+)@/g;
+/**
+ * `scheme://user:password@host`: the password part (unless it is a template or variable reference). The scheme must
+ * start where no scheme character precedes it: with a plain `\b`, text like `a.a.a.a…` would be re-scanned from every
+ * letter (quadratic on a 1 MiB file).
+ */
+const URL_USERINFO = /(?<![a-zA-Z0-9+.-])[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s:@/?#'"]*:([^\s@/?#'"]+)@/g;
 
 /**
  * `NAME: value`, `NAME=value`, `--name=value` (YAML keys, env assignments, flags). Group 1: the name.
