@@ -6,7 +6,7 @@ import { byText, diffPipelines } from './diff.js';
 import { HistoryError } from './errors.js';
 import type { GitRepo, LogCommit } from './git.js';
 import { readSpecs } from './read-specs.js';
-import { isSpecFile } from './sources.js';
+import { isSpecUnder } from './sources.js';
 
 export interface ChangelogEntry {
   /** The version this commit released, or the (unchanged) version for unreleased/moved entries, the last one for removed. */
@@ -63,11 +63,13 @@ export async function buildChangelog(
     throw new HistoryError(`--from ${from.slice(0, 12)} is not an ancestor of --to ${to.slice(0, 12)} on its history`);
   }
   const commits = await repo.firstParentLog(from, to, dir);
-  const initial = from === undefined ? [] : (await repo.listFiles(from, dir)).filter((x) => isSpecFile(x.path));
+  const initial = from === undefined ? [] : (await repo.listFiles(from, dir)).filter((x) => isSpecUnder(x.path, dir));
   // Blob reads are requested ahead (bounded window) so cat-file works while specs are parsed.
   const read = prefetch(reader, [
     ...initial.map((f) => f.blob),
-    ...commits.flatMap((c) => c.changes.filter((x) => isSpecFile(x.path) && x.blob !== undefined).map((x) => x.blob!)),
+    ...commits.flatMap((c) =>
+      c.changes.filter((x) => isSpecUnder(x.path, dir) && x.blob !== undefined).map((x) => x.blob!),
+    ),
   ]);
   const warnings: ChangelogWarning[] = [];
   const cache = new Map<string, { ir: PipelineIR | undefined; problem: string | undefined }>();
@@ -106,7 +108,7 @@ export async function buildChangelog(
   let before = byName(state, () => undefined);
   for (const commit of commits) {
     for (const change of commit.changes) {
-      if (!isSpecFile(change.path)) continue;
+      if (!isSpecUnder(change.path, dir)) continue;
       if (change.blob === undefined) {
         state.delete(change.path);
         continue;

@@ -3,7 +3,7 @@ import type { PipelineIR } from '../model/ir.js';
 import { GitRepo } from './git.js';
 import { readSpecs } from './read-specs.js';
 import { buildReport, type DiffReport } from './report.js';
-import { readCommitSources, readWorktreeSources } from './sources.js';
+import { readCommitSources, readWorktreeSources, type SpecSource } from './sources.js';
 
 export const WORKING_TREE = 'working-tree';
 
@@ -19,6 +19,8 @@ export interface CompareOptions {
 export interface Side {
   label: string;
   pipelines: Map<string, PipelineIR>;
+  /** The spec files read, for `--generated`. */
+  sources: SpecSource[];
 }
 
 export type CompareResult =
@@ -36,8 +38,8 @@ export async function compareRevisions(options: CompareOptions): Promise<Compare
   const headSha = options.head === undefined ? undefined : await repo.resolveCommit(options.head);
   const dir = repo.repoPath(options.cwd, options.path);
   const reader = repo.openBlobReader();
-  let baseSources: Awaited<ReturnType<typeof readCommitSources>>;
-  let headSources: typeof baseSources;
+  let baseSources: SpecSource[];
+  let headSources: SpecSource[];
   try {
     baseSources = await readCommitSources(repo, reader, baseSha, dir);
     headSources =
@@ -52,8 +54,8 @@ export async function compareRevisions(options: CompareOptions): Promise<Compare
   const diagnostics = [...base.diagnostics, ...head.diagnostics];
   if (diagnostics.some((d) => d.severity === 'error')) return { ok: false, diagnostics };
   const sides = {
-    base: { label: baseSha, pipelines: base.pipelines },
-    head: { label: headSha ?? WORKING_TREE, pipelines: head.pipelines },
+    base: { label: baseSha, pipelines: base.pipelines, sources: baseSources },
+    head: { label: headSha ?? WORKING_TREE, pipelines: head.pipelines, sources: headSources },
   };
   return { ok: true, report: buildReport(sides.base, sides.head), ...sides };
 }

@@ -1,34 +1,36 @@
 import { createTwoFilesPatch } from 'diff';
-import { serializeYaml } from '../emit/serialize.js';
-import type { PipelineIR } from '../model/ir.js';
+import { hasErrors } from '../diagnostics/diagnostic.js';
+import { compileSources } from '../emit/compile.js';
 import { redactSecrets } from '../spec/secrets.js';
-import { TARGET_DEFINITIONS } from '../targets/index.js';
 import { TARGETS } from '../targets/target.js';
 import { byText } from './diff.js';
 import type { ArtifactDiff } from './report.js';
+import type { SpecSource } from './sources.js';
 
 /**
- * Compile one side in memory, exactly as `pipewright compile` lays it out (every target, per-pipeline files plus
- * project files such as the GitLab parent), keyed by path under the output directory.
+ * Compile one side in memory with compile's own pure core (`compileSources`: every target, per-pipeline files and
+ * project files such as the GitLab parent), keyed by path under the output directory. Spec paths are the
+ * repository-relative ones, so headers read as `pipewright compile` run at the repository root writes them.
  */
-export function compileInMemory(pipelines: ReadonlyMap<string, PipelineIR>, outDir = 'generated'): Map<string, string> {
-  const irs = [...pipelines.values()].sort((a, b) => byText(a.name, b.name));
-  const files = new Map<string, string>();
-  for (const target of TARGETS) {
-    const def = TARGET_DEFINITIONS[target];
-    for (const ir of irs) for (const file of def.emit(ir).files) files.set(file.path, serializeYaml(file));
-    for (const file of def.emitProject?.(irs, { outDir }) ?? []) files.set(file.path, serializeYaml(file));
-  }
-  return files;
+export function compileInMemory(sources: readonly SpecSource[], outDir = 'generated'): Map<string, string> {
+  const result = compileSources(
+    sources.map((s) => ({ file: s.path, source: s.source })),
+    { targets: TARGETS, outDir },
+  );
+  // Both sides were validated before: errors here would be a bug, not user input.
+  if (hasErrors(result.diagnostics))
+    throw new Error(`internal: compile failed on specs that validated: ${result.diagnostics[0]?.message}`);
+  return result.files;
 }
 
 /** Unified diffs (3 lines of context) of every artifact that differs between the two sides, sorted by path. */
 export function generatedDiffs(
-  base: ReadonlyMap<string, PipelineIR>,
-  head: ReadonlyMap<string, PipelineIR>,
+  base: readonly SpecSource[],
+  head: readonly SpecSource[],
+  outDir = 'generated',
 ): ArtifactDiff[] {
-  const b = compileInMemory(base);
-  const h = compileInMemory(head);
+  const b = compileInMemory(base, outDir);
+  const h = compileInMemory(head, outDir);
   const out: ArtifactDiff[] = [];
   for (const path of [...new Set([...b.keys(), ...h.keys()])].sort(byText)) {
     const before = b.get(path);

@@ -16,6 +16,18 @@ export function isSpecFile(path: string): boolean {
   return /\.ya?ml$/i.test(path);
 }
 
+/** Directories compile's discovery (src/spec/discover.ts) never searches: hidden ones, node_modules, generated. */
+function skippedDir(name: string): boolean {
+  return name.startsWith('.') || name === 'node_modules' || name === 'generated';
+}
+
+/** Whether `path` (repository-relative) is a spec compile would find under `dir`: same rules on every side. */
+export function isSpecUnder(path: string, dir: string): boolean {
+  const rel = dir === '' ? path : path.slice(dir.length + 1);
+  const parts = rel.split('/');
+  return isSpecFile(path) && !parts.slice(0, -1).some(skippedDir);
+}
+
 /** The spec files of commit `sha` under `dir`, read through the command's one cat-file process. */
 export async function readCommitSources(
   repo: GitRepo,
@@ -23,14 +35,15 @@ export async function readCommitSources(
   sha: string,
   dir: string,
 ): Promise<SpecSource[]> {
-  const files = (await repo.listFiles(sha, dir)).filter((f) => isSpecFile(f.path));
+  const files = (await repo.listFiles(sha, dir)).filter((f) => isSpecUnder(f.path, dir));
   const contents = await Promise.all(files.map((f) => reader.read(f.blob)));
   return files.map((f, i) => ({ path: f.path, display: `${sha.slice(0, 12)}:${f.path}`, source: decode(contents[i]) }));
 }
 
 /**
  * The spec files under `dir` in the working tree (tracked or not: it is what compile would see). Symbolic links are
- * not followed, so the walk stays inside the directory; `.git` and `node_modules` are skipped.
+ * not followed, so the walk stays inside the directory; hidden directories, `node_modules` and `generated` are
+ * skipped as compile's discovery skips them.
  */
 export async function readWorktreeSources(root: string, dir: string): Promise<SpecSource[]> {
   const out: SpecSource[] = [];
@@ -45,7 +58,7 @@ export async function readWorktreeSources(root: string, dir: string): Promise<Sp
     for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       const path = rel ? `${rel}/${entry.name}` : entry.name;
       if (entry.isDirectory()) {
-        if (entry.name !== '.git' && entry.name !== 'node_modules') await walk(path);
+        if (!skippedDir(entry.name)) await walk(path);
       } else if (entry.isFile() && isSpecFile(entry.name)) {
         out.push({ path, display: path, source: decode(await readFile(join(root, path))) });
       }

@@ -181,6 +181,45 @@ describe('pipewright diff', () => {
     }
   });
 
+  it('positions diagnostics of an invalid spec in a commit as <sha>:<path>', async () => {
+    const other = new TestRepo();
+    try {
+      const bad = other.commit('broken', {
+        'pipelines/x.yaml': 'apiVersion: pipewright.dev/v1\nkind: Pipeline\nkind: Again\n',
+      });
+      other.commit('fixed', { 'pipelines/x.yaml': specYaml(baseSpec('x')) });
+      const r = await runCliCapture(['diff', 'HEAD~1', 'HEAD'], { cwd: other.dir });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`${bad.slice(0, 12)}:pipelines/x.yaml:3:1: error: `);
+      expect(r.stderr).toContain('[PW002]');
+    } finally {
+      other.remove();
+    }
+  });
+
+  it('reads the same spec files as compile on every side (hidden, node_modules and generated skipped)', async () => {
+    const other = new TestRepo();
+    try {
+      const ignored = {
+        'pipelines/.drafts/a.yaml': 'x: [',
+        'pipelines/generated/b.yaml': 'y: [',
+        'pipelines/node_modules/c.yml': 'z: [',
+      };
+      other.commit('one', { 'pipelines/x.yaml': specYaml(baseSpec('x')), ...ignored });
+      const next = baseSpec('x');
+      next.metadata.version = '1.1.0';
+      next.spec.tasks.extra = { command: ['true'] };
+      other.commit('two', { 'pipelines/x.yaml': specYaml(next) });
+      const r = await runCliCapture(['diff', 'HEAD~1', 'HEAD', '--format', 'json'], { cwd: other.dir });
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout).pipelines.map((p: { name: string }) => p.name)).toEqual(['x']);
+      const wt = await runCliCapture(['diff', 'HEAD'], { cwd: other.dir });
+      expect(wt).toMatchObject({ code: 0, stderr: '' });
+    } finally {
+      other.remove();
+    }
+  });
+
   it('refuses hostile revisions without running them', async () => {
     const target = join(mkdtempSync(join(tmpdir(), 'pw-out-')), 'x');
     const viaDashDash = await runCliCapture(['diff', '--', `--output=${target}`, 'HEAD'], { cwd: repo.dir });

@@ -70,8 +70,7 @@ export const command: Command = {
         return 1;
       }
       let report = result.report;
-      if (values.generated)
-        report = { ...report, generated: generatedDiffs(result.base.pipelines, result.head.pipelines) };
+      if (values.generated) report = { ...report, generated: generatedDiffs(result.base.sources, result.head.sources) };
       report = redactDeep(report);
       if (format === 'json') io.stdout(renderDiffJson(report));
       else if (format === 'markdown') io.stdout(renderDiffMarkdown(report));
