@@ -135,6 +135,20 @@ describe('emitKubernetes', () => {
     expect(quality.metadata.annotations['pipewright.dev/spec-task']).toBe('quality');
   });
 
+  it('records lineage and descriptions as annotations, templates as written', () => {
+    const spec = dailyOrdersSpec();
+    spec.spec.tasks.extract!.outputs = ['s3://lake/{{ ds }}/orders'];
+    spec.spec.tasks.extract!.inputs = ['db://shop/orders'];
+    spec.spec.tasks.extract!.description = 'Pull orders';
+    const [extract, transformEu] = jobs(documents(normalizePipeline(spec, 'p.yaml')));
+    expect(extract.metadata.annotations).toMatchObject({
+      'pipewright.dev/description': 'Pull orders',
+      'pipewright.dev/inputs': '["db://shop/orders"]',
+      'pipewright.dev/outputs': '["s3://lake/{{ ds }}/orders"]',
+    });
+    expect(transformEu.metadata.annotations['pipewright.dev/outputs']).toBeUndefined();
+  });
+
   it('labels every resource as managed by pipewright', () => {
     const ir = dailyOrders();
     for (const doc of documents(ir)) {

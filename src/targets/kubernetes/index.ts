@@ -13,6 +13,7 @@ import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { generatedHeader } from '../../emit/header.js';
 import { hashValue } from '../../model/hash.js';
 import type { PipelineIR, TaskIR } from '../../model/ir.js';
+import { renderTemplate } from '../../model/template.js';
 import type { Emitter, TargetWarning } from '../target.js';
 import { escapeKubernetesLiteral, kubernetesText, referencedEnvVars } from './expansion.js';
 import { dnsLabel, isLabelKey, labelValue, MAX_CRONJOB_NAME, nameWithHash } from './names.js';
@@ -42,6 +43,9 @@ const ANNOTATION = {
   version: 'pipewright.dev/version',
   source: 'pipewright.dev/source',
   retryDelay: 'pipewright.dev/retry-delay-seconds',
+  description: 'pipewright.dev/description',
+  inputs: 'pipewright.dev/inputs',
+  outputs: 'pipewright.dev/outputs',
 } as const;
 /** The label key a node pool is selected by: `pool: highmem` → `nodeSelector: {pipewright.dev/pool: highmem}`. */
 export const POOL_LABEL = 'pipewright.dev/pool';
@@ -231,6 +235,10 @@ function job(ir: PipelineIR, task: TaskIR, labels: Record<string, string>): IJob
   // The whole spec is immutable once created; its hash in the name turns any change into a new Job, not a failed apply.
   const name = nameWithHash(`${ir.name}-${task.id}`, hashValue(spec).slice(0, 8));
   const annotations: Record<string, string> = {
+    ...(task.description === undefined ? {} : { [ANNOTATION.description]: task.description }),
+    // Lineage as written in the spec (`{{ ds }}` kept), for catalog tools reading the cluster.
+    ...(task.inputs.length === 0 ? {} : { [ANNOTATION.inputs]: JSON.stringify(task.inputs.map(renderTemplate)) }),
+    ...(task.outputs.length === 0 ? {} : { [ANNOTATION.outputs]: JSON.stringify(task.outputs.map(renderTemplate)) }),
     [ANNOTATION.needs]: task.needs.join(','),
     [ANNOTATION.retryDelay]: String(task.retryDelaySeconds),
     [ANNOTATION.source]: ir.file,

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileSources } from '../../../src/emit/compile.js';
 import type { TargetName } from '../../../src/targets/target.js';
@@ -33,6 +33,8 @@ export function specInputs(dir: string, prefix = 'pipelines'): { file: string; s
   return names.sort().map((file) => ({ file: `${prefix}/${file}`, source: readFileSync(join(dir, file), 'utf8') }));
 }
 
+/** A case's specs live in `spec/` (the all-target cases) or `pipelines/` (the Kubernetes/GitLab cases). */
 export function compileCase(name: string, targets: readonly TargetName[]) {
-  return compileSources(specInputs(join(FIXTURES_ROOT, name, 'pipelines')), { targets, outDir: 'generated' });
+  const dir = existsSync(join(FIXTURES_ROOT, name, 'spec')) ? 'spec' : 'pipelines';
+  return compileSources(specInputs(join(FIXTURES_ROOT, name, dir), dir), { targets, outDir: 'generated' });
 }
