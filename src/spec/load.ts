@@ -34,6 +34,11 @@ import { redactSecrets } from './secrets.js';
 export const MAX_SPEC_BYTES = 1024 * 1024;
 /** Real specs nest about 6 levels deep; the cap keeps every later (recursive) stage safe. */
 export const MAX_NESTING_DEPTH = 64;
+/**
+ * The lexer pre-pass only cuts off pathological depth (it sees a lower bound, so it reports a later position than the
+ * exact CST walk would): moderately-too-deep input still gets the exact position from the CST walk.
+ */
+const LEXER_DEPTH_GUARD = 2 * MAX_NESTING_DEPTH;
 
 const COMPOSE_OPTIONS = {
   version: '1.2',
@@ -168,7 +173,7 @@ class Loader {
 
   /**
    * A fast first pass with yaml's Lexer (linear, no tree): yaml's Parser slows down badly on pathological nesting
-   * (a 1 MiB run of `[` takes seconds), so obvious excess depth is rejected here. Counts are lower bounds of the real
+   * (a 1 MiB run of `[` takes seconds), so depth beyond LEXER_DEPTH_GUARD is rejected here. Counts are lower bounds of the real
    * depth — open flow collections, plus block indicators (`- `, `? `) opened on the current line — so a valid document
    * is never rejected; subtler nesting is caught exactly by the CST walk.
    */
@@ -203,7 +208,7 @@ class Loader {
             compact = 0;
             break;
         }
-        if (flow + compact > MAX_NESTING_DEPTH) {
+        if (flow + compact > LEXER_DEPTH_GUARD) {
           this.report('PW008', offset, offset + 1, `nesting is deeper than ${MAX_NESTING_DEPTH} levels`);
           return false;
         }

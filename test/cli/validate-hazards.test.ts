@@ -118,12 +118,12 @@ describe('generated hazards (too big to commit)', () => {
   it('5,000-deep flow nesting: PW008 at the first level too deep', async () => {
     const result = await validate('deep-flow.yaml', dir);
     expect(result.code).toBe(1);
-    expect(result.found).toEqual(['PW008@1:71']);
+    expect(result.found).toEqual(['PW008@1:135']);
     expect(result.messages).toEqual(['nesting is deeper than 64 levels']);
   });
 
   it('5,000-deep compact block sequences and indentation: PW008', async () => {
-    expect((await validate('deep-block.yaml', dir)).found).toEqual(['PW008@2:131']);
+    expect((await validate('deep-block.yaml', dir)).found).toEqual(['PW008@2:259']);
     expect((await validate('deep-indent.yaml', dir)).found).toEqual(['PW008@65:65']);
   });
 

@@ -127,9 +127,9 @@ describe('loadSpec: hostile input', () => {
 
   it('PW008: 5,000-deep nesting (flow and block) is rejected at the first level too deep', () => {
     const flow = load(`a: ${'['.repeat(5000)}${']'.repeat(5000)}\n`);
-    expect(brief(flow.diagnostics)).toEqual(['PW008@1:68']);
+    expect(brief(flow.diagnostics)).toEqual(['PW008@1:132']);
     const compact = load(`${'- '.repeat(5000)}x\n`);
-    expect(brief(compact.diagnostics)).toEqual(['PW008@1:129']);
+    expect(brief(compact.diagnostics)).toEqual(['PW008@1:257']);
     let indented = '';
     for (let i = 0; i < 100; i++) indented += `${' '.repeat(i)}k:\n`;
     expect(brief(load(indented).diagnostics)).toEqual(['PW008@65:65']);
