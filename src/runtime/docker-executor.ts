@@ -11,6 +11,7 @@
  * - Containers are removed at the end of the run, after their outcome is recorded (removing earlier could make a
  *   crash look like a never-started attempt); failed ones are kept with --keep-failed.
  */
+import { existsSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { canonicalJson, sha256Hex } from '../model/hash.js';
@@ -51,10 +52,19 @@ export interface DockerExecutorOptions {
   pollMs?: number;
 }
 
-/** Builds a dockerode client from a DOCKER_HOST value (unix:///path or tcp://host:port); undefined = default socket. */
+/** Where scripts/engine-up.sh serves podman's Docker API. */
+export const ENGINE_UP_SOCKET = '/run/pipewright/podman.sock';
+
+/**
+ * A dockerode client from a DOCKER_HOST value (unix:///path or tcp://host:port). Without DOCKER_HOST: the Docker
+ * socket /var/run/docker.sock when it exists, else the socket scripts/engine-up.sh serves.
+ */
 export function dockerFromHost(host: string | undefined): { docker: Docker; endpoint: string } {
-  if (!host)
-    return { docker: new Docker({ socketPath: '/var/run/docker.sock' }), endpoint: 'unix:///var/run/docker.sock' };
+  if (!host) {
+    const socket =
+      existsSync('/var/run/docker.sock') || !existsSync(ENGINE_UP_SOCKET) ? '/var/run/docker.sock' : ENGINE_UP_SOCKET;
+    return { docker: new Docker({ socketPath: socket }), endpoint: `unix://${socket}` };
+  }
   if (host.startsWith('unix://'))
     return { docker: new Docker({ socketPath: host.slice('unix://'.length) }), endpoint: host };
   const m = /^(?:tcp|http):\/\/([^:/]+)(?::(\d+))?\/?$/.exec(host);
@@ -92,6 +102,10 @@ export class DockerExecutor implements Executor {
   readonly name = 'docker' as const;
   constructor(private readonly options: DockerExecutorOptions) {}
 
+  get endpoint(): string {
+    return this.options.endpoint;
+  }
+
   async preflight(tasks: readonly RunTask[]): Promise<void> {
     const { docker, endpoint } = this.options;
     try {
@@ -117,13 +131,26 @@ export class DockerExecutor implements Executor {
 
   private async pull(image: string): Promise<void> {
     const { docker } = this.options;
+    let failure: string | undefined;
     try {
       const stream = await docker.pull(image);
       await new Promise<void>((resolve, reject) =>
-        docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())),
+        docker.modem.followProgress(
+          stream,
+          (err: Error | null) => (err ? reject(err) : resolve()),
+          (event: { error?: string; errorDetail?: { message?: string } }) => {
+            failure ??= event.errorDetail?.message ?? event.error;
+          },
+        ),
       );
     } catch (error) {
-      throw new EngineError(`cannot pull image ${image}: ${message(error)}`);
+      failure = message(error);
+    }
+    // The engine reports some pull failures only as a progress event: the image being there is what counts.
+    try {
+      await docker.getImage(image).inspect();
+    } catch {
+      throw new EngineError(`cannot pull image ${image}: ${failure ?? 'the engine did not store it'}`);
     }
   }
 

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -170,6 +170,26 @@ describe('pipewright run (local executor)', () => {
     const ok = await run(['prm', '--date', '2024-02-01', '--param', `note=a $b "c" 'd' \${e}`, '--param', 'region=us']);
     expect(ok.code).toBe(0);
     expect(readFileSync(join(dir, 'p.out'), 'utf8')).toBe(`a $b "c" 'd' \${e}|us`);
+  });
+
+  it('refuses to start beyond spec.concurrency active runs of the pipeline', async () => {
+    const spec = specText(
+      'one',
+      `  concurrency: 1\n  tasks:\n    t: { image: "localhost/pipewright-test:1", command: [echo, hi] }\n`,
+    );
+    makeProject({ one: spec }, dir);
+    expect((await run(['one', '--date', '2024-02-01'])).code).toBe(0);
+    // pretend the run of 2024-02-01 is still being executed by a live runner (this test process)
+    const runsDir = join(dir, '.pipewright', 'runs');
+    const [runId] = readdirSync(runsDir);
+    const statePath = join(runsDir, runId!, 'state.json');
+    writeFileSync(statePath, readFileSync(statePath, 'utf8').replace('"status": "succeeded"', '"status": "running"'));
+    writeFileSync(join(runsDir, runId!, 'runner.lock'), `${process.pid}\n`);
+    const refused = await run(['one', '--date', '2024-02-02']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(
+      `pipewright: one allows 1 active run (spec.concurrency) and ${runId} (2024-02-01) is running; wait or raise spec.concurrency\n`,
+    );
   });
 
   it('rejects bad usage with exit 2', async () => {

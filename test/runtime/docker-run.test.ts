@@ -320,6 +320,16 @@ describe.skipIf(!engine)('docker executor on the real engine', () => {
     );
   });
 
+  it('with --pull, an image that cannot be pulled is a clear error naming it', async () => {
+    const plan = planFromSpec(
+      'dk-pull',
+      specText('dk-pull', `  tasks:\n    t: { image: "localhost:1/pipewright-absent:9", command: ['true'] }\n`),
+    );
+    await expect(executor({ pull: true }).preflight(plan.tasks)).rejects.toThrow(
+      /^cannot pull image localhost:1\/pipewright-absent:9: /,
+    );
+  });
+
   it('the ledger of a docker run verifies', async () => {
     const plan = planFromSpec(
       'dk-ledger',

@@ -140,6 +140,28 @@ describe('local executor runs', () => {
     expect(readLedger(ledger).find((r) => r.action === 'task.attempt')?.result).toBe('timed_out');
   });
 
+  it('a task that ignores SIGTERM is killed with SIGKILL after the grace period', async () => {
+    const plan = planFromSpec(
+      'stubborn',
+      specText(
+        'stubborn',
+        `  tasks:
+    stubborn:
+      image: "localhost/pipewright-test:1"
+      timeout: 1s
+      command: [sh, -c, 'trap "" TERM; echo $$ > shell.pid; while true; do sleep 0.1; done']
+`,
+      ),
+    );
+    const { state } = await runLocal(plan);
+    expect(state.tasks.stubborn!.attempts[0]!.outcome).toMatchObject({
+      timedOut: true,
+      exitCode: null,
+      signal: 'SIGKILL',
+    });
+    expect(isRunning(Number(readFileSync(join(dir, 'shell.pid'), 'utf8')))).toBe(false);
+  });
+
   it('a failure blocks descendants while an independent branch finishes; a failed check is a quality gate', async () => {
     const plan = planFromSpec(
       'gate',

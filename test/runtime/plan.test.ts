@@ -33,7 +33,8 @@ describe('readComposePlan', () => {
       timeoutSeconds: 60,
       nanoCpus: 250_000_000,
       memoryBytes: 1024 ** 3,
-      command: ['run', '--date=${PIPEWRIGHT_DS_NODASH}', 'cost: $$5'],
+      // Compose notation, interpolated per run
+      command: ['run', `--date=\${PIPEWRIGHT_DS_NODASH}`, 'cost: $$5'],
     });
     expect(extract!.labels['pipewright.dev/pipeline']).toBe('p');
     expect(check).toMatchObject({

@@ -286,6 +286,17 @@ export const command: Command = {
           resume = interrupted;
         }
       }
+      if (!resume) {
+        // spec.concurrency bounds the active runs of a pipeline (across runners on this machine).
+        const active = listRuns(runsDir).filter(
+          (r) => r.pipeline === plan.pipeline && r.status === 'running' && runnerAlive(runsDir, r.runId),
+        );
+        if (active.length >= plan.concurrency) {
+          throw new UserError(
+            `${plan.pipeline} allows ${plan.concurrency} active run${plan.concurrency === 1 ? '' : 's'} (spec.concurrency) and ${active.map((r) => `${r.runId} (${r.logicalDate})`).join(', ')} ${active.length === 1 ? 'is' : 'are'} running; wait or raise spec.concurrency`,
+          );
+        }
+      }
       header(plan, date, resume);
       const state = await executeRun({
         plan,
