@@ -1,4 +1,4 @@
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { type Diagnostic, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import type { PipelineIR } from '../model/ir.js';
 import { GitRepo } from './git.js';
 import { readSpecs } from './read-specs.js';
@@ -25,7 +25,7 @@ export interface Side {
 
 export type CompareResult =
   | { ok: true; report: DiffReport; base: Side; head: Side }
-  | { ok: false; diagnostics: Diagnostic[] };
+  | { ok: false; diagnostics: Diagnostic[]; files: number; sources: Map<string, string> };
 
 /**
  * The I/O shell of `pipewright diff`: open the repository, refuse shallow clones, resolve both revisions to SHAs,
@@ -52,7 +52,15 @@ export async function compareRevisions(options: CompareOptions): Promise<Compare
   const base = readSpecs(baseSources);
   const head = readSpecs(headSources);
   const diagnostics = [...base.diagnostics, ...head.diagnostics];
-  if (diagnostics.some((d) => d.severity === 'error')) return { ok: false, diagnostics };
+  if (diagnostics.some((d) => d.severity === 'error')) {
+    const all = [...baseSources, ...headSources];
+    return {
+      ok: false,
+      diagnostics: sortDiagnostics(diagnostics),
+      files: all.length,
+      sources: new Map(all.map((s) => [s.display, s.source])),
+    };
+  }
   const sides = {
     base: { label: baseSha, pipelines: base.pipelines, sources: baseSources },
     head: { label: headSha ?? WORKING_TREE, pipelines: head.pipelines, sources: headSources },

@@ -192,6 +192,7 @@ describe('pipewright diff', () => {
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`${bad.slice(0, 12)}:pipelines/x.yaml:3:1: error: `);
       expect(r.stderr).toContain('[PW002]');
+      expect(r.stderr).toMatch(/^.*3 \| kind: Again$/m); // the code frame of the shared formatter
     } finally {
       other.remove();
     }

@@ -1,4 +1,5 @@
-import { type Diagnostic, UserError } from '../../diagnostics/diagnostic.js';
+import { UserError } from '../../diagnostics/diagnostic.js';
+import { formatText } from '../../diagnostics/format-text.js';
 import { compareRevisions } from '../../history/compare.js';
 import { HistoryError } from '../../history/errors.js';
 import { generatedDiffs } from '../../history/generated.js';
@@ -8,7 +9,7 @@ import { renderDiffMarkdown } from '../../history/render-markdown.js';
 import { renderDiffText } from '../../history/render-text.js';
 import { hasBreaking, hasViolations } from '../../history/report.js';
 import { oneOf, parseCommandArgs } from '../args.js';
-import type { Command } from '../io.js';
+import { type Command, useColor } from '../io.js';
 
 const HELP = `Usage: pipewright diff <base> [<head>] [options]
 
@@ -63,7 +64,8 @@ export const command: Command = {
         path: values.path ?? 'pipelines',
       });
       if (!result.ok) {
-        io.stderr(formatDiagnostics(result.diagnostics));
+        // The shared formatter: positions, code frames (secrets masked) and a summary line.
+        io.stderr(formatText(result, { color: useColor(io) }));
         io.stderr(
           'pipewright: diff: specs are invalid at a compared revision; fix them (see `pipewright validate`) to compare\n',
         );
@@ -90,10 +92,3 @@ export const command: Command = {
     }
   },
 };
-
-/** `file:line:col: severity: message [code]`, one per line (messages are secret-free by contract). */
-export function formatDiagnostics(diagnostics: readonly Diagnostic[]): string {
-  return diagnostics
-    .map((d) => `${d.file}:${d.range.start.line}:${d.range.start.column}: ${d.severity}: ${d.message} [${d.code}]\n`)
-    .join('');
-}
