@@ -19,7 +19,7 @@ export function renderDiffText(report: DiffReport): string {
     }
   }
   for (const a of report.generated ?? []) {
-    lines.push('', `generated/${clean(a.path)} (${a.status})`, a.diff.trimEnd());
+    lines.push('', `generated/${clean(a.path)} (${a.status})`, ...a.diff.trimEnd().split('\n').map(clean));
   }
   const s = summarize(report);
   lines.push(
