@@ -168,6 +168,11 @@ export function linkSpecs(units: readonly CompiledSpec[], options: CompileOption
   return { diagnostics: sortDiagnostics(diagnostics), outputs };
 }
 
+/** The unit of a file refused before loading (too large, not UTF-8): its rejection is its only diagnostic. */
+export function rejectedUnit(input: SpecInput, rejected: SpecDocument): CompiledSpec {
+  return { file: input.file, source: input.source, diagnostics: [...rejected.diagnostics], outputs: [], doc: rejected };
+}
+
 /** The whole pure pipeline over in-memory sources. Pass `compile` to put a cache (SpecCache) in front of compileSpec. */
 export function compileSources(
   inputs: readonly SpecInput[],
@@ -176,7 +181,7 @@ export function compileSources(
 ): CompileResult {
   const units = [...inputs]
     .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))
-    .map((i) => compile(i.file, i.source));
+    .map((i) => (i.rejected ? rejectedUnit(i, i.rejected) : compile(i.file, i.source)));
   const link = linkSpecs(units, options);
   const diagnostics = sortDiagnostics([...units.flatMap((u) => u.diagnostics), ...link.diagnostics]);
   const pipelines = units

@@ -118,24 +118,24 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
 export async function readSources(options: Pick<ProjectOptions, 'paths' | 'cwd'>): Promise<SpecInput[]> {
   const specs = await discoverSpecs(options.paths, options.cwd);
   const inputs: SpecInput[] = [];
-  for (const spec of specs) {
-    const { size } = await stat(spec.path);
-    if (size > MAX_SPEC_BYTES) {
-      inputs.push({ file: spec.file, source: '', rejected: rejectedSpec(spec.file, 'PW008', tooLargeMessage(size)) });
-      continue;
-    }
-    const bytes = await readFile(spec.path);
-    try {
-      inputs.push({ file: spec.file, source: UTF8.decode(bytes) });
-    } catch {
-      inputs.push({
-        file: spec.file,
-        source: '',
-        rejected: rejectedSpec(spec.file, 'PW001', 'file is not valid UTF-8: save it as UTF-8'),
-      });
-    }
-  }
+  for (const spec of specs) inputs.push(await readSpecInput(spec.path, spec.file));
   return inputs;
+}
+
+/**
+ * Read one spec file (absolute `path`, display `file`) the way compile does: the size is checked before reading, the
+ * bytes must be UTF-8, otherwise the input carries its rejection. Shared with the watch engine, which reads changed
+ * files one by one. Throws the fs error when the file cannot be read (gone, permissions).
+ */
+export async function readSpecInput(path: string, file: string): Promise<SpecInput> {
+  const { size } = await stat(path);
+  if (size > MAX_SPEC_BYTES) return { file, source: '', rejected: rejectedSpec(file, 'PW008', tooLargeMessage(size)) };
+  const bytes = await readFile(path);
+  try {
+    return { file, source: UTF8.decode(bytes) };
+  } catch {
+    return { file, source: '', rejected: rejectedSpec(file, 'PW001', 'file is not valid UTF-8: save it as UTF-8') };
+  }
 }
 
 export interface ProjectResult extends CompileResult {
