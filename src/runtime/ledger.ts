@@ -24,7 +24,12 @@ import { hostname, userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { canonicalJson, sha256Hex } from '../model/hash.js';
 import { writeFileAtomic } from './atomic-file.js';
-import { acquireLock } from './lock-file.js';
+import { acquireLock, LockHeldError } from './lock-file.js';
+
+/** The ledger cannot be appended to (incomplete last record, lock held too long): the user's to look at. */
+export class LedgerError extends Error {
+  override name = 'LedgerError';
+}
 
 export type LedgerAction = 'run.start' | 'run.finish' | 'run.skip' | 'task.attempt' | (string & {});
 
@@ -116,14 +121,18 @@ function lastRecord(file: string): LedgerRecord | undefined {
       const buffer = Buffer.alloc(length);
       readSync(fd, buffer, 0, length, size - length);
       if (buffer[length - 1] !== 0x0a) {
-        throw new Error(
+        throw new LedgerError(
           `ledger ${file} ends with an incomplete record; run \`pipewright audit verify\` before appending`,
         );
       }
       const start = buffer.lastIndexOf(0x0a, length - 2);
       if (start !== -1 || length === size) {
         const line = buffer.subarray(start + 1, length - 1).toString('utf8');
-        return JSON.parse(line) as LedgerRecord;
+        try {
+          return JSON.parse(line) as LedgerRecord;
+        } catch {
+          throw new LedgerError(`ledger ${file}: the last record is not JSON; run \`pipewright audit verify\``);
+        }
       }
       chunk *= 4;
     }
@@ -137,7 +146,17 @@ export function appendLedger(file: string, entry: LedgerEntry, options: LedgerOp
   mkdirSync(dirname(file), { recursive: true });
   const env = options.env ?? process.env;
   const commit = entry.commit !== undefined ? entry.commit : gitCommit(options.cwd ?? process.cwd());
-  const release = acquireLock(file, options.lockTimeoutMs ?? 10_000);
+  let release: () => void;
+  try {
+    release = acquireLock(file, options.lockTimeoutMs ?? 10_000);
+  } catch (error) {
+    if (error instanceof LockHeldError) {
+      throw new LedgerError(
+        `ledger ${file} is locked by process ${error.owner} (waited ${options.lockTimeoutMs ?? 10_000} ms)`,
+      );
+    }
+    throw error;
+  }
   try {
     const last = lastRecord(file);
     const body: Omit<LedgerRecord, 'hash'> = {

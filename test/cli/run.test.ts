@@ -192,6 +192,20 @@ describe('pipewright run (local executor)', () => {
     );
   });
 
+  it('refuses to append to a ledger whose last record is incomplete (exit 1, no stack)', async () => {
+    makeProject(
+      { tiny: specText('tiny', `  tasks:\n    t: { image: "localhost/pipewright-test:1", command: [echo, hi] }\n`) },
+      dir,
+    );
+    mkdirSync(join(dir, '.pipewright'), { recursive: true });
+    writeFileSync(join(dir, '.pipewright', 'ledger.jsonl'), '{"seq":1,"trunc');
+    const result = await run(['tiny', '--date', '2024-02-01']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `pipewright: ledger ${join(dir, '.pipewright', 'ledger.jsonl')} ends with an incomplete record; run \`pipewright audit verify\` before appending\n`,
+    );
+  });
+
   it('rejects bad usage with exit 2', async () => {
     expect((await run(['x', '--date', '2024-02-30'])).code).toBe(2);
     expect((await run(['x', '--backfill', '2024-02-05..2024-02-01'])).code).toBe(2);

@@ -4,7 +4,7 @@ import { ProjectError } from '../../emit/project.js';
 import { ArtifactError, loadRunArtifact } from '../../runtime/artifact.js';
 import { DockerExecutor, dockerFromHost, EngineError } from '../../runtime/docker-executor.js';
 import type { Executor } from '../../runtime/executor.js';
-import { appendLedger } from '../../runtime/ledger.js';
+import { appendLedger, LedgerError } from '../../runtime/ledger.js';
 import { LocalExecutor } from '../../runtime/local-executor.js';
 import { LockHeldError } from '../../runtime/lock-file.js';
 import { PlanError, type RunPlan } from '../../runtime/plan.js';
@@ -83,11 +83,12 @@ function asUserError(error: unknown): never {
     error instanceof PlanError ||
     error instanceof EngineError ||
     error instanceof SecretsFileError ||
+    error instanceof LedgerError ||
     error instanceof ComposeInterpolationError
   ) {
     throw new UserError(error.message);
   }
-  if (error instanceof LockHeldError) {
+  if (error instanceof LockHeldError && error.lock.endsWith('runner.lock')) {
     throw new UserError(`this run is being executed by process ${error.owner} right now; wait for it to finish`);
   }
   throw error;
@@ -263,18 +264,22 @@ export const command: Command = {
           out(
             `[run] » ${plan.pipeline} ${date}: already succeeded in run ${done.runId} for this spec hash; skipped (--force runs it again)\n`,
           );
-          appendLedger(
-            ledgerFile,
-            {
-              action: 'run.skip',
-              pipeline: plan.pipeline,
-              version: plan.version,
-              specHash: plan.specHash,
-              result: 'skipped',
-              details: { runId: done.runId, logicalDate: date, reason: 'already succeeded' },
-            },
-            { cwd: io.cwd, env: io.env },
-          );
+          try {
+            appendLedger(
+              ledgerFile,
+              {
+                action: 'run.skip',
+                pipeline: plan.pipeline,
+                version: plan.version,
+                specHash: plan.specHash,
+                result: 'skipped',
+                details: { runId: done.runId, logicalDate: date, reason: 'already succeeded' },
+              },
+              { cwd: io.cwd, env: io.env },
+            );
+          } catch (error) {
+            asUserError(error);
+          }
           return { json: runJson(done, { skipped: true }) };
         }
         // A run of this date whose runner died: continue it rather than starting over.
