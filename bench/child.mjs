@@ -1,6 +1,7 @@
 // One measurement in a fresh Node process: `node bench/child.mjs <op> '<json options>'`. Prints one JSON line:
 // { ms, maxRssKB, ...details }. A fresh process per run gives every run the same cold heap and an honest peak RSS
 // (process.resourceUsage().maxRSS covers the whole life of the process: imports, corpus, work).
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -86,25 +87,6 @@ const ops = {
     };
   },
 
-  /** In-process compileSources twice through one SpecCache: the second pass is what a long-lived process pays. */
-  async 'compile-cached'({ dir }) {
-    const { compileSources, compileSpec } = await dist('emit/compile.js');
-    const { SpecCache } = await dist('emit/cache.js');
-    const targets = ['compose', 'k8s', 'gitlab'];
-    const options = { targets, outDir: 'generated' };
-    const inputs = specFiles(dir).map((file) => ({ file, source: readFileSync(file, 'utf8') }));
-    const cache = new SpecCache({ version: 'bench', targets });
-    const compile = (file, source) => cache.getOrCompute({ file, source }, () => compileSpec(file, source, options));
-    let t = performance.now();
-    const first = compileSources(inputs, options, compile);
-    const coldMs = performance.now() - t;
-    t = performance.now();
-    const second = compileSources(inputs, options, compile);
-    const ms = performance.now() - t;
-    if (second.files.size !== first.files.size) throw new Error('compile-cached: passes disagree');
-    return { ms, coldMs, files: second.files.size, ...cache.stats() };
-  },
-
   /** Schema + rules over already-loaded documents, the ajv validator compiled once before timing. */
   async validate({ dir }) {
     const { loadSpec } = await dist('spec/load.js');
@@ -121,6 +103,40 @@ const ops = {
     const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
     if (errors > 0) throw new Error(`validate: ${errors} errors in the corpus`);
     return { ms, loadMs, specs: docs.length, specsPerSec: docs.length / (ms / 1000) };
+  },
+
+  /**
+   * The floor of a semantic changelog: read every spec blob the first-parent walk must look at (the root's specs and
+   * each commit's changed ones, one `git cat-file --batch`) and `yaml` parse each once. No diffing, no output.
+   */
+  async 'history-floor'({ cwd, root }) {
+    const t = performance.now();
+    const git = (args, input) => {
+      const r = spawnSync('git', args, { cwd, input, maxBuffer: 1 << 30 });
+      if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
+    const blobs = new Set();
+    for (const line of git(['ls-tree', '-r', root, '--', 'pipelines']).toString().split('\n')) {
+      const m = /^\d+ blob ([0-9a-f]{40})\t/.exec(line);
+      if (m) blobs.add(m[1]);
+    }
+    const raw = git(['log', '--first-parent', '--format=', '--raw', '--no-abbrev', `${root}..HEAD`, '--', 'pipelines']);
+    for (const line of raw.toString().split('\n')) {
+      const m = /^:\d+ \d+ [0-9a-f]{40} ([0-9a-f]{40}) /.exec(line);
+      if (m && !/^0+$/.test(m[1])) blobs.add(m[1]);
+    }
+    const out = git(['cat-file', '--batch'], `${[...blobs].join('\n')}\n`);
+    let offset = 0;
+    let parsed = 0;
+    while (offset < out.length) {
+      const nl = out.indexOf(10, offset);
+      const size = Number(out.subarray(offset, nl).toString().split(' ')[2]);
+      parse(out.subarray(nl + 1, nl + 1 + size).toString('utf8'));
+      parsed++;
+      offset = nl + 1 + size + 1;
+    }
+    return { ms: performance.now() - t, blobs: parsed };
   },
 
   /** Any CLI command in-process (history: changelog, diff). */
