@@ -1,5 +1,5 @@
 import { formatDuration } from '../model/duration.js';
-import type { ParamIR, PipelineIR, TaskIR, Template } from '../model/ir.js';
+import type { ParamIR, PipelineIR, ResourcesIR, TaskIR, Template } from '../model/ir.js';
 import { renderTemplate } from '../model/template.js';
 import type { Change, PipelineDiff } from './change.js';
 import { type RuleId, severityOf } from './rules.js';
@@ -195,6 +195,7 @@ function diffTask(path: string, b: TaskIR, h: TaskIR, out: Change[]): void {
     if (before !== after) out.push(change(rule, `${path}.${field}`, kindOf(before, after), before, after));
   };
   push('task-spec-id-changed', 'specId', b.specId, h.specId);
+  diffRecord(b.matrix, h.matrix, (key, before, after) => push('matrix-changed', `matrix.${key}`, before, after));
   push('task-type-changed', 'type', b.type, h.type);
   push('description-changed', 'description', b.description, h.description);
   push(
@@ -235,11 +236,23 @@ function diffTask(path: string, b: TaskIR, h: TaskIR, out: Change[]): void {
   push('retries-changed', 'retries', String(b.retries), String(h.retries));
   push('retries-changed', 'retryDelay', seconds(b.retryDelaySeconds), seconds(h.retryDelaySeconds));
   push('timeout-changed', 'timeout', seconds(b.timeoutSeconds), seconds(h.timeoutSeconds));
-  // Resources compare resolved (1 = 1000m, 1Gi = 1024Mi) but show as written.
-  if (b.resources.cpuMillis !== h.resources.cpuMillis)
-    push('resources-changed', 'resources.cpu', b.resources.cpu, h.resources.cpu);
-  if (b.resources.memoryBytes !== h.resources.memoryBytes)
-    push('resources-changed', 'resources.memory', b.resources.memory, h.resources.memory);
+  // Resources compare resolved (1 = 1000m, 1Gi = 1024Mi) but show as written (resolved when the text is equal).
+  const resource = (field: 'cpu' | 'memory', resolved: 'cpuMillis' | 'memoryBytes') => {
+    if (b.resources[resolved] === h.resources[resolved]) return;
+    const sameText = b.resources[field] === h.resources[field];
+    const show = (r: ResourcesIR) => (sameText ? r[resolved]?.toString() : r[field]);
+    out.push(
+      change(
+        'resources-changed',
+        `${path}.resources.${field}`,
+        kindOf(show(b.resources), show(h.resources)),
+        show(b.resources),
+        show(h.resources),
+      ),
+    );
+  };
+  resource('cpu', 'cpuMillis');
+  resource('memory', 'memoryBytes');
   push('pool-changed', 'pool', b.pool, h.pool);
 }
 

@@ -94,6 +94,11 @@ export const CLASSIFICATION_RULES = [
     when: 'a dataset moved from one task to another; the pipeline still writes it',
   },
   {
+    id: 'matrix-changed',
+    severity: 'patch',
+    when: "a task instance's matrix keys changed while its id stayed the same (`{region: eu}` → `{zone: eu}`)",
+  },
+  {
     id: 'task-spec-id-changed',
     severity: 'patch',
     when: 'a task id is respelled to the same normalized id (`load_orders` → `load-orders`)',

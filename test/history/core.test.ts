@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { actualBump, checkPolicy, requiredBump } from '../../src/history/classify.js';
-import { diffPipelines, imageRepository } from '../../src/history/diff.js';
+import { diffPipeline, diffPipelines, imageRepository } from '../../src/history/diff.js';
 import { buildReport } from '../../src/history/report.js';
 import { CLASSIFICATION_RULES } from '../../src/history/rules.js';
+import type { ParamIR, PipelineIR, TaskIR } from '../../src/model/ir.js';
 import { pipeline, side, task } from './ir.js';
 
 describe('diffPipelines on hand-built IR', () => {
@@ -192,5 +193,80 @@ describe('properties', () => {
           expect(CLASSIFICATION_RULES.find((r) => r.id === c.rule)?.severity).toBe(c.severity);
       }),
     );
+  });
+});
+
+describe('field coverage', () => {
+  /**
+   * Every IR field must be compared: mutate each field of a fully populated IR (pipeline, task, param, resources) and
+   * expect at least one change. A field added to the IR later gets a mutation here automatically and fails until the
+   * diff covers it. Derived fields are listed: hashes, identity, the version (the policy compares it), the file
+   * (reported as previousFile), and as-written quantities (compared resolved).
+   */
+  const DERIVED = new Set(['specHash', 'hash', 'file', 'version', 'name', 'id', 'envVar', 'cpu', 'memory']);
+  const full = () =>
+    pipeline('p', {
+      description: 'd',
+      labels: { a: 'b' },
+      schedule: '@daily',
+      startDate: '2024-01-01',
+      endDate: '2025-01-01',
+      slaSeconds: 60,
+      params: [
+        { name: 'region', default: 'eu', description: 'r', enum: ['eu', 'us'], envVar: 'PIPEWRIGHT_PARAM_REGION' },
+      ],
+      tasks: [
+        task('extract', {
+          matrix: { region: 'eu' },
+          description: 'x',
+          workingDir: '/app',
+          env: [{ name: 'A', value: [{ text: 'a' }] }],
+          secrets: [{ env: 'PW', ref: 'db/pw', secretName: 'db', key: 'pw' }],
+          needs: ['other'],
+          timeoutSeconds: 60,
+          resources: { cpu: '1', memory: '1Gi', cpuMillis: 1000, memoryBytes: 1024 ** 3 },
+          pool: 'big',
+          inputs: ['s3://in'],
+          outputs: ['s3://out'],
+        }),
+        task('other'),
+      ],
+    });
+  const mutate = (value: unknown): unknown => {
+    if (typeof value === 'string') return `${value}-changed`;
+    if (typeof value === 'number') return value + 1;
+    if (typeof value === 'boolean') return !value;
+    if (Array.isArray(value)) {
+      const sample = value[0];
+      if (typeof sample === 'string') return [...value, 'zz'];
+      if (Array.isArray(sample)) return [...value, [{ text: 'zz' }]];
+      return value.map((v, i) => (i === 0 ? { ...v, [Object.keys(v)[0]!]: `${Object.values(v)[0]}-2` } : v));
+    }
+    return { ...(value as object), zz: 'zz' };
+  };
+  const cases: [string, (ir: PipelineIR) => void][] = [];
+  const sample = full();
+  for (const key of Object.keys(sample) as (keyof PipelineIR)[]) {
+    if (DERIVED.has(key) || key === 'tasks' || key === 'params') continue;
+    cases.push([key, (ir) => Object.assign(ir, { [key]: mutate(ir[key]) })]);
+  }
+  for (const key of Object.keys(sample.tasks[0]!) as (keyof TaskIR)[]) {
+    if (DERIVED.has(key)) continue;
+    if (key === 'resources') {
+      for (const r of ['cpuMillis', 'memoryBytes'] as const)
+        cases.push([`tasks[0].resources.${r}`, (ir) => (ir.tasks[0]!.resources[r]! += 1)]);
+      continue;
+    }
+    cases.push([`tasks[0].${key}`, (ir) => Object.assign(ir.tasks[0]!, { [key]: mutate(ir.tasks[0]![key]) })]);
+  }
+  for (const key of Object.keys(sample.params[0]!) as (keyof ParamIR)[]) {
+    if (DERIVED.has(key)) continue;
+    cases.push([`params[0].${key}`, (ir) => Object.assign(ir.params[0]!, { [key]: mutate(ir.params[0]![key]) })]);
+  }
+
+  it.each(cases)('a change of %s is reported', (_, edit) => {
+    const head = full();
+    edit(head);
+    expect(diffPipeline(full(), head).length).toBeGreaterThan(0);
   });
 });

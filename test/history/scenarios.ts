@@ -87,6 +87,11 @@ export const SCENARIOS: Record<RuleId, Scenario> = {
     head: (s) => (t(s, 'quality').outputs = [t(s, 'load').outputs!.pop()!]),
     rules: ['output-moved', 'output-moved'],
   },
+  'matrix-changed': {
+    base: (s) => (t(s, 'quality').matrix = { region: ['eu'] }),
+    head: (s) => (t(s, 'quality').matrix = { zone: ['eu'] }),
+    rules: ['matrix-changed', 'matrix-changed'],
+  },
   'task-spec-id-changed': {
     base: (s) => {
       s.spec.tasks.quality_gate = t(s, 'quality');
