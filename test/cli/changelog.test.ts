@@ -93,6 +93,24 @@ describe('pipewright changelog', () => {
     expect(bad.stderr).toContain('is not an ancestor');
   });
 
+  it('refuses hostile revisions and works on a detached HEAD', async () => {
+    const target = join(mkdtempSync(join(tmpdir(), 'pw-out-')), 'x');
+    for (const flag of ['--from', '--to']) {
+      const r = await runCliCapture(['changelog', `${flag}=--output=${target}`], { cwd: repo.dir });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('looks like an option, not a revision');
+    }
+    expect(existsSync(target)).toBe(false);
+    repo.git('checkout', '-q', '--detach', shas[2]!);
+    try {
+      const r = await runCliCapture(['changelog', '--format', 'json'], { cwd: repo.dir });
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).to).toBe(shas[2]);
+    } finally {
+      repo.git('checkout', '-q', 'main');
+    }
+  });
+
   it('markdown from the built-in template', async () => {
     const r = await runCliCapture(['changelog', '--pipeline', 'orders'], { cwd: repo.dir });
     expect(r.code).toBe(0);
