@@ -324,3 +324,49 @@ describe('GitLab child pipelines in gitlab-ci-local', () => {
     expect(existsSync(join(dir, 'order.log'))).toBe(true);
   });
 });
+
+describe('GitLab needs limit', () => {
+  function fanInSpec(dir: string): PipelineSpec {
+    const record = (id: string) => ['sh', '-c', 'printf "%s\\n" "$1" >> "$0"', join(dir, 'order.log'), id];
+    return {
+      apiVersion: 'pipewright.dev/v1',
+      kind: 'Pipeline',
+      metadata: { name: 'fan-in', version: '1.0.0', owner: 'qa' },
+      spec: {
+        defaults: { image: 'alpine:3.20' },
+        tasks: {
+          fan: {
+            matrix: { i: Array.from({ length: 51 }, (_, i) => String(i)) },
+            command: record('fan-{{ matrix.i }}'),
+          },
+          join: { needs: ['fan'], command: record('join') },
+          after: { needs: ['join'], command: record('after') },
+        },
+      },
+    };
+  }
+
+  it('layers jobs into stages when a job needs more than 50, with a PW304 warning', () => {
+    const out = emitGitlab(normalizePipeline(fanInSpec('/tmp'), 'pipelines/fan-in.yaml'));
+    const doc = parse(serializeYaml(out.files[0]!));
+    expect(doc.stages).toEqual(['pipewright-1', 'pipewright-2', 'pipewright-3']);
+    expect(doc['fan-0']).toMatchObject({ stage: 'pipewright-1', needs: [] });
+    expect(doc.join.stage).toBe('pipewright-2');
+    expect(doc.join.needs).toBeUndefined();
+    expect(doc.after).toMatchObject({ stage: 'pipewright-3', needs: ['join'] });
+    expect(out.warnings.map((w) => [w.code, w.path.join('.')])).toEqual([['PW304', 'spec.tasks.join.needs']]);
+  });
+
+  it('still runs the fan-in after all 51 instances in gitlab-ci-local', () => {
+    const dir = tempDir();
+    const ir = normalizePipeline(fanInSpec(dir), 'pipelines/fan-in.yaml');
+    const file = emitGitlab(ir).files[0]!;
+    gitRepo(dir, { [file.path]: serializeYaml(file) });
+    const result = gitlabCiLocal(dir, file.path, { PIPEWRIGHT_PIPELINE: 'fan-in' }, ['--concurrency', '4']);
+    expect(result.status, result.output).toBe(0);
+    const order = readFileSync(join(dir, 'order.log'), 'utf8').trim().split('\n');
+    expect(order).toHaveLength(53);
+    expect(order.slice(0, 51).sort()).toEqual(Array.from({ length: 51 }, (_, i) => `fan-${i}`).sort());
+    expect(order.slice(51)).toEqual(['join', 'after']);
+  });
+});

@@ -19,6 +19,8 @@ export const GITLAB_MAX_RETRY = 2;
 export const PARENT_PATH = 'gitlab/pipelines.gitlab-ci.yml';
 export const SELECTOR_VARIABLE = 'PIPEWRIGHT_PIPELINE';
 const STAGE = 'pipewright';
+/** GitLab's default `ci_max_needs`: a job may list at most 50 jobs in `needs`. */
+export const GITLAB_MAX_NEEDS = 50;
 /** Job names GitLab reads as keywords (or, for `pages`, as a Pages deployment). */
 const RESERVED_JOB_NAMES = new Set([
   'image',
@@ -117,7 +119,28 @@ function jobNames(ir: PipelineIR, warnings: TargetWarning[]): Map<string, string
   return names;
 }
 
-function job(ir: PipelineIR, task: TaskIR, names: Map<string, string>, secretVars: Map<string, string>) {
+/**
+ * Where each job goes. Normally one stage and the DAG in `needs`. When a job needs more than GitLab allows, jobs are
+ * layered into stages by DAG depth and that job drops `needs`: a job without `needs` waits for every earlier stage,
+ * which contains all of its dependencies (they are shallower), so the order stays right at the cost of parallelism.
+ */
+interface Layout {
+  stages: string[];
+  stageOf: Map<string, string>;
+}
+
+function layout(ir: PipelineIR): Layout {
+  if (!ir.tasks.some((t) => t.needs.length > GITLAB_MAX_NEEDS)) {
+    return { stages: [STAGE], stageOf: new Map(ir.tasks.map((t) => [t.id, STAGE])) };
+  }
+  const depth = new Map<string, number>();
+  for (const task of ir.tasks) depth.set(task.id, Math.max(-1, ...task.needs.map((n) => depth.get(n)!)) + 1);
+  const levels = Math.max(...depth.values()) + 1;
+  const stages = Array.from({ length: levels }, (_, i) => `${STAGE}-${i + 1}`);
+  return { stages, stageOf: new Map(ir.tasks.map((t) => [t.id, stages[depth.get(t.id)!]!])) };
+}
+
+function job(ir: PipelineIR, task: TaskIR, names: Map<string, string>, secretVars: Map<string, string>, stage: string) {
   const plain: Record<string, { value: string; expand: false }> = {};
   const script: string[] = [];
   const referenced = new Set<string>();
@@ -149,10 +172,10 @@ function job(ir: PipelineIR, task: TaskIR, names: Map<string, string>, secretVar
   });
   const cd = task.workingDir === undefined ? [] : [`cd ${quoteShellLiteral(task.workingDir)}`];
   return {
-    stage: STAGE,
+    stage,
     image: task.image,
     ...(task.pool === undefined ? {} : { tags: [task.pool] }),
-    needs: task.needs.map((id) => names.get(id) ?? id),
+    ...(task.needs.length > GITLAB_MAX_NEEDS ? {} : { needs: task.needs.map((id) => names.get(id) ?? id) }),
     ...(Object.keys(plain).length === 0 ? {} : { variables: plain }),
     ...(task.retries === 0 ? {} : { retry: Math.min(task.retries, GITLAB_MAX_RETRY) }),
     ...(task.timeoutSeconds === undefined ? {} : { timeout: gitlabDuration(task.timeoutSeconds) }),
@@ -176,6 +199,14 @@ function capabilityWarnings(ir: PipelineIR): TargetWarning[] {
     }
   }
   const firstOf = (pick: (t: TaskIR) => boolean) => ir.tasks.find(pick);
+  const fanIn = firstOf((t) => t.needs.length > GITLAB_MAX_NEEDS);
+  if (fanIn) {
+    warnings.push({
+      code: 'PW304',
+      path: ['spec', 'tasks', fanIn.specId, 'needs'],
+      message: `GitLab lets a job need at most ${GITLAB_MAX_NEEDS} jobs; '${fanIn.id}' needs ${fanIn.needs.length} (matrix instances count one each): the GitLab target orders jobs by stages (one per DAG level) and that job waits for every earlier stage`,
+    });
+  }
   const delayed = firstOf((t) => t.retries > 0 && t.retryDelaySeconds > 0);
   if (delayed) {
     warnings.push({
@@ -241,11 +272,14 @@ export const emitGitlab: Emitter = (ir) => {
     if (p.default === undefined) continue;
     variables[p.envVar] = { value: p.default, expand: false };
   }
-  const document: Record<string, unknown> = { stages: [STAGE] };
+  const { stages, stageOf } = layout(ir);
+  const document: Record<string, unknown> = { stages };
   if (Object.keys(variables).length > 0) document.variables = sortRecord(variables);
   document.default = { before_script: BUILTIN_DEFAULTS_SCRIPT };
   const secretVars = secretVariables(ir);
-  for (const task of ir.tasks) document[names.get(task.id)!] = job(ir, task, names, secretVars);
+  for (const task of ir.tasks) {
+    document[names.get(task.id)!] = job(ir, task, names, secretVars, stageOf.get(task.id)!);
+  }
   return {
     files: [
       {
