@@ -1,7 +1,7 @@
 import { relative, sep } from 'node:path';
 import { type Diagnostic, hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import { SpecCache } from '../emit/cache.js';
-import { type CompiledSpec, type CompileOptions, compileSpec, linkSpecs } from '../emit/compile.js';
+import { type CompiledSpec, type CompileOptions, compileSpec, linkSpecs, rejectedUnit } from '../emit/compile.js';
 import { readManifest, type WriteReport, writeOutputs } from '../emit/write.js';
 import type { TargetName } from '../targets/target.js';
 import type { RebuildReport, WatchEngine } from './engine.js';
@@ -74,12 +74,17 @@ export class IncrementalCompiler implements WatchEngine {
     for (const change of changes) {
       const file = displayPath(this.options.cwd, change.path);
       changedFiles.add(file);
-      if (change.kind === 'removed' || change.source === undefined) {
+      const input = change.input;
+      if (change.kind === 'removed' || input === undefined) {
         this.#entries.delete(change.path);
         continue;
       }
-      const source = change.source;
-      const unit = this.#cache.getOrCompute({ file, source }, () => compileSpec(file, source, this.#compileOptions));
+      // a refused file (too large, not UTF-8) has a placeholder source: never cached under it
+      const unit = input.rejected
+        ? rejectedUnit({ ...input, file }, input.rejected)
+        : this.#cache.getOrCompute({ file, source: input.source }, () =>
+            compileSpec(file, input.source, this.#compileOptions),
+          );
       this.#entries.set(change.path, { ...this.#entries.get(change.path), unit });
     }
 

@@ -3,7 +3,7 @@ import { type Batch, createBatcher } from './batcher.js';
 import type { RebuildReport, WatchEngine } from './engine.js';
 import type { SpecScope } from './filter.js';
 import { type DirectoryWatcher, type WatcherFactory, watchDirectories } from './fs-watcher.js';
-import { type DiscoverSpecs, type SpecChange, SpecSnapshot } from './snapshot.js';
+import { type DiscoverSpecs, type ReadSpec, type SpecChange, SpecSnapshot } from './snapshot.js';
 
 export const DEFAULT_DEBOUNCE_MS = 50;
 /**
@@ -43,6 +43,8 @@ export interface WatchSessionOptions {
   scope: SpecScope;
   engine: WatchEngine;
   discover: DiscoverSpecs;
+  /** Reads one spec as compile does. */
+  read: ReadSpec;
   /** Quiet time before a batch runs (default 50, raised to MIN_DEBOUNCE_MS). */
   debounceMs?: number;
   factory?: WatcherFactory;
@@ -69,7 +71,7 @@ export interface WatchSession {
  */
 export function startSession(options: WatchSessionOptions): WatchSession {
   const emitter = new EventEmitter<WatchSessionEvents>();
-  const snapshot = new SpecSnapshot(options.scope, options.discover);
+  const snapshot = new SpecSnapshot(options.scope, options.discover, options.read);
   let resolveStarted!: () => void;
   const started = new Promise<void>((r) => {
     resolveStarted = r;

@@ -1,4 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import type { SpecInput } from '../emit/compile.js';
 import { sha256Hex } from '../model/hash.js';
 import type { Batch } from './batcher.js';
 import { isInside, type SpecScope } from './filter.js';
@@ -9,9 +10,12 @@ export interface SpecChange {
   /** Absolute path. */
   path: string;
   kind: SpecChangeKind;
-  /** Current source (absent for removed). */
-  source?: string;
+  /** The file as compile reads it (absent for removed). */
+  input?: SpecInput;
 }
+
+/** Reads one spec as compile does (src/emit/project.ts readSpecInput); undefined when the file is gone. */
+export type ReadSpec = (path: string) => Promise<SpecInput | undefined>;
 
 /** Lists the spec files under absolute paths (directories recursively): compile's discovery. */
 export type DiscoverSpecs = (paths: string[]) => Promise<string[]>;
@@ -28,6 +32,7 @@ export class SpecSnapshot {
   constructor(
     private readonly scope: SpecScope,
     private readonly discover: DiscoverSpecs,
+    private readonly read: ReadSpec,
   ) {}
 
   get size(): number {
@@ -63,31 +68,40 @@ export class SpecSnapshot {
     }
     const out: SpecChange[] = [];
     for (const path of [...candidates].sort()) {
-      const source = await readSpecText(path);
+      const input = await this.read(path);
       const before = this.#hashes.get(path);
-      if (source === undefined) {
+      if (input === undefined) {
         if (before !== undefined) {
           this.#hashes.delete(path);
           out.push({ path, kind: 'removed' });
         }
         continue;
       }
-      const hash = sha256Hex(source);
+      const hash = contentHash(input);
       if (hash === before) continue;
       this.#hashes.set(path, hash);
-      out.push({ path, kind: before === undefined ? 'added' : 'changed', source });
+      out.push({ path, kind: before === undefined ? 'added' : 'changed', input });
     }
     return out;
   }
 }
 
-/** The file's text, or undefined when it is gone (deleted, renamed away, replaced by a directory). */
-async function readSpecText(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;
-    throw error;
-  }
+/** Identity of what compile sees: the text, or the rejection (a file still too large after an edit is no change). */
+function contentHash(input: SpecInput): string {
+  return sha256Hex(
+    input.rejected ? `R${input.rejected.diagnostics.map((d) => d.message).join('\n')}` : `S${input.source}`,
+  );
+}
+
+/** `read` for a display-path base: compile's reader, with "gone" (deleted, renamed away, now a directory) as undefined. */
+export function specReader(read: (path: string) => Promise<SpecInput>): ReadSpec {
+  return async (path) => {
+    try {
+      return await read(path);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;
+      throw error;
+    }
+  };
 }

@@ -3,13 +3,14 @@ import { resolve } from 'node:path';
 import { VERSION } from '../cli/main.js';
 import type { SpecCache } from '../emit/cache.js';
 import type { CompiledSpec } from '../emit/compile.js';
-import { discoverSpecFiles, ProjectError, resolveOutDir } from '../emit/project.js';
+import { discoverSpecFiles, ProjectError, readSpecInput, resolveOutDir } from '../emit/project.js';
 import type { writeOutputs } from '../emit/write.js';
 import { TARGETS, type TargetName } from '../targets/target.js';
 import { SpecScope } from './filter.js';
 import type { WatcherFactory } from './fs-watcher.js';
-import { IncrementalCompiler } from './incremental.js';
+import { displayPath, IncrementalCompiler } from './incremental.js';
 import { startSession, type WatchSession } from './session.js';
+import { specReader } from './snapshot.js';
 
 export interface WatchOptions {
   /** Absolute working directory (the repository root): display paths and --out are relative to it. */
@@ -69,6 +70,7 @@ export function startWatch(options: WatchOptions): WatchSession {
     scope: new SpecScope(dirs, files, [out.abs]),
     engine,
     discover: discoverSpecFiles,
+    read: specReader((path) => readSpecInput(path, displayPath(cwd, path))),
     ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
     ...(options.usePolling !== undefined ? { usePolling: options.usePolling } : {}),
     ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),

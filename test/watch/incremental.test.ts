@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { compileAndWrite } from '../../src/emit/project.js';
+import { compileAndWrite, readSpecInput } from '../../src/emit/project.js';
 import { WriteRefused } from '../../src/emit/write.js';
 import { TARGETS } from '../../src/targets/target.js';
 import { IncrementalCompiler } from '../../src/watch/incremental.js';
@@ -15,8 +15,17 @@ describe('IncrementalCompiler policy (real compile stages and writer)', () => {
   let out: string;
   let engine: IncrementalCompiler;
   const p = (name: string) => join(cwd, 'pipelines', name);
-  const add = (name: string, source: string): SpecChange => ({ path: p(name), kind: 'added', source });
-  const change = (name: string, source: string): SpecChange => ({ path: p(name), kind: 'changed', source });
+  const input = (name: string, source: string) => ({ file: `pipelines/${name}`, source });
+  const add = (name: string, source: string): SpecChange => ({
+    path: p(name),
+    kind: 'added',
+    input: input(name, source),
+  });
+  const change = (name: string, source: string): SpecChange => ({
+    path: p(name),
+    kind: 'changed',
+    input: input(name, source),
+  });
   const remove = (name: string): SpecChange => ({ path: p(name), kind: 'removed' });
   const read = (path: string) => readFile(join(out, path), 'utf8');
   const exists = (path: string) =>
@@ -111,6 +120,19 @@ describe('IncrementalCompiler policy (real compile stages and writer)', () => {
     expect(r.deleted).toEqual(['orders']);
     expect(r.removed).toContain('compose/orders.compose.yaml');
     expect(r.failing).toEqual([]);
+  });
+
+  it('a file compile refuses (not UTF-8) fails with the same diagnostic as compile and keeps the last good output', async () => {
+    await engine.apply([add('a.yaml', spec('orders'))], true);
+    await writeFile(p('a.yaml'), Buffer.from([0xff, 0x0a]));
+    const refused = await readSpecInput(p('a.yaml'), 'pipelines/a.yaml');
+    const r = await engine.apply([{ path: p('a.yaml'), kind: 'changed', input: refused }], false);
+    expect(r.failing).toEqual(['pipelines/a.yaml']);
+    expect(r.fresh.map((d) => [d.code, d.message])).toEqual([['PW001', 'file is not valid UTF-8: save it as UTF-8']]);
+    expect(r.removed).toEqual([]);
+    expect(await exists('compose/orders.compose.yaml')).toBe(true);
+    const compiled = await compileAndWrite({ paths: ['pipelines'], cwd, out: 'elsewhere', targets: TARGETS });
+    expect(compiled.diagnostics).toEqual(r.diagnostics);
   });
 
   it('returning to an earlier content is a cache hit', async () => {

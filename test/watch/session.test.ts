@@ -2,11 +2,12 @@ import { mkdir, mkdtemp, realpath, rename, rm, utimes, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { discoverSpecFiles } from '../../src/emit/project.js';
+import { discoverSpecFiles, readSpecInput } from '../../src/emit/project.js';
 import type { RebuildReport, WatchEngine } from '../../src/watch/engine.js';
 import { SpecScope } from '../../src/watch/filter.js';
+import { displayPath } from '../../src/watch/incremental.js';
 import { type BatchEvent, type RebuildEvent, startSession, type WatchSession } from '../../src/watch/session.js';
-import type { SpecChange } from '../../src/watch/snapshot.js';
+import { type SpecChange, specReader } from '../../src/watch/snapshot.js';
 import { record, waitFor } from './helpers.js';
 
 /** The mechanics under test are the session's: this engine only records the changes it is handed. */
@@ -51,7 +52,8 @@ describe('startSession session mechanics (real chokidar, real files)', () => {
 
   const start = (debounceMs = 50) => {
     const scope = new SpecScope([specs], [], [join(dir, 'generated')]);
-    session = startSession({ scope, engine, discover: discoverSpecFiles, debounceMs });
+    const read = specReader((path) => readSpecInput(path, displayPath(dir, path)));
+    session = startSession({ scope, engine, discover: discoverSpecFiles, read, debounceMs });
     return record(session);
   };
   const rebuilds = (events: ReturnType<typeof record>) =>
@@ -64,7 +66,12 @@ describe('startSession session mechanics (real chokidar, real files)', () => {
     const initial = await session!.ready;
     expect(initial.initial).toBe(true);
     expect(engine.calls).toEqual([
-      { changes: [{ path: join(specs, 'a.yaml'), kind: 'added', source: 'a: 1\n' }], initial: true },
+      {
+        changes: [
+          { path: join(specs, 'a.yaml'), kind: 'added', input: { file: 'pipelines/a.yaml', source: 'a: 1\n' } },
+        ],
+        initial: true,
+      },
     ]);
     expect(rebuilds(events)).toHaveLength(1);
   });
@@ -77,13 +84,17 @@ describe('startSession session mechanics (real chokidar, real files)', () => {
 
     await writeFile(a, 'a: 2\n');
     await next(2);
-    expect(engine.calls[1]?.changes).toEqual([{ path: a, kind: 'changed', source: 'a: 2\n' }]);
+    expect(engine.calls[1]?.changes).toEqual([
+      { path: a, kind: 'changed', input: { file: displayPath(dir, a), source: 'a: 2\n' } },
+    ]);
 
     // atomic save as editors do it: write a temporary file next to the spec, rename it over the spec
     await writeFile(join(specs, '.a.yaml.tmp'), 'a: 3\n');
     await rename(join(specs, '.a.yaml.tmp'), a);
     await next(3);
-    expect(engine.calls[2]?.changes).toEqual([{ path: a, kind: 'changed', source: 'a: 3\n' }]);
+    expect(engine.calls[2]?.changes).toEqual([
+      { path: a, kind: 'changed', input: { file: displayPath(dir, a), source: 'a: 3\n' } },
+    ]);
 
     await rm(a);
     await next(4);
@@ -93,7 +104,9 @@ describe('startSession session mechanics (real chokidar, real files)', () => {
     await mkdir(join(specs, 'team'));
     await writeFile(b, 'b: 1\n');
     await next(5);
-    expect(engine.calls.slice(4).flatMap((c) => c.changes)).toEqual([{ path: b, kind: 'added', source: 'b: 1\n' }]);
+    expect(engine.calls.slice(4).flatMap((c) => c.changes)).toEqual([
+      { path: b, kind: 'added', input: { file: displayPath(dir, b), source: 'b: 1\n' } },
+    ]);
     expect(rebuilds(events).every((r) => r.ms >= 0)).toBe(true);
   });
 

@@ -2,13 +2,16 @@ import { mkdir, mkdtemp, realpath, rename, rm, utimes, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { discoverSpecFiles } from '../../src/emit/project.js';
+import { discoverSpecFiles, readSpecInput } from '../../src/emit/project.js';
 import { SpecScope } from '../../src/watch/filter.js';
-import { SpecSnapshot } from '../../src/watch/snapshot.js';
+import { displayPath } from '../../src/watch/incremental.js';
+import { SpecSnapshot, specReader } from '../../src/watch/snapshot.js';
 
 describe('SpecSnapshot', () => {
   let dir: string;
   let scope: SpecScope;
+  const read = () => specReader((path) => readSpecInput(path, displayPath(dir, path)));
+  const rel = (path: string) => displayPath(dir, path);
   beforeEach(async () => {
     dir = await realpath(await mkdtemp(join(tmpdir(), 'pw-snap-')));
     scope = new SpecScope([dir], [], [join(dir, 'generated')]);
@@ -21,8 +24,10 @@ describe('SpecSnapshot', () => {
     const a = join(dir, 'a.yaml');
     const b = join(dir, 'b.yaml');
     await writeFile(a, 'a: 1\n');
-    const snap = new SpecSnapshot(scope, discoverSpecFiles);
-    expect(await snap.changes({ paths: [], all: true })).toEqual([{ path: a, kind: 'added', source: 'a: 1\n' }]);
+    const snap = new SpecSnapshot(scope, discoverSpecFiles, read());
+    expect(await snap.changes({ paths: [], all: true })).toEqual([
+      { path: a, kind: 'added', input: { file: rel(a), source: 'a: 1\n' } },
+    ]);
 
     const later = new Date(Date.now() + 5000);
     await utimes(a, later, later);
@@ -31,8 +36,8 @@ describe('SpecSnapshot', () => {
     await writeFile(a, 'a: 2\n');
     await writeFile(b, 'b: 1\n');
     expect(await snap.changes({ paths: [a, b], all: false })).toEqual([
-      { path: a, kind: 'changed', source: 'a: 2\n' },
-      { path: b, kind: 'added', source: 'b: 1\n' },
+      { path: a, kind: 'changed', input: { file: rel(a), source: 'a: 2\n' } },
+      { path: b, kind: 'added', input: { file: rel(b), source: 'b: 1\n' } },
     ]);
 
     // atomic save: write a temporary file, rename it over the spec — same content is no change
@@ -49,13 +54,13 @@ describe('SpecSnapshot', () => {
     await mkdir(join(dir, 'team'));
     const old = join(dir, 'team', 'old.yaml');
     await writeFile(old, 'o: 1\n');
-    const snap = new SpecSnapshot(scope, discoverSpecFiles);
+    const snap = new SpecSnapshot(scope, discoverSpecFiles, read());
     await snap.changes({ paths: [], all: true });
     await rm(old);
     const fresh = join(dir, 'team', 'new.yml');
     await writeFile(fresh, 'n: 1\n');
     expect(await snap.changes({ paths: [join(dir, 'team')], all: false })).toEqual([
-      { path: fresh, kind: 'added', source: 'n: 1\n' },
+      { path: fresh, kind: 'added', input: { file: rel(fresh), source: 'n: 1\n' } },
       { path: old, kind: 'removed' },
     ]);
     await rm(join(dir, 'team'), { recursive: true });
@@ -74,8 +79,10 @@ describe('SpecSnapshot', () => {
       join(dir, 'ok', 'x.yaml'),
     ];
     for (const p of paths) await writeFile(p, 'x: 1\n');
-    const snap = new SpecSnapshot(scope, discoverSpecFiles);
-    const expected = [{ path: join(dir, 'ok', 'x.yaml'), kind: 'added', source: 'x: 1\n' }];
+    const snap = new SpecSnapshot(scope, discoverSpecFiles, read());
+    const expected = [
+      { path: join(dir, 'ok', 'x.yaml'), kind: 'added', input: { file: 'ok/x.yaml', source: 'x: 1\n' } },
+    ];
     expect(await snap.changes({ paths, all: false })).toEqual(expected);
     await rm(join(dir, 'ok', 'x.yaml'));
     expect((await snap.changes({ paths: [], all: true })).map((c) => c.kind)).toEqual(['removed']);
@@ -83,12 +90,24 @@ describe('SpecSnapshot', () => {
     expect(await snap.changes({ paths: [], all: true })).toEqual(expected);
   });
 
+  it('a file compile refuses (not UTF-8) is an input with its rejection; edits that keep it refused are no change', async () => {
+    const bad = join(dir, 'bad.yaml');
+    await writeFile(bad, Buffer.from([0xff, 0x0a]));
+    const snap = new SpecSnapshot(scope, discoverSpecFiles, read());
+    const [first] = await snap.changes({ paths: [bad], all: false });
+    expect(first?.input?.rejected?.diagnostics.map((d) => d.code)).toEqual(['PW001']);
+    await writeFile(bad, Buffer.from([0xfe, 0xff, 0x0a]));
+    expect(await snap.changes({ paths: [bad], all: false })).toEqual([]);
+  });
+
   it('a file named explicitly is in scope whatever its name; its siblings are not', async () => {
     const named = join(dir, 'pipeline.conf');
     await writeFile(named, 'x: 1\n');
     await writeFile(join(dir, 'sibling.yaml'), 'y: 1\n');
-    const snap = new SpecSnapshot(new SpecScope([], [named], []), discoverSpecFiles);
-    expect(await snap.changes({ paths: [], all: true })).toEqual([{ path: named, kind: 'added', source: 'x: 1\n' }]);
+    const snap = new SpecSnapshot(new SpecScope([], [named], []), discoverSpecFiles, read());
+    expect(await snap.changes({ paths: [], all: true })).toEqual([
+      { path: named, kind: 'added', input: { file: rel(named), source: 'x: 1\n' } },
+    ]);
     expect(await snap.changes({ paths: [join(dir, 'sibling.yaml'), dir], all: false })).toEqual([]);
   });
 });
