@@ -6,7 +6,7 @@ import { serializeYaml } from '../../src/emit/serialize.js';
 import type { PipelineIR } from '../../src/model/ir.js';
 import { normalizePipeline } from '../../src/model/normalize.js';
 import type { PipelineSpec } from '../../src/spec/types.js';
-import { emitGitlab, emitGitlabParent, gitlabDuration } from '../../src/targets/gitlab/index.js';
+import { emitGitlab, emitGitlabParent, gitlabDuration, secretVariables } from '../../src/targets/gitlab/index.js';
 import { gitlabCiLocal, gitRepo, tempDir } from './support/gitlab-ci-local.js';
 import { dailyOrders, dailyOrdersSpec, manual } from './support/specs.js';
 
@@ -68,6 +68,18 @@ describe('emitGitlab', () => {
       // biome-ignore lint/suspicious/noTemplateCurlyInString: shell text, not a JS template
       'export WAREHOUSE_PASSWORD="${PIPEWRIGHT_SECRET_WAREHOUSE_PASSWORD?pipewright: CI/CD variable PIPEWRIGHT_SECRET_WAREHOUSE_PASSWORD (secret warehouse/password) is not set}"',
     );
+  });
+
+  it('gives colliding secret refs distinct CI/CD variables (the Compose target names them the same way)', () => {
+    const spec = manualSpec2({
+      a: { command: ['a'], secrets: { X: { ref: 'db-main/pass' }, Y: { ref: 'db/main-pass' } } },
+    });
+    const vars = secretVariables(normalizePipeline(spec, 'p.yaml'));
+    expect(vars.get('db-main/pass')).toMatch(/^PIPEWRIGHT_SECRET_DB_MAIN_PASS_[0-9A-F]{8}$/);
+    expect(vars.get('db/main-pass')).toMatch(/^PIPEWRIGHT_SECRET_DB_MAIN_PASS_[0-9A-F]{8}$/);
+    expect(vars.get('db-main/pass')).not.toBe(vars.get('db/main-pass'));
+    const doc = parse(serializeYaml(emitGitlab(normalizePipeline(spec, 'p.yaml')).files[0]!));
+    expect(doc.a.script[0]).toContain(`export X="\${${vars.get('db-main/pass')}?`);
   });
 
   it('never runs the jobs of a disabled pipeline', () => {

@@ -220,6 +220,10 @@ describe('emitKubernetes', () => {
     ]);
     expect(warnings[2]!.message).toContain('retryDelay (30s');
     expect(emitKubernetes(manual()).warnings).toEqual([]);
+    const withEnum = dailyOrdersSpec();
+    withEnum.spec.params!.region!.enum = ['eu-$(HOME)', 'us'];
+    const enumWarnings = emitKubernetes(normalizePipeline(withEnum, 'p.yaml')).warnings;
+    expect(enumWarnings.map((w) => w.path.join('.'))).toContain('spec.params.region.enum');
   });
 
   it('is deterministic: the same IR gives the same bytes', () => {
