@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { compareOutputs } from '../emit/check.js';
 import { compileProject } from '../emit/project.js';
 import { formatDiagnosticLines } from '../emit/report.js';
 import { planFromComposeText, type RunPlan } from './plan.js';
@@ -63,13 +64,22 @@ export async function loadRunArtifact(options: LoadArtifactOptions): Promise<Loa
       artifact: `${unit.file} (compiled in memory)`,
     };
   }
-  let actual: string;
+  let actual: string | undefined;
   try {
     actual = await readFile(join(project.out.abs, path), 'utf8');
   } catch {
+    actual = undefined;
+  }
+  // check's comparison, restricted to this pipeline's artifact.
+  const report = compareOutputs({
+    expected: new Map([[path, expected]]),
+    actual: new Map(actual === undefined ? [] : [[path, actual]]),
+    owned: [],
+  });
+  if (report.missing.length > 0) {
     throw new ArtifactError(`${display} does not exist: run \`pipewright compile\` first (or pass --compile)`);
   }
-  if (actual !== expected) {
+  if (report.stale.length > 0 || actual === undefined) {
     throw new ArtifactError(
       `${display} is stale: it is not what \`pipewright compile\` writes for ${unit.file} now. Run \`pipewright compile\` (and commit), or pass --compile to run the spec as it is`,
     );
