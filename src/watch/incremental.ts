@@ -90,7 +90,9 @@ export class IncrementalCompiler implements WatchEngine {
 
     const paths = [...this.#entries.keys()].sort();
     const units = paths.map((p) => this.#entries.get(p)!.unit);
-    const link = linkSpecs(units, this.#compileOptions);
+    // Cross-file diagnostics over every current spec; without targets linkSpecs emits no project file, which keeps
+    // this cheap (the project files are built once below, from the pipelines as they stand on disk).
+    const link = linkSpecs(units, { ...this.#compileOptions, targets: [] });
     const blocked = new Set<string>();
     for (const d of link.diagnostics) {
       if (d.severity !== 'error') continue;
@@ -119,15 +121,16 @@ export class IncrementalCompiler implements WatchEngine {
       else unknownPrevious = true;
     }
     // Files built from every pipeline (the GitLab parent) keep listing a failing pipeline as it last compiled, so
-    // they stay consistent with the last good outputs kept on disk.
+    // they stay consistent with the last good outputs kept on disk — unless a valid spec now owns that name.
+    const goodNames = new Set(
+      paths.flatMap((p) => (this.#entries.get(p)!.failing ? [] : [this.#entries.get(p)!.unit.pipeline])),
+    );
     const effective = paths.flatMap((p) => {
       const entry = this.#entries.get(p)!;
-      return entry.failing ? (entry.lastGood ? [entry.lastGood] : []) : [entry.unit];
+      if (!entry.failing) return [entry.unit];
+      return entry.lastGood && !goodNames.has(entry.lastGood.pipeline) ? [entry.lastGood] : [];
     });
-    const projectOutputs =
-      effective.length === units.length && effective.every((u, i) => u === units[i])
-        ? link.outputs
-        : linkSpecs(effective, this.#compileOptions).outputs;
+    const projectOutputs = linkSpecs(effective, this.#compileOptions).outputs;
     for (const o of projectOutputs) fresh.set(o.path, o.text);
     const desired = new Map(fresh);
     for (const [p, text] of kept) if (!desired.has(p)) desired.set(p, text);

@@ -92,6 +92,19 @@ describe('IncrementalCompiler policy (real compile stages and writer)', () => {
     expect(await read('gitlab/pipelines.gitlab-ci.yml')).toContain('orders');
   });
 
+  it("a valid spec taking a failing spec's pipeline name wins: its files and the parent's entry replace the kept ones", async () => {
+    await engine.apply([add('a.yaml', spec('orders'))], true);
+    // broken beyond reading its name (a schema-valid spec with the same name would be a duplicate: PW204)
+    await engine.apply([change('a.yaml', 'metadata: [unclosed')], false);
+    const r = await engine.apply([add('b.yaml', spec('orders', '5.0.0'))], false);
+    expect(r.failing).toEqual(['pipelines/a.yaml']);
+    expect(r.rebuilt).toEqual(['orders']);
+    expect(await read('compose/orders.compose.yaml')).toContain('etl:5.0.0');
+    const parent = await read('gitlab/pipelines.gitlab-ci.yml');
+    expect(parent).toContain('pipelines/b.yaml');
+    expect(parent).not.toContain('pipelines/a.yaml');
+  });
+
   it('at startup, a failing spec keeps the outputs an earlier compile wrote; stale ones go once it is fixed', async () => {
     await writeFile(p('a.yaml'), spec('orders'));
     await writeFile(p('gone.yaml'), spec('gone'));
