@@ -117,7 +117,7 @@ describe('pipewright changelog', () => {
     expect(r.stdout).toContain('# Changelog');
     expect(r.stdout).toContain('## orders');
     expect(r.stdout).toContain('### 1.1.0 — released');
-    expect(r.stdout).toContain('### Unreleased — unreleased ⚠️');
+    expect(r.stdout).toContain('### Unreleased (still 1.1.0) ⚠️');
     expect(r.stdout).toContain('> ⚠️ **Flagged:** spec changed without a version bump (requires a patch bump)');
     expect(r.stdout).toContain(`<code>${shas[3]!.slice(0, 12)}</code> · 2024-01-04 · Test Author · Retry extract more`);
     expect(r.stdout).toContain('- **patch** <code>tasks.extract.retries</code>: <code>3</code> → <code>5</code>');
