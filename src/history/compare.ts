@@ -1,5 +1,6 @@
 import { type Diagnostic, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import type { PipelineIR } from '../model/ir.js';
+import { HistoryError } from './errors.js';
 import { GitRepo } from './git.js';
 import { readSpecs } from './read-specs.js';
 import { buildReport, type DiffReport } from './report.js';
@@ -48,6 +49,12 @@ export async function compareRevisions(options: CompareOptions): Promise<Compare
         : await readCommitSources(repo, reader, headSha, dir);
   } finally {
     await reader.close();
+  }
+  if (baseSources.length === 0 && headSources.length === 0) {
+    // Most likely a wrong --path: comparing two empty sides would report "no changes" and pass a gate.
+    throw new HistoryError(
+      `no spec files under ${dir || '.'}/ at ${baseSha.slice(0, 12)} nor at ${headSha?.slice(0, 12) ?? 'the working tree'} (check --path)`,
+    );
   }
   const base = readSpecs(baseSources);
   const head = readSpecs(headSources);

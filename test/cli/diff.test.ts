@@ -234,6 +234,17 @@ describe('pipewright diff', () => {
     expect(existsSync(target)).toBe(false);
   });
 
+  it('refuses to compare two empty sides (a wrong --path)', async () => {
+    const r = await runCliCapture(['diff', c1, bumped, '--path', 'pipeline'], { cwd: repo.dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `no spec files under pipeline/ at ${c1.slice(0, 12)} nor at ${bumped.slice(0, 12)} (check --path)`,
+    );
+    const outside = await runCliCapture(['diff', c1, '--path', '../..'], { cwd: repo.dir });
+    expect(outside.code).toBe(1);
+    expect(outside.stderr).toContain('is outside the repository');
+  });
+
   it('rejects bad usage with exit 2', async () => {
     expect((await runCliCapture(['diff'], { cwd: repo.dir })).code).toBe(2);
     expect((await runCliCapture(['diff', 'HEAD', '--format', 'xml'], { cwd: repo.dir })).code).toBe(2);
