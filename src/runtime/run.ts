@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AttemptSpec, Executor, ExecutorContext, LogStream } from './executor.js';
-import { appendLedger, type LedgerEntry } from './ledger.js';
+import { appendLedger, gitCommit, type LedgerEntry } from './ledger.js';
 import type { RunPlan } from './plan.js';
 import { resolveTask, runVariables } from './resolve.js';
 import type { AttemptHandle, AttemptRecord, TaskState } from './scheduler.js';
@@ -110,6 +110,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunState> 
     const persist = () => saveRunState(runsDir, state);
     persist();
 
+    const commit = options.commit !== undefined ? options.commit : gitCommit(options.cwd);
     const ledger = (entry: Omit<LedgerEntry, 'pipeline' | 'version' | 'specHash'>) =>
       appendLedger(
         options.ledgerFile,
@@ -117,7 +118,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunState> 
           pipeline: plan.pipeline,
           version: plan.version,
           specHash: plan.specHash,
-          ...(options.commit !== undefined ? { commit: options.commit } : {}),
+          commit,
           ...entry,
           details: { runId, logicalDate: options.logicalDate, executor: options.executor.name, ...entry.details },
         },

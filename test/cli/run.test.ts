@@ -1,7 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readLedger } from '../../src/runtime/ledger.js';
 import { runCliCapture } from '../helpers/cli.js';
 import { compileCompose, makeProject, specText } from '../runtime/support.js';
 
@@ -204,6 +206,33 @@ describe('pipewright run (local executor)', () => {
     expect(result.stderr).toBe(
       `pipewright: ledger ${join(dir, '.pipewright', 'ledger.jsonl')} ends with an incomplete record; run \`pipewright audit verify\` before appending\n`,
     );
+  });
+
+  it('records the git commit of the working tree in every ledger record', async () => {
+    makeProject(
+      { tiny: specText('tiny', `  tasks:\n    t: { image: "localhost/pipewright-test:1", command: [echo, hi] }\n`) },
+      dir,
+    );
+    const git = (...args: string[]) =>
+      execFileSync('git', args, {
+        cwd: dir,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 't',
+          GIT_AUTHOR_EMAIL: 't@t',
+          GIT_COMMITTER_NAME: 't',
+          GIT_COMMITTER_EMAIL: 't@t',
+        },
+      }).trim();
+    git('init', '-q');
+    git('add', 'pipelines', 'generated');
+    git('commit', '-q', '-m', 'specs');
+    const head = git('rev-parse', 'HEAD');
+    expect((await run(['tiny', '--date', '2024-02-01'])).code).toBe(0);
+    const records = readLedger(join(dir, '.pipewright', 'ledger.jsonl'));
+    expect(records.map((r) => r.commit)).toEqual([head, head, head]);
+    expect(records.map((r) => r.actor)).toEqual(['tester', 'tester', 'tester']);
   });
 
   it('rejects bad usage with exit 2', async () => {
