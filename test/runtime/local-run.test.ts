@@ -53,15 +53,15 @@ function isRunning(pid: number): boolean {
 const statuses = (state: { tasks: Record<string, { status: string }> }) =>
   Object.fromEntries(Object.entries(state.tasks).map(([id, t]) => [id, t.status]));
 
-/** a and b each wait (up to 2 s) for the other to have started: they only both succeed when they run in parallel. */
+/** a and b each wait (up to 4 s) for the other to have started: they only both succeed when they run in parallel. */
 const BARRIER = specText(
   'barrier',
   `  defaults: { image: "localhost/pipewright-test:1", retryDelay: 1s }
   tasks:
     a:
-      command: [sh, -c, 'touch a.started; i=0; while [ ! -e b.started ]; do i=$((i+1)); [ $i -gt 20 ] && exit 9; sleep 0.1; done; touch a.done']
+      command: [sh, -c, 'touch a.started; i=0; while [ ! -e b.started ]; do i=$((i+1)); [ $i -gt 40 ] && exit 9; sleep 0.1; done; touch a.done']
     b:
-      command: [sh, -c, 'touch b.started; i=0; while [ ! -e a.started ]; do i=$((i+1)); [ $i -gt 20 ] && exit 9; sleep 0.1; done; touch b.done']
+      command: [sh, -c, 'touch b.started; i=0; while [ ! -e a.started ]; do i=$((i+1)); [ $i -gt 40 ] && exit 9; sleep 0.1; done; touch b.done']
     c:
       needs: [a, b]
       command: [sh, -c, 'test -e a.done && test -e b.done && echo "c saw both"']
