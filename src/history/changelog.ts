@@ -73,8 +73,10 @@ export async function buildChangelog(
   ]);
   const warnings: ChangelogWarning[] = [];
   const cache = new Map<string, { ir: PipelineIR | undefined; problem: string | undefined }>();
+  // Keyed by blob AND path: the IR records its file, so a moved file must not reuse the IR parsed at the old path.
   const parse = async (path: string, blob: string, commit: string) => {
-    let hit = cache.get(blob);
+    const key = `${blob}\0${path}`;
+    let hit = cache.get(key);
     if (!hit) {
       const content = await read(blob);
       const side = readSpecs([
@@ -87,7 +89,7 @@ export async function buildChangelog(
           ? `${error.range.start.line}:${error.range.start.column}: ${error.message} [${error.code}]`
           : undefined,
       };
-      cache.set(blob, hit);
+      cache.set(key, hit);
     }
     if (hit.problem)
       warnings.push({
@@ -105,6 +107,7 @@ export async function buildChangelog(
     }
   }
   const entries = new Map<string, ChangelogEntry[]>();
+  const reportedDuplicates = new Set<string>();
   let before = byName(state, () => undefined);
   for (const commit of commits) {
     for (const change of commit.changes) {
@@ -117,13 +120,15 @@ export async function buildChangelog(
       // An unreadable spec keeps its last good state rather than looking like a removal followed by a re-add.
       state.set(change.path, { blob: change.blob, ir: ir ?? state.get(change.path)?.ir });
     }
-    const after = byName(state, (name, path) =>
+    const after = byName(state, (name, path) => {
+      if (reportedDuplicates.has(`${name}\0${path}`)) return;
+      reportedDuplicates.add(`${name}\0${path}`);
       warnings.push({
         commit: commit.sha,
         file: path,
         message: `pipeline '${name}' is defined by more than one spec; this one is ignored`,
-      }),
-    );
+      });
+    });
     for (const diff of diffPipelines(before, after)) {
       if (options.pipeline !== undefined && diff.name !== options.pipeline) continue;
       const list = entries.get(diff.name) ?? [];

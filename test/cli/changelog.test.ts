@@ -111,6 +111,39 @@ describe('pipewright changelog', () => {
     }
   });
 
+  it('records a file move with unchanged content, and warns once about a duplicate pipeline name', async () => {
+    const other = new TestRepo();
+    try {
+      const spec = specYaml(baseSpec('a'));
+      other.commit('add', { 'pipelines/a.yaml': spec });
+      const moved = other.commit('move', { 'pipelines/a.yaml': null, 'pipelines/team a/a.yaml': spec });
+      const dup = other.commit('copy', { 'pipelines/z.yaml': spec });
+      other.commit('touch', { 'pipelines/team a/a.yaml': `${spec}# comment\n` });
+      const r = await runCliCapture(['changelog', '--format', 'json'], { cwd: other.dir });
+      expect(r.code).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.pipelines[0].entries.map((e: { status: string }) => e.status)).toEqual(['added', 'moved']);
+      expect(out.pipelines[0].entries[1]).toMatchObject({
+        commit: moved,
+        file: 'pipelines/team a/a.yaml',
+        previousFile: 'pipelines/a.yaml',
+        flagged: false,
+      });
+      expect(out.warnings).toEqual([
+        {
+          commit: dup,
+          file: 'pipelines/z.yaml',
+          message: "pipeline 'a' is defined by more than one spec; this one is ignored",
+        },
+      ]);
+      expect(r.stderr).toBe(
+        `pipewright: changelog: warning: ${dup.slice(0, 12)}:pipelines/z.yaml: pipeline 'a' is defined by more than one spec; this one is ignored\n`,
+      );
+    } finally {
+      other.remove();
+    }
+  });
+
   it('markdown from the built-in template', async () => {
     const r = await runCliCapture(['changelog', '--pipeline', 'orders'], { cwd: repo.dir });
     expect(r.code).toBe(0);
