@@ -36,7 +36,7 @@ if ! base="$(git rev-parse --verify --quiet --end-of-options "${base_rev}^{commi
   exit 1
 fi
 
-if git diff --quiet "$base" HEAD -- "$dir"; then
+if git diff --quiet --no-ext-diff --no-textconv "$base" HEAD -- "$dir"; then
   echo "ci-diff-gate: no spec changes under $dir/ since ${base:0:12}; nothing to gate."
   exit 0
 fi
