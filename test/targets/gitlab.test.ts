@@ -142,6 +142,7 @@ describe('emitGitlabParent', () => {
     expect(doc['daily-orders']).toEqual({
       stage: 'pipewright',
       resource_group: 'pipewright-daily-orders',
+      variables: { PIPEWRIGHT_PIPELINE: 'daily-orders' },
       trigger: {
         include: 'generated/gitlab/daily-orders.gitlab-ci.yml',
         strategy: 'depend',
@@ -380,5 +381,53 @@ describe('GitLab needs limit', () => {
     expect(order).toHaveLength(53);
     expect(order.slice(0, 51).sort()).toEqual(Array.from({ length: 51 }, (_, i) => `fan-${i}`).sort());
     expect(order.slice(51)).toEqual(['join', 'after']);
+  });
+});
+
+describe('GitLab parent pipeline in gitlab-ci-local', () => {
+  function spec(name: string, body: Partial<PipelineSpec['spec']>, dir: string): PipelineSpec {
+    return {
+      apiVersion: 'pipewright.dev/v1',
+      kind: 'Pipeline',
+      metadata: { name, version: '1.0.0', owner: 'qa' },
+      spec: {
+        defaults: { image: 'alpine:3.20' },
+        tasks: { only: { command: ['sh', '-c', 'printf "%s\\n" "$1" >> "$0"', join(dir, 'ran.log'), name] } },
+        ...body,
+      },
+    };
+  }
+
+  it('triggers only the selected, enabled child, by schedule or by hand', () => {
+    const dir = tempDir();
+    const irs = [
+      normalizePipeline(spec('alpha', { schedule: '@daily' }, dir), 'pipelines/alpha.yaml'),
+      normalizePipeline(spec('beta', {}, dir), 'pipelines/beta.yaml'),
+      normalizePipeline(spec('gamma', { schedule: '@daily', enabled: false }, dir), 'pipelines/gamma.yaml'),
+    ];
+    const files: Record<string, string> = {
+      '.gitlab-ci.yml': 'include:\n  - local: generated/gitlab/pipelines.gitlab-ci.yml\n',
+    };
+    const parent = emitGitlabParent(irs);
+    files[`generated/${parent.path}`] = serializeYaml(parent);
+    for (const ir of irs) {
+      const child = emitGitlab(ir).files[0]!;
+      files[`generated/${child.path}`] = serializeYaml(child);
+    }
+    gitRepo(dir, files);
+    const run = (pipeline: string, source: string) => {
+      writeFileSync(join(dir, 'ran.log'), '');
+      const r = gitlabCiLocal(dir, '.gitlab-ci.yml', { PIPEWRIGHT_PIPELINE: pipeline, CI_PIPELINE_SOURCE: source }, [
+        '--ignore-predefined-vars',
+        'CI_PIPELINE_SOURCE',
+      ]);
+      expect(r.status, r.output).toBe(0);
+      return readFileSync(join(dir, 'ran.log'), 'utf8');
+    };
+    expect(run('alpha', 'schedule')).toBe('alpha\n');
+    expect(run('alpha', 'push')).toBe('');
+    expect(run('beta', 'web')).toBe('beta\n');
+    expect(run('beta', 'schedule')).toBe('');
+    expect(run('gamma', 'schedule')).toBe('');
   });
 });

@@ -314,6 +314,8 @@ export function emitGitlabParent(irs: readonly PipelineIR[], options: { outDir?:
     document[RESERVED_JOB_NAMES.has(ir.name) ? `pipeline-${ir.name}` : ir.name] = {
       stage: STAGE,
       ...(ir.concurrency === 1 ? { resource_group: `pipewright-${ir.name}` } : {}),
+      // Passed to the child as a trigger variable: its jobs select on it even where pipeline variables are not forwarded.
+      variables: { [SELECTOR_VARIABLE]: ir.name },
       trigger: {
         include: `${outDir}/gitlab/${ir.name}.gitlab-ci.yml`,
         strategy: 'depend',
