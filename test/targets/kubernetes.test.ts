@@ -207,6 +207,20 @@ describe('emitKubernetes', () => {
     expect(labelValue('1.0.0+x')).toMatch(/^1\.0\.0_x-[0-9a-f]{8}$/);
   });
 
+  it('property: any text gives a DNS-1123 label within the limit, and a label value Kubernetes accepts', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 120 }), fc.integer({ min: 20, max: 63 }), (text, max) => {
+        const name = dnsLabel(text, max);
+        expect(name).toMatch(DNS_LABEL);
+        expect(name.length).toBeLessThanOrEqual(max);
+        expect(dnsLabel(text, max)).toBe(name);
+        expect(nameWithHash(text, 'abcdef12').length).toBeLessThanOrEqual(63);
+        expect(labelValue(text)).toMatch(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('warns, with a spec path, about what Kubernetes cannot express', () => {
     const spec = dailyOrdersSpec();
     spec.spec.concurrency = 3;
