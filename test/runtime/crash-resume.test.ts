@@ -140,6 +140,56 @@ describe('crash safety: SIGKILL of the runner, local executor', () => {
   });
 });
 
+describe('stopping a runner with SIGINT (Ctrl-C)', () => {
+  it('kills the running task, skips what did not start, records the run as failed and exits 1', async () => {
+    makeProject(
+      {
+        stop: specText(
+          'stop',
+          `  defaults: { image: ${JSON.stringify(TEST_IMAGE)} }
+  tasks:
+    long: { command: [sh, -c, 'echo $$ > long.pid; touch long.started; sleep 30'] }
+    after: { needs: [long], command: [echo, never] }
+    other: { needs: [long], command: [echo, never] }
+`,
+        ),
+      },
+      dir,
+    );
+    const child = spawn(process.execPath, [BUILT_CLI, 'run', 'stop', '--date', '2024-03-01'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH! },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let stdout = '';
+    child.stdout!.on('data', (d) => {
+      stdout += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await until('the task to start', () => existsSync(join(dir, 'long.started')));
+    child.kill('SIGINT');
+    expect(await exited).toBe(1);
+    const state = readState()!;
+    expect(state.status).toBe('failed');
+    expect(Object.fromEntries(Object.entries(state.tasks).map(([id, t]) => [id, t.status]))).toEqual({
+      long: 'failed',
+      after: 'upstream_failed',
+      other: 'upstream_failed',
+    });
+    const pid = Number(readFileSync(join(dir, 'long.pid'), 'utf8'));
+    await until('the task process to be gone', () => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z';
+      } catch {
+        return true;
+      }
+    });
+    expect(stdout).toMatch(/run \d{8}-[0-9a-f]{8} failed \(failed: long; 2 blocked upstream\)/);
+  });
+});
+
 const engine = await testEngine();
 
 describe.skipIf(!engine)('crash safety: SIGKILL of the runner, docker executor', () => {
