@@ -200,6 +200,7 @@ export function emitCompose(ir: PipelineIR): TargetOutput {
         env: p.envVar,
         ...(p.default !== undefined ? { default: p.default } : {}),
         ...(p.enum !== undefined ? { enum: p.enum } : {}),
+        ...(p.description !== undefined ? { description: p.description } : {}),
       })),
     },
     services: Object.fromEntries(ir.tasks.map((t) => [t.id, service(t, ir)])),
