@@ -43,7 +43,7 @@ export interface ExecutorContext {
 export interface Executor {
   readonly name: 'local' | 'docker';
   /** Checks that everything the plan needs is there (engine reachable, images present); throws a user-facing error. */
-  preflight(tasks: readonly RunTask[]): Promise<void>;
+  preflight?(tasks: readonly RunTask[]): Promise<void>;
   launch(spec: AttemptSpec, context: ExecutorContext): Promise<AttemptHandle>;
   /** End of a run: clean up what the run left behind (finished containers). */
   finish?(run: RunIdentity, failedTasks: ReadonlySet<string>, context: ExecutorContext): Promise<void>;

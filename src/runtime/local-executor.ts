@@ -14,7 +14,6 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AttemptSpec, Executor, ExecutorContext } from './executor.js';
 import { lineSplitter } from './executor.js';
-import type { RunTask } from './plan.js';
 import type { AttemptHandle, AttemptOutcome } from './scheduler.js';
 
 /**
@@ -124,8 +123,6 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 export class LocalExecutor implements Executor {
   readonly name = 'local' as const;
   constructor(private readonly options: LocalExecutorOptions) {}
-
-  async preflight(_tasks: readonly RunTask[]): Promise<void> {}
 
   private taskEnv(spec: AttemptSpec): Record<string, string> {
     const env: Record<string, string> = {};

@@ -86,10 +86,3 @@ export function resolveSecrets(
   }
   return { byTask, missing: [...missing.values()] };
 }
-
-/** Every distinct secret value (for redacting task output); empty strings excluded. */
-export function secretValues(byTask: ReadonlyMap<string, Record<string, string>>): string[] {
-  const all = new Set<string>();
-  for (const values of byTask.values()) for (const v of Object.values(values)) if (v.length >= 4) all.add(v);
-  return [...all].sort((a, b) => b.length - a.length);
-}

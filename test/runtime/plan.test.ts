@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseComposeBytes, planFromComposeText } from '../../src/runtime/plan.js';
+import { parseComposeBytes, planFromComposeText, readComposePlan } from '../../src/runtime/plan.js';
 import { dateRange, isLogicalDate, resolveParams, resolveTask, runVariables } from '../../src/runtime/resolve.js';
 import { parseSecretsFile, resolveSecrets } from '../../src/runtime/secrets.js';
 import { compileCompose, planFromSpec, specText } from './support.js';
@@ -62,6 +65,19 @@ describe('readComposePlan', () => {
     expect(resolved.argv).toEqual(['run', '--date=20240229', 'cost: $5']);
     expect(resolved.env.R).toBe('a $b/20240229-0000beef');
     expect(resolveTask(plan.tasks[1]!, vars).argv).toEqual(['verify', '2024-02-29T00:00:00Z']);
+  });
+
+  it('readComposePlan reads the file; an unreadable one is a PlanError naming it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pw-plan-'));
+    try {
+      writeFileSync(join(dir, 'p.compose.yaml'), compileCompose('p', SPEC));
+      expect(readComposePlan(join(dir, 'p.compose.yaml'))).toEqual(planFromSpec('p', SPEC));
+      expect(() => readComposePlan(join(dir, 'missing.yaml'))).toThrow(
+        `cannot read ${join(dir, 'missing.yaml')}: ENOENT`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names the file and field of a malformed artifact', () => {

@@ -227,7 +227,7 @@ export const command: Command = {
     } else {
       executor = new LocalExecutor({ cwd: io.cwd, hostEnv: io.env, runsDir });
     }
-    await executor.preflight(plan.tasks).catch(asUserError);
+    await executor.preflight?.(plan.tasks).catch(asUserError);
 
     // Task output: stdout in text mode; stderr in json mode (stdout carries the result).
     const out = format === 'json' ? io.stderr : io.stdout;
