@@ -8,6 +8,7 @@ import { describeChange } from './describe.js';
 import { HistoryError } from './errors.js';
 import { mdCode, mdText } from './markdown.js';
 import { redactDeep } from './redact.js';
+import { renderChangelogJson } from './render-json.js';
 
 /** Helpers available to changelog templates: the only ones (knownHelpersOnly), documented in docs/versioning.md. */
 const HELPERS: Record<string, (...args: unknown[]) => unknown> = {
@@ -20,7 +21,12 @@ const HELPERS: Record<string, (...args: unknown[]) => unknown> = {
   /** YYYY-MM-DD of an ISO date. */
   day: (date) => String(date ?? '').slice(0, 10),
   /** A change as one markdown line: `path`: before → after. */
-  change: (c) => describeChange(c as Change, { path: (p) => mdCode(p), value: (v) => mdCode(v) }),
+  change: (c) => {
+    // The template data is the json shape (absent values are null).
+    const { before, after, ...rest } = c as Change & { before: string | null; after: string | null };
+    const change = { ...rest, ...(before !== null ? { before } : {}), ...(after !== null ? { after } : {}) } as Change;
+    return describeChange(change, { path: (p) => mdCode(p), value: (v) => mdCode(v) });
+  },
   /** Equality, for `{{#if (eq status "unreleased")}}`. */
   eq: (a, b) => a === b,
   /** JSON of a value, for templates that emit machine-readable blocks. */
@@ -54,7 +60,8 @@ export function renderChangelog(
     ['lookup', false],
     ['log', false],
   ]);
-  const data = JSON.parse(JSON.stringify(redactDeep(changelog))) as unknown;
+  // Exactly the json format as plain data: every key present, so strict mode only fails on real typos.
+  const data = JSON.parse(renderChangelogJson(redactDeep(changelog))) as unknown;
   try {
     const render = hb.compile(template.source, { strict: true, knownHelpersOnly: true, knownHelpers, noEscape: true });
     return redactSecrets(render(data));

@@ -1,4 +1,45 @@
+import type { Change } from './change.js';
+import type { Changelog } from './changelog.js';
 import type { DiffReport } from './report.js';
+
+/** One change in the json formats of both diff and changelog: every key present, `null` when absent. */
+export function changeJson(c: Change) {
+  return {
+    path: c.path,
+    kind: c.kind,
+    before: c.before ?? null,
+    after: c.after ?? null,
+    severity: c.severity,
+    rule: c.rule,
+  };
+}
+
+/** The changelog as json (shape in docs/versioning.md): every key present (`null` when absent), changes as in diff. */
+export function renderChangelogJson(changelog: Changelog): string {
+  const out = {
+    ...changelog,
+    pipelines: changelog.pipelines.map((p) => ({
+      name: p.name,
+      entries: p.entries.map((e) => ({
+        version: e.version,
+        status: e.status,
+        commit: e.commit,
+        date: e.date,
+        author: e.author,
+        email: e.email,
+        subject: e.subject,
+        file: e.file,
+        previousFile: e.previousFile ?? null,
+        changes: e.changes.map(changeJson),
+        requiredBump: e.requiredBump,
+        policy: e.policy,
+        flagged: e.flagged,
+        flagReason: e.flagReason ?? null,
+      })),
+    })),
+  };
+  return `${JSON.stringify(out, null, 2)}\n`;
+}
 
 /**
  * The machine format (documented in docs/versioning.md). Missing values are `null` so every key is always present;
@@ -17,14 +58,7 @@ export function renderDiffJson(report: DiffReport): string {
       requiredBump: p.requiredBump,
       policy: p.policy,
       policyReason: p.policyReason ?? null,
-      changes: p.changes.map((c) => ({
-        path: c.path,
-        kind: c.kind,
-        before: c.before ?? null,
-        after: c.after ?? null,
-        severity: c.severity,
-        rule: c.rule,
-      })),
+      changes: p.changes.map(changeJson),
       impacts: p.impacts.map((i) => ({ output: i.output, pipeline: i.pipeline, task: i.task, file: i.file })),
     })),
     ...(report.generated ? { generated: report.generated } : {}),

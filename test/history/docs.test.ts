@@ -51,6 +51,7 @@ describe('docs/versioning.md', () => {
       const [command, ...output] = body.split('\n');
       const argv = command!.replace(/^\$ pipewright /, '').split(' ');
       const r = await runCliCapture(argv, { cwd: repo.dir });
+      expect(r.stderr).toBe('');
       expect(r.stdout).toBe(`${output.join('\n')}\n`);
     });
   });

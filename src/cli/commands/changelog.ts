@@ -6,6 +6,7 @@ import { HistoryError } from '../../history/errors.js';
 import { GitRepo } from '../../history/git.js';
 import { redactDeep } from '../../history/redact.js';
 import { renderChangelog } from '../../history/render-changelog.js';
+import { renderChangelogJson } from '../../history/render-json.js';
 import { oneOf, parseCommandArgs } from '../args.js';
 import type { Command } from '../io.js';
 
@@ -86,7 +87,7 @@ export const command: Command = {
       }
       for (const w of changelog.warnings)
         io.stderr(`pipewright: changelog: warning: ${w.commit.slice(0, 12)}:${w.file}: ${w.message}\n`);
-      io.stdout(format === 'json' ? `${JSON.stringify(changelog, null, 2)}\n` : renderChangelog(changelog, template));
+      io.stdout(format === 'json' ? renderChangelogJson(changelog) : renderChangelog(changelog, template));
       return 0;
     } catch (error) {
       if (error instanceof HistoryError) throw new UserError(`changelog: ${error.message}`);
