@@ -294,6 +294,14 @@ describe.skipIf(!engine)('docker executor on the real engine', () => {
     expect(logs).toEqual(['replaced']);
     expect((await engine!.docker.getContainer(name).inspect()).Id).not.toBe(first.Id);
 
+    // 3b. created but never started (the runner died between create and start): adopted and started
+    const createdSpec = spec(3);
+    await engine!.docker.createContainer(exec.createOptions(createdSpec));
+    logs.length = 0;
+    expect((await (await exec.launch(createdSpec, ctx)).done).exitCode).toBe(5);
+    expect(notes.at(-1)).toBe(`adopting existing container ${containerName(run, 't', 3)} (created)`);
+    expect(logs).toEqual(['ran']);
+
     // 4. a foreign container with our name: never touched, the attempt fails with the reason
     const foreignName = containerName(run, 't', 2);
     const foreign = await engine!.docker.createContainer({
