@@ -171,6 +171,18 @@ describe('pipewright compile', () => {
     });
   });
 
+  it('--format json with errors: ok false, nothing written, exit 1', async () => {
+    const cwd = await project({
+      'pipelines/a.yaml': pipelineSpec('alpha').replace('needs: [extract]', 'needs: [nope]'),
+    });
+    const r = await runCliCapture(['compile', '--format', 'json'], { cwd });
+    expect(r.code).toBe(1);
+    const json = JSON.parse(r.stdout);
+    expect(json).toMatchObject({ ok: false, pipelines: [], written: [], summary: { files: 1, errors: 1 } });
+    expect(json.diagnostics.map((d: { code: string }) => d.code)).toContain('PW201');
+    expect(existsSync(join(cwd, 'generated'))).toBe(false);
+  });
+
   it('runs as the built CLI', () => {
     const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli.js');
     expect(existsSync(cli), 'dist/cli.js (run `npm run build` first)').toBe(true);
