@@ -84,6 +84,29 @@ export function parseComposeBytes(value: unknown): number | undefined {
   return bytes > 0 ? bytes : undefined;
 }
 
+/**
+ * Retries: x-pipewright.retries, which must agree with Compose's own `restart` (`"no"` = 0, `"on-failure:N"` = N) —
+ * both are written by compile, a disagreement means the artifact was edited by hand.
+ */
+function retriesOf(
+  restart: unknown,
+  retries: unknown,
+  where: string,
+  fail: (where: string, what: string) => never,
+): number {
+  const n = retries ?? 0;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0)
+    return fail(`${where}.x-pipewright.retries`, 'expected an integer >= 0');
+  if (restart === undefined) return n;
+  const m = typeof restart === 'string' ? /^(?:no|on-failure:(\d+))$/.exec(restart) : null;
+  if (!m) return fail(`${where}.restart`, `expected "no" or "on-failure:N" (got ${JSON.stringify(restart)})`);
+  const fromRestart = m[1] === undefined ? 0 : Number(m[1]);
+  if (fromRestart !== n) {
+    return fail(`${where}.restart`, `${JSON.stringify(restart)} disagrees with x-pipewright.retries ${n}`);
+  }
+  return n;
+}
+
 /** Builds the plan from a parsed Compose document. Throws PlanError naming `file` and the bad field. */
 export function planFromCompose(doc: unknown, file: string): RunPlan {
   const fail = (where: string, what: string): never => {
@@ -209,7 +232,7 @@ export function planFromCompose(doc: unknown, file: string): RunPlan {
       command,
       environment,
       needs: [...new Set(needs)].sort(),
-      retries: int(x.retries ?? 0, `${where}.x-pipewright.retries`),
+      retries: retriesOf(svc.restart, x.retries, where, fail),
       retryDelaySeconds: int(x.retryDelaySeconds ?? 0, `${where}.x-pipewright.retryDelaySeconds`),
       secrets,
       labels,

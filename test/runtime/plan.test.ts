@@ -86,6 +86,9 @@ describe('readComposePlan', () => {
     expect(() => planFromComposeText(text.replace('retries: 3', 'retries: three'), 'f.yaml')).toThrow(
       'f.yaml: services.extract.x-pipewright.retries: expected an integer >= 0',
     );
+    expect(() => planFromComposeText(text.replace('on-failure:3', 'on-failure:1'), 'f.yaml')).toThrow(
+      'f.yaml: services.extract.restart: "on-failure:1" disagrees with x-pipewright.retries 3',
+    );
     expect(() =>
       planFromComposeText(
         text.replace(/ {6}extract:\n {8}condition.*\n/, '      ghost:\n        condition: x\n'),
