@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { sha256Hex } from '../model/hash.js';
 import type { TargetName } from '../targets/target.js';
@@ -56,6 +56,27 @@ export async function readManifest(outDir: string): Promise<Manifest | undefined
   return text === undefined ? undefined : parseManifest(text);
 }
 
+/**
+ * Why `path` (relative to outDir) must not be touched: a symbolic link on the way (a linked directory or file could
+ * make compile write or delete outside the output directory). Undefined when the path is plain or does not exist yet.
+ */
+async function linkOnTheWay(outDir: string, path: string): Promise<string | undefined> {
+  let current = outDir;
+  for (const segment of ['', ...path.split('/')]) {
+    current = segment === '' ? current : join(current, segment);
+    const info = await lstat(current).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (info === undefined) return undefined;
+    if (info.isSymbolicLink()) {
+      const shown = segment === '' ? 'the output directory' : current.slice(outDir.length + 1);
+      return `${path}: ${shown} is a symbolic link; compile writes and deletes only real files inside the output directory`;
+    }
+  }
+  return undefined;
+}
+
 /** Write through a temporary file in the same directory and rename: readers see the old or the new bytes, never half. */
 async function writeAtomic(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
@@ -95,6 +116,8 @@ export async function writeOutputs(
   for (const path of files.keys()) {
     if (!isSafeOutputPath(path)) throw new Error(`writeOutputs: unsafe output path ${JSON.stringify(path)}`);
   }
+  const manifestLink = await linkOnTheWay(outDir, MANIFEST_PATH);
+  if (manifestLink) throw new WriteRefused(`refusing to write anything:\n  ${manifestLink}`);
   const previous = await readManifest(outDir);
   const owned = previous?.files ?? {};
   const selected = new Set(options.targets);
@@ -122,8 +145,6 @@ export async function writeOutputs(
     }
     toWrite.push(path);
   }
-  if (refusals.length > 0) throw new WriteRefused(`refusing to write anything:\n  ${refusals.join('\n  ')}`);
-
   // Stale: owned by the manifest, of a target compiled now, not produced any more, not explicitly kept.
   const stale = Object.keys(owned)
     .filter((p) => !files.has(p) && !keep.has(p))
@@ -132,6 +153,11 @@ export async function writeOutputs(
       return target === undefined || selected.has(target);
     })
     .sort();
+  for (const path of [...toWrite, ...stale]) {
+    const link = await linkOnTheWay(outDir, path);
+    if (link) refusals.push(link);
+  }
+  if (refusals.length > 0) throw new WriteRefused(`refusing to write anything:\n  ${refusals.join('\n  ')}`);
 
   for (const path of toWrite) await writeAtomic(join(outDir, path), files.get(path)!);
   const removed: string[] = [];

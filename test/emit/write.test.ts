@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -211,6 +211,41 @@ describe('writeOutputs', () => {
     );
     await expect(writeOutputs(out, files({}), { version: '1', targets: ALL })).rejects.toThrow(ManifestError);
     expect(await readFile(join(out, '..', 'precious.txt'), 'utf8')).toBe('keep me\n');
+  });
+});
+
+describe('writeOutputs and symbolic links', () => {
+  it('refuses to write through a linked directory (which could point outside), touching nothing', async () => {
+    const outside = join(out, '..', 'outside');
+    await mkdir(outside, { recursive: true });
+    await mkdir(out, { recursive: true });
+    await symlink(outside, join(out, 'k8s'));
+    await expect(
+      writeOutputs(out, files({ 'compose/a.yaml': 'a\n', 'k8s/a.yaml': 'k\n' }), { version: '1', targets: ALL }),
+    ).rejects.toThrow(/k8s\/a\.yaml: k8s is a symbolic link/);
+    expect(await readdir(outside)).toEqual([]);
+    expect(await tree()).toEqual(['k8s']); // only the link itself: no compose/ file, no manifest
+  });
+
+  it('refuses to delete a stale owned file through a linked directory', async () => {
+    await writeOutputs(out, files({ 'k8s/a.yaml': 'k\n' }), { version: '1', targets: ALL });
+    const outside = join(out, '..', 'outside');
+    await mkdir(outside, { recursive: true });
+    await writeFile(join(outside, 'a.yaml'), 'k\n');
+    await rm(join(out, 'k8s'), { recursive: true });
+    await symlink(outside, join(out, 'k8s'));
+    await expect(writeOutputs(out, files({}), { version: '1', targets: ALL })).rejects.toThrow(/symbolic link/);
+    expect(await readFile(join(outside, 'a.yaml'), 'utf8')).toBe('k\n');
+  });
+
+  it('refuses a linked output directory', async () => {
+    const real = join(out, '..', 'real');
+    await mkdir(real, { recursive: true });
+    await symlink(real, out);
+    await expect(writeOutputs(out, files({ 'compose/a.yaml': 'a\n' }), { version: '1', targets: ALL })).rejects.toThrow(
+      /the output directory is a symbolic link/,
+    );
+    expect(await readdir(real)).toEqual([]);
   });
 });
 
