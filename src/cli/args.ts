@@ -6,7 +6,7 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options'
   argv: string[],
   options: T,
   command: string,
-) {
+): ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>> {
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {

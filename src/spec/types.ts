@@ -53,7 +53,7 @@ export type LabelValue = string;
 
 export interface PipelineBody {
   /**
-   * When the pipeline runs: a 5-field cron expression or one of @hourly, @daily, @weekly, @monthly.
+   * When the pipeline runs: a 5-field cron expression or one of `@hourly`, `@daily`, `@weekly`, `@monthly`.
    * Omit for a manually triggered pipeline.
    * @examples ["0 5 * * *", "@daily"]
    */
@@ -142,7 +142,7 @@ export interface Resources {
 export type EnvName = string;
 
 export interface TaskDefaults {
-  /** Default container image: a pinned tag or an @sha256 digest (never latest). */
+  /** Default container image: a pinned tag or an `@sha256` digest (never latest). */
   image?: string;
   /**
    * @TJS-type integer
@@ -195,7 +195,7 @@ export interface TaskSpec {
   type?: 'task' | 'check';
   /** @maxLength 2000 */
   description?: string;
-  /** Container image: a pinned tag or @sha256 digest. Falls back to defaults.image. */
+  /** Container image: a pinned tag or `@sha256` digest. Falls back to defaults.image. */
   image?: string;
   /**
    * The argv the container runs (no shell). Words may contain templates: {{ ds }}, {{ params.region }}, {{ matrix.region }}.
