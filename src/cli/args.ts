@@ -1,4 +1,4 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { UserError } from '../diagnostics/diagnostic.js';
 
 /** node:util parseArgs with usage errors turned into exit-code-2 UserErrors (never a stack trace). */
@@ -15,7 +15,12 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options'
   }
 }
 
-export function oneOf<const V extends string>(value: string | undefined, allowed: readonly V[], flag: string, fallback: V): V {
+export function oneOf<const V extends string>(
+  value: string | undefined,
+  allowed: readonly V[],
+  flag: string,
+  fallback: V,
+): V {
   if (value === undefined) return fallback;
   if ((allowed as readonly string[]).includes(value)) return value as V;
   throw new UserError(`${flag} must be one of ${allowed.join(', ')} (got '${value}')`, 2);

@@ -23,7 +23,11 @@ async function usage(): Promise<string> {
     const { command } = await load();
     lines.push(`  ${name.padEnd(10)} ${command.summary}`);
   }
-  lines.push('', 'Run `pipewright <command> --help` for the options of a command.', 'Exit codes: 0 ok, 1 errors found, 2 usage or internal error.');
+  lines.push(
+    '',
+    'Run `pipewright <command> --help` for the options of a command.',
+    'Exit codes: 0 ok, 1 errors found, 2 usage or internal error.',
+  );
   return `${lines.join('\n')}\n`;
 }
 
