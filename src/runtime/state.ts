@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
-import { acquireLock, processAlive } from './lock-file.js';
+import { acquireLock, lockOwnerAlive } from './lock-file.js';
 import type { TaskState } from './scheduler.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed';
@@ -100,8 +100,7 @@ export function runnerIdentity(): { pid: number; host: string } {
 /** True while a live process holds the run's runner lock. */
 export function runnerAlive(runsDir: string, runId: string): boolean {
   try {
-    const pid = Number.parseInt(readFileSync(join(runsDir, runId, 'runner.lock'), 'utf8'), 10);
-    return Number.isInteger(pid) && pid > 0 && processAlive(pid);
+    return lockOwnerAlive(readFileSync(join(runsDir, runId, 'runner.lock'), 'utf8'));
   } catch {
     return false;
   }

@@ -12,6 +12,7 @@ import {
   readLedger,
   verifyLedger,
 } from '../../src/runtime/ledger.js';
+import { lockOwnerText } from '../../src/runtime/lock-file.js';
 import { assertBuilt, DIST } from './built.js';
 
 let dir: string;
@@ -161,10 +162,20 @@ describe('ledger', () => {
     expect(verifyLedger(file)).toMatchObject({ ok: false, line: 6, reason: expect.stringContaining('head file') });
   });
 
-  it('breaks the lock of a dead writer', () => {
+  it('breaks the lock of a dead writer, also when its pid now belongs to another process', () => {
     writeFileSync(`${file}.lock`, '999999999\n');
     appendLedger(file, entry(1), { lockTimeoutMs: 2000 });
-    expect(verifyLedger(file)).toMatchObject({ ok: true, records: 1 });
+    // a live pid with another start time: the process that wrote the lock is gone, the pid was reused
+    writeFileSync(`${file}.lock`, `${process.pid} 1\n`);
+    appendLedger(file, entry(2), { lockTimeoutMs: 2000 });
+    expect(verifyLedger(file)).toMatchObject({ ok: true, records: 2 });
+  });
+
+  it('waits for a live writer and gives up with a clear error', () => {
+    writeFileSync(`${file}.lock`, lockOwnerText());
+    expect(() => appendLedger(file, entry(1), { lockTimeoutMs: 100 })).toThrow(
+      `ledger ${file} is locked by process ${process.pid} (waited 100 ms)`,
+    );
   });
 
   it('concurrent writer processes never interleave and keep the chain intact', async () => {
