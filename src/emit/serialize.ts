@@ -19,7 +19,16 @@ const DOCUMENT_OPTIONS = {
   aliasDuplicateObjects: false,
   keepUndefined: false,
 } as const;
-const TO_STRING: ToStringOptions = { lineWidth: 0, minContentWidth: 0, indentSeq: true, nullStr: 'null' };
+// doubleQuotedAsJSON + no block scalars: yaml 2.9.1 writes whitespace-only block lines and folded \r\n escapes that
+// no reader reads back unchanged (found by the argv property test); JSON-style double quotes always round-trip.
+const TO_STRING: ToStringOptions = {
+  lineWidth: 0,
+  minContentWidth: 0,
+  indentSeq: true,
+  nullStr: 'null',
+  doubleQuotedAsJSON: true,
+  blockQuote: false,
+};
 const HOISTED = ['apiVersion', 'kind', 'metadata'];
 
 function hoistKeys(value: unknown): unknown {

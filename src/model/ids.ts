@@ -11,7 +11,12 @@ export function normalizeName(text: string): string {
 
 /** Instance id of a task: normalized spec id plus matrix values in key order (`transform` + {region: eu} → `transform-eu`). */
 export function instanceId(specId: string, matrix: Record<string, string>): string {
-  const parts = [specId, ...Object.keys(matrix).sort().map((k) => matrix[k]!)];
+  const parts = [
+    specId,
+    ...Object.keys(matrix)
+      .sort()
+      .map((k) => matrix[k]!),
+  ];
   return normalizeName(parts.join('-'));
 }
 

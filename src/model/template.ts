@@ -62,16 +62,23 @@ export function checkTemplateExpr(
   params: ReadonlySet<string>,
   matrixKeys: ReadonlySet<string>,
 ): string | undefined {
-  if (!EXPR.test(expr)) return `'{{ ${expr} }}' is not a template reference (use ds, ds_nodash, ts, run_id, params.NAME or matrix.KEY)`;
+  if (!EXPR.test(expr))
+    return `'{{ ${expr} }}' is not a template reference (use ds, ds_nodash, ts, run_id, params.NAME or matrix.KEY)`;
   if (expr.startsWith('params.')) {
     const name = expr.slice('params.'.length);
-    return params.has(name) ? undefined : `unknown parameter '${name}' in '{{ ${expr} }}' (declare it under spec.params)`;
+    return params.has(name)
+      ? undefined
+      : `unknown parameter '${name}' in '{{ ${expr} }}' (declare it under spec.params)`;
   }
   if (expr.startsWith('matrix.')) {
     const key = expr.slice('matrix.'.length);
-    return matrixKeys.has(key) ? undefined : `unknown matrix key '${key}' in '{{ ${expr} }}' (this task's matrix has ${matrixKeys.size ? [...matrixKeys].sort().join(', ') : 'no keys'})`;
+    return matrixKeys.has(key)
+      ? undefined
+      : `unknown matrix key '${key}' in '{{ ${expr} }}' (this task's matrix has ${matrixKeys.size ? [...matrixKeys].sort().join(', ') : 'no keys'})`;
   }
-  return BUILTINS.has(expr) ? undefined : `unknown template reference '{{ ${expr} }}' (built-ins: ds, ds_nodash, ts, run_id)`;
+  return BUILTINS.has(expr)
+    ? undefined
+    : `unknown template reference '{{ ${expr} }}' (built-ins: ds, ds_nodash, ts, run_id)`;
 }
 
 /**
@@ -104,7 +111,9 @@ export function toTemplate(text: string, matrix: Readonly<Record<string, string>
 
 /** Back to the spec's notation, for diffs and messages. */
 export function renderTemplate(template: Template): string {
-  return template.map((s) => ('text' in s ? s.text : s.ref.kind === 'param' ? `{{ params.${s.ref.name} }}` : `{{ ${s.ref.name} }}`)).join('');
+  return template
+    .map((s) => ('text' in s ? s.text : s.ref.kind === 'param' ? `{{ params.${s.ref.name} }}` : `{{ ${s.ref.name} }}`))
+    .join('');
 }
 
 /** Substitute concrete values (runtime, tests): `values` maps builtin names and `params.NAME` to strings. */
