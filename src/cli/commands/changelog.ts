@@ -29,7 +29,7 @@ Exit codes: 0 ok, 1 bad revision / shallow clone / template error, 2 usage error
 `;
 
 export const command: Command = {
-  summary: 'Audit changelog of pipeline versions from the first-parent git history',
+  summary: 'audit changelog of pipeline versions from the first-parent git history',
   help: HELP,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(

@@ -31,7 +31,7 @@ Exit codes: 0 ok, 1 invalid specs at a side / --fail-on triggered / bad revision
 `;
 
 export const command: Command = {
-  summary: 'Semantic diff of pipelines between git revisions, with semver policy and lineage impact',
+  summary: 'semantic diff of pipelines between git revisions, with semver policy and lineage impact',
   help: HELP,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(

@@ -29,7 +29,7 @@ Exit codes: 0 no errors (warnings allowed), 1 errors found or a path does not ex
 `;
 
 export const command: Command = {
-  summary: 'Check pipeline specs (YAML safety, schema, semantic rules) with positioned diagnostics',
+  summary: 'check pipeline specs (YAML safety, schema, semantic rules) with positioned diagnostics',
   help: HELP,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, { format: { type: 'string' } }, 'validate');
