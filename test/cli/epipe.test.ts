@@ -19,14 +19,19 @@ describe('the built CLI piped into a reader that goes away (`| head`)', () => {
         `apiVersion: pipewright.dev/v1\nkind: Pipeline\nbogus${i}: x\n`,
       );
     }
-    const child = spawn(process.execPath, [CLI, 'validate'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A real pipe into `head -1`, exactly as a user types it; PIPESTATUS gives pipewright's own exit code.
+    const child = spawn(
+      'bash',
+      ['-c', `"$0" "$1" validate | head -1 >/dev/null; exit \${PIPESTATUS[0]}`, process.execPath, CLI],
+      {
+        cwd: dir,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (d) => {
       stderr += d;
     });
-    // Read one chunk, then close our end like `head -1` does.
-    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
-    child.stdout.destroy();
     const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
     expect(stderr).not.toMatch(/EPIPE|at .*\.js:\d+/);
     expect(code).toBe(1);
