@@ -6,8 +6,10 @@
  * repository's own pipelines/ compiled for all three targets. Files are read back as YAML 1.1 (what Compose, GitLab
  * and Kubernetes parsers do) and must mean the same as under YAML 1.2.
  */
+
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
@@ -23,7 +25,8 @@ import { compileCase, compileCases, FIXTURES_ROOT, specInputs } from './support/
 
 // ajv-formats is CommonJS with `exports.default`: under NodeNext the default import is the module object.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
-const SCHEMAS = process.env.PIPEWRIGHT_SCHEMAS ?? '/work/shared/schemas';
+// The shared/ folder beside the checkout (CI lays a copy there), unless PIPEWRIGHT_SCHEMAS points elsewhere.
+const SCHEMAS = process.env.PIPEWRIGHT_SCHEMAS ?? fileURLToPath(new URL('../../../shared/schemas', import.meta.url));
 
 function loadSchema(path: string): Record<string, unknown> {
   const schema = JSON.parse(readFileSync(join(SCHEMAS, path), 'utf8'));
