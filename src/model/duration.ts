@@ -12,10 +12,10 @@ export function parseDuration(text: string): number | undefined {
   return total;
 }
 
-/** The canonical short form: 5400 → "1h30m". */
-export function formatDuration(seconds: number): string {
+/** Whole units, largest first: 5400 → ["1h", "30m"]; 0 → []. */
+export function durationParts(seconds: number): string[] {
+  const parts: string[] = [];
   let rest = seconds;
-  let out = '';
   for (const [unit, size] of [
     ['d', 86400],
     ['h', 3600],
@@ -23,8 +23,13 @@ export function formatDuration(seconds: number): string {
     ['s', 1],
   ] as const) {
     const n = Math.floor(rest / size);
-    if (n > 0) out += `${n}${unit}`;
+    if (n > 0) parts.push(`${n}${unit}`);
     rest -= n * size;
   }
-  return out || '0s';
+  return parts;
+}
+
+/** The canonical short form: 5400 → "1h30m". */
+export function formatDuration(seconds: number): string {
+  return durationParts(seconds).join('') || '0s';
 }

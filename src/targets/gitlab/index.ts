@@ -9,6 +9,7 @@
  * variables with `expand: false`, so GitLab leaves their `$` alone too.
  */
 import { generatedHeader, generatedHeaderForMany } from '../../emit/header.js';
+import { durationParts } from '../../model/duration.js';
 import type { PipelineIR, TaskIR, Template } from '../../model/ir.js';
 import { composeSecretVariables } from '../compose/index.js';
 import { quoteShellCommand, quoteShellLiteral, quoteShellWord, runtimeEnvVar } from '../shell.js';
@@ -72,19 +73,7 @@ function childRules(ir: PipelineIR) {
 
 /** GitLab duration text: 600 → "10m", 5400 → "1h 30m". */
 export function gitlabDuration(seconds: number): string {
-  const parts: string[] = [];
-  let rest = seconds;
-  for (const [unit, size] of [
-    ['d', 86400],
-    ['h', 3600],
-    ['m', 60],
-    ['s', 1],
-  ] as const) {
-    const n = Math.floor(rest / size);
-    if (n > 0) parts.push(`${n}${unit}`);
-    rest -= n * size;
-  }
-  return parts.join(' ') || '0s';
+  return durationParts(seconds).join(' ') || '0s';
 }
 
 function templateVars(template: Template): string[] {
