@@ -1,4 +1,4 @@
-import { type Diagnostic, hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
+import { type Diagnostic, hasErrors, type SourceRange, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import type { PipelineIR } from '../model/ir.js';
 import { normalizePipeline } from '../model/normalize.js';
 import type { SpecDocument, SpecPath } from '../spec/document.js';
@@ -51,9 +51,12 @@ export interface CompiledSpec {
   diagnostics: Diagnostic[];
   /** Rendered outputs; empty when the spec has errors. */
   outputs: OutputText[];
-  doc: SpecDocument;
-  /** Set when the document passed the loader and the schema (cross-file rules look at it). */
-  checked?: CheckedDocument;
+  /**
+   * Range of `metadata.name`, set with `pipeline` (the document passed the loader and the schema): all the cross-file
+   * rules need (see linkDocument). The loaded document itself (yaml Document, parsed value) is not kept: a project
+   * compile holds every unit until link, and keeping each spec's syntax tree alive dominated its memory and GC time.
+   */
+  nameRange?: SourceRange;
   /** Set when the spec has no errors. */
   ir?: PipelineIR;
 }
@@ -81,6 +84,37 @@ const PER_DOCUMENT_RULES: Rule[] = RULES.filter((r) => r.check).map((r) => ({
   check: r.check!.bind(r),
 }));
 const CROSS_FILE_RULES: Rule[] = RULES.filter((r) => r.checkAll);
+/** The cross-file rules linkDocument is built for (test/emit/compile-cache.test.ts fails when another one appears). */
+export const CROSS_FILE_RULE_NAMES: readonly string[] = CROSS_FILE_RULES.map((r) => r.name);
+
+const NAME_PATH = ['metadata', 'name'] as const;
+
+function isNamePath(path: SpecPath): boolean {
+  return path.length === 2 && path[0] === NAME_PATH[0] && path[1] === NAME_PATH[1];
+}
+
+/**
+ * What a cross-file rule sees of a unit: its file, its pipeline name and where that name is written. The only
+ * cross-file rule (duplicate-pipeline-name) reads exactly `spec.metadata.name`, `doc.file` and
+ * `doc.rangeOf(['metadata', 'name'])`; the view's value holds only the name, so any other path falls back to the
+ * start of the file, as rangeOf does for a path that does not exist. A new cross-file rule needing more must extend
+ * this view (and CompiledSpec) — a test pins the set of cross-file rules to make that visible.
+ */
+export function linkDocument(unit: CompiledSpec): CheckedDocument[] {
+  const { pipeline, nameRange } = unit;
+  if (pipeline === undefined || nameRange === undefined) return [];
+  const value = { metadata: { name: pipeline } };
+  const fileStart: SourceRange = { start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
+  const doc: SpecDocument = {
+    file: unit.file,
+    source: unit.source,
+    value,
+    diagnostics: [],
+    comments: [],
+    rangeOf: (path) => (isNamePath(path) ? nameRange : fileStart),
+  };
+  return [{ doc, spec: value as PipelineSpec }];
+}
 
 function selectedTargets(targets: readonly TargetName[]): TargetName[] {
   return TARGETS.filter((t) => targets.includes(t));
@@ -121,8 +155,11 @@ export function compileSpec(file: string, source: string, options: CompileOption
   const doc = loadSpec(file, source);
   const validation = validateSpecs([doc], PER_DOCUMENT_RULES);
   const checked = validation.checked[0];
-  const pipeline = checked?.spec.metadata.name;
-  const base = { file, source, doc, ...(pipeline !== undefined ? { pipeline } : {}), ...(checked ? { checked } : {}) };
+  const base = {
+    file,
+    source,
+    ...(checked ? { pipeline: checked.spec.metadata.name, nameRange: doc.rangeOf(NAME_PATH) } : {}),
+  };
   if (!checked || hasErrors(validation.diagnostics))
     return { ...base, diagnostics: validation.diagnostics, outputs: [] };
 
@@ -138,7 +175,7 @@ export function compileSpec(file: string, source: string, options: CompileOption
 }
 
 export function linkSpecs(units: readonly CompiledSpec[], options: CompileOptions): LinkResult {
-  const checked = units.flatMap((u) => (u.checked ? [u.checked] : []));
+  const checked = units.flatMap(linkDocument);
   const diagnostics: Diagnostic[] = CROSS_FILE_RULES.flatMap((rule) => rule.checkAll!(checked));
   const blocked = new Set(
     diagnostics.filter((d) => d.severity === 'error').flatMap((d) => [d.file, ...(d.related ?? []).map((r) => r.file)]),
@@ -170,7 +207,7 @@ export function linkSpecs(units: readonly CompiledSpec[], options: CompileOption
 
 /** The unit of a file refused before loading (too large, not UTF-8): its rejection is its only diagnostic. */
 export function rejectedUnit(input: SpecInput, rejected: SpecDocument): CompiledSpec {
-  return { file: input.file, source: input.source, diagnostics: [...rejected.diagnostics], outputs: [], doc: rejected };
+  return { file: input.file, source: input.source, diagnostics: [...rejected.diagnostics], outputs: [] };
 }
 
 /** The whole pure pipeline over in-memory sources. Pass `compile` to put a cache (SpecCache) in front of compileSpec. */

@@ -6,7 +6,8 @@ import { discoverSpecs } from '../spec/discover.js';
 import { MAX_SPEC_BYTES, rejectedSpec, tooLargeMessage } from '../spec/load.js';
 import type { TargetName } from '../targets/target.js';
 import { type CheckInput, type CheckReport, compareOutputs } from './check.js';
-import { type CompiledSpec, type CompileResult, compileSources, type SpecInput } from './compile.js';
+import { type CompiledSpec, type CompileResult, compileSources, compileSpec, type SpecInput } from './compile.js';
+import { CompileCache, type CompileCacheStats } from './compile-cache.js';
 import { buildManifest, MANIFEST_PATH, serializeManifest } from './manifest.js';
 import { readManifest, type WriteReport, writeOutputs } from './write.js';
 
@@ -25,6 +26,12 @@ export interface ProjectOptions {
   targets: readonly TargetName[];
   /** Per-spec compile function to use instead of the default (a cache in front of compileSpec). */
   compile?: (file: string, source: string) => CompiledSpec;
+  /**
+   * Reuse per-spec results from the persistent cache (`.pipewright/cache/compile-v1.json` under cwd, see
+   * src/emit/compile-cache.ts) and update it. Off by default; the compile and check commands turn it on unless
+   * `--no-cache`.
+   */
+  useCache?: boolean;
 }
 
 /** A reason to stop before doing anything (bad --out): the CLI turns it into a UserError. */
@@ -142,14 +149,31 @@ export interface ProjectResult extends CompileResult {
   out: ResolvedOut;
   /** Number of spec files read. */
   specCount: number;
+  /** With `useCache`: how many specs were reused from the cache and how many compiled. */
+  cache?: CompileCacheStats;
 }
 
 /** Read every spec and compile in memory (nothing is written). */
 export async function compileProject(options: ProjectOptions): Promise<ProjectResult> {
   const out = resolveOutDir(options.cwd, options.out, options.paths);
   const inputs = await readSources(options);
-  const result = compileSources(inputs, { targets: options.targets, outDir: out.display }, options.compile);
-  return { ...result, out, specCount: inputs.length };
+  const compileOptions = { targets: options.targets, outDir: out.display };
+  if (!options.useCache) {
+    const result = compileSources(inputs, compileOptions, options.compile);
+    return { ...result, out, specCount: inputs.length };
+  }
+  const cache = await CompileCache.open({ cwd: options.cwd, version: VERSION, targets: options.targets });
+  const hits = new Map<string, CompiledSpec>();
+  for (const input of inputs) {
+    const unit = await cache.lookup(input, out.abs);
+    if (unit) hits.set(input.file, unit);
+  }
+  const compile = options.compile ?? ((file: string, source: string) => compileSpec(file, source, compileOptions));
+  const result = compileSources(inputs, compileOptions, (file, source) => hits.get(file) ?? compile(file, source));
+  const units = new Map(result.units.map((u) => [u.file, u]));
+  for (const input of inputs) cache.record(input, units.get(input.file)!, hits.has(input.file));
+  await cache.save();
+  return { ...result, out, specCount: inputs.length, cache: cache.stats() };
 }
 
 /** compileProject, then write when there are no errors (all-or-nothing). */

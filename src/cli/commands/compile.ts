@@ -31,7 +31,7 @@ export function asUserError(error: unknown): never {
   throw error;
 }
 
-const HELP = `Usage: pipewright compile [paths…] [--target compose,k8s,gitlab] [--out generated] [--format text|json]
+const HELP = `Usage: pipewright compile [paths…] [--target compose,k8s,gitlab] [--out generated] [--format text|json] [--no-cache]
 
 Compile pipeline specs (default: pipelines/) into generated/<target>/… for every target.
 
@@ -43,6 +43,13 @@ Options:
   --target <list>   targets to compile: compose, k8s (kubernetes), gitlab (default: all)
   --out <dir>       output directory inside the working directory (default: generated)
   --format <fmt>    text (default) or json
+  --no-cache        compile every spec: neither read nor update the compile cache
+
+Compile cache: per-spec results are kept in .pipewright/cache/compile-v1.json (git-ignored), keyed by the pipewright
+version, the targets, the spec's path and the sha256 of its text. A spec is reused only when that key matches and its
+outputs on disk still have the recorded sha256; anything else (an edited spec, a new version, other targets, a damaged
+cache file, an output changed by hand) is compiled again. With --format json, "cache" says how many specs were reused
+and how many compiled.
 
 Exit codes: 0 compiled (warnings allowed), 1 errors in specs or nothing could be written, 2 usage error.
 `;
@@ -57,6 +64,7 @@ export const command: Command = {
         target: { type: 'string', multiple: true },
         out: { type: 'string' },
         format: { type: 'string' },
+        'no-cache': { type: 'boolean' },
       },
       'compile',
     );
@@ -69,6 +77,7 @@ export const command: Command = {
       cwd: io.cwd,
       out: values.out ?? 'generated',
       targets,
+      useCache: values['no-cache'] !== true,
     }).catch(asUserError);
     const ms = performance.now() - started;
     const counts = diagnosticCounts(result.diagnostics);
@@ -87,6 +96,7 @@ export const command: Command = {
             unchanged: w?.unchanged ?? [],
             removed: w?.removed ?? [],
             handEdited: w?.handEdited ?? [],
+            ...(result.cache ? { cache: result.cache } : {}),
             ...diagnosticsJson(result.diagnostics, result.specCount),
             durationMs: Math.round(ms),
           },
