@@ -127,6 +127,10 @@ export class CompileCache {
   readonly #version: string;
   #stored: Record<string, unknown> = {};
   readonly #next = new Map<string, StoredUnit>();
+  /** Units returned by lookup → their entry (record keeps the entry instead of hashing the outputs again). */
+  readonly #found = new WeakMap<CompiledSpec, StoredUnit>();
+  /** Output path → sha256 of the bytes lookup found on disk (equal to the cached unit's output text). */
+  readonly #onDisk = new Map<string, string>();
   #reused = 0;
   #compiled = 0;
 
@@ -165,7 +169,7 @@ export class CompileCache {
       if (text === undefined || sha256Hex(text) !== o.sha256) return undefined;
       outputs.push({ path: o.path, text });
     }
-    return {
+    const unit: CompiledSpec = {
       file: input.file,
       source: input.source,
       ...(entry.pipeline !== undefined && entry.nameRange !== undefined
@@ -175,6 +179,17 @@ export class CompileCache {
       outputs,
       ...(entry.ir !== undefined ? { ir: entry.ir } : {}),
     };
+    this.#found.set(unit, entry);
+    for (const o of entry.outputs) this.#onDisk.set(o.path, o.sha256);
+    return unit;
+  }
+
+  /**
+   * Output path → sha256 of the bytes found on disk by lookup in this run, which equal the text of the reused unit's
+   * output: the writer need not read those files again, nor the manifest hash them again.
+   */
+  verifiedOutputs(): ReadonlyMap<string, string> {
+    return this.#onDisk;
   }
 
   /** Count a unit as reused (from lookup) or compiled, and keep it for the next save. */
@@ -182,6 +197,11 @@ export class CompileCache {
     if (reused) this.#reused++;
     else this.#compiled++;
     if (input.rejected) return; // its placeholder source says nothing about the file: never cached
+    const found = reused ? this.#found.get(unit) : undefined;
+    if (found) {
+      this.#next.set(this.#keys.key(input), found);
+      return;
+    }
     this.#next.set(this.#keys.key(input), {
       file: unit.file,
       ...(unit.pipeline !== undefined && unit.nameRange !== undefined
@@ -202,6 +222,8 @@ export class CompileCache {
    * the file does not grow without bound). Atomic; failures are ignored (read-only checkout, full disk).
    */
   async save(): Promise<void> {
+    // every spec reused and no entry dropped: the file on disk already says exactly this
+    if (this.#compiled === 0 && this.#next.size === Object.keys(this.#stored).length) return;
     const file: CacheFile = { format: FORMAT, version: this.#version, entries: Object.fromEntries(this.#next) };
     const temp = join(dirname(this.#path), `.${randomBytes(6).toString('hex')}.tmp`);
     try {

@@ -31,12 +31,16 @@ export function targetOfPath(path: string): TargetName | undefined {
   return (TARGETS as readonly string[]).includes(first ?? '') ? (first as TargetName) : undefined;
 }
 
+/** `known`: path → sha256 of its text already computed by the caller (not hashed again). */
 export function buildManifest(
   files: ReadonlyMap<string, string>,
   targets: readonly TargetName[],
   version: string,
+  known?: ReadonlyMap<string, string>,
 ): Manifest {
-  const sorted = Object.fromEntries([...files.keys()].sort().map((path) => [path, sha256Hex(files.get(path)!)]));
+  const sorted = Object.fromEntries(
+    [...files.keys()].sort().map((path) => [path, known?.get(path) ?? sha256Hex(files.get(path)!)]),
+  );
   return { generator: 'pipewright', version, targets: [...new Set(targets)].sort(), files: sorted };
 }
 

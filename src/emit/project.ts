@@ -151,6 +151,8 @@ export interface ProjectResult extends CompileResult {
   specCount: number;
   /** With `useCache`: how many specs were reused from the cache and how many compiled. */
   cache?: CompileCacheStats;
+  /** With `useCache`: outputs of reused specs, as found on disk in this run (path → sha256; see WriteOptions). */
+  verified?: ReadonlyMap<string, string>;
 }
 
 /** Read every spec and compile in memory (nothing is written). */
@@ -173,14 +175,18 @@ export async function compileProject(options: ProjectOptions): Promise<ProjectRe
   const units = new Map(result.units.map((u) => [u.file, u]));
   for (const input of inputs) cache.record(input, units.get(input.file)!, hits.has(input.file));
   await cache.save();
-  return { ...result, out, specCount: inputs.length, cache: cache.stats() };
+  return { ...result, out, specCount: inputs.length, cache: cache.stats(), verified: cache.verifiedOutputs() };
 }
 
 /** compileProject, then write when there are no errors (all-or-nothing). */
 export async function compileAndWrite(options: ProjectOptions): Promise<ProjectResult & { write?: WriteReport }> {
   const result = await compileProject(options);
   if (result.diagnostics.some((d) => d.severity === 'error')) return result;
-  const write = await writeOutputs(result.out.abs, result.files, { version: VERSION, targets: options.targets });
+  const write = await writeOutputs(result.out.abs, result.files, {
+    version: VERSION,
+    targets: options.targets,
+    ...(result.verified ? { verified: result.verified } : {}),
+  });
   return { ...result, write };
 }
 
@@ -213,7 +219,7 @@ export async function checkProject(
   const result = await compileProject({ ...options, targets });
   if (result.diagnostics.some((d) => d.severity === 'error')) return result;
   const expected = new Map(result.files);
-  expected.set(MANIFEST_PATH, serializeManifest(buildManifest(result.files, targets, VERSION)));
+  expected.set(MANIFEST_PATH, serializeManifest(buildManifest(result.files, targets, VERSION, result.verified)));
   const owned = Object.keys(manifest?.files ?? {});
   const actual = new Map<string, string>();
   for (const path of new Set([...expected.keys(), ...owned])) {

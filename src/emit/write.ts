@@ -23,6 +23,12 @@ export interface WriteOptions {
   targets: readonly TargetName[];
   /** Owned paths to leave untouched (and listed) even though they are not desired (watch keeps a failing spec's last good output). */
   keep?: ReadonlySet<string>;
+  /**
+   * Output path → sha256 of its text in `files`, for outputs whose bytes the caller has just read from disk and found
+   * equal to that text (compile's cache verifies reused outputs that way): they are unchanged without being read
+   * again, and the manifest takes the hash instead of computing it.
+   */
+  verified?: ReadonlyMap<string, string>;
 }
 
 export interface WriteReport {
@@ -128,6 +134,10 @@ export async function writeOutputs(
   const handEdited: string[] = [];
   const refusals: string[] = [];
   for (const path of [...files.keys()].sort()) {
+    if (options.verified?.has(path)) {
+      unchanged.push(path);
+      continue;
+    }
     const text = files.get(path)!;
     const current = await readIfExists(join(outDir, path));
     if (current === text) {
@@ -171,7 +181,7 @@ export async function writeOutputs(
   }
 
   // The new manifest: what was written now, plus owned files of other targets and kept files (with their old hashes).
-  const manifest = buildManifest(files, [...selected, ...(previous?.targets ?? [])], options.version);
+  const manifest = buildManifest(files, [...selected, ...(previous?.targets ?? [])], options.version, options.verified);
   const carried = Object.entries(owned).filter(([path]) => !files.has(path) && !stale.includes(path));
   const entries = [...Object.entries(manifest.files), ...carried].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   manifest.files = Object.fromEntries(entries);
