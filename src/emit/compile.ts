@@ -9,6 +9,7 @@ import type { PipelineSpec } from '../spec/types.js';
 import { validateSpecs } from '../spec/validate.js';
 import { TARGET_DEFINITIONS } from '../targets/index.js';
 import { TARGETS, type TargetName, type TargetWarning } from '../targets/target.js';
+import { serializeYamlMemo } from './memo.js';
 import { serializeYaml } from './serialize.js';
 
 /**
@@ -188,7 +189,8 @@ export function linkSpecs(units: readonly CompiledSpec[], options: CompileOption
   const outputs: OutputText[] = [];
   for (const target of selectedTargets(options.targets)) {
     for (const f of TARGET_DEFINITIONS[target].emitProject?.(irs, { outDir: options.outDir }) ?? []) {
-      outputs.push({ path: f.path, text: serializeYaml(f) });
+      // memoized: a project file changes only with the set of pipelines, not with every edit of one
+      outputs.push({ path: f.path, text: serializeYamlMemo(f) });
     }
   }
 

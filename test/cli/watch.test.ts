@@ -62,7 +62,7 @@ describe('pipewright watch', () => {
 
     await writeFile(join(cwd, 'pipelines', 'orders.yaml'), spec('daily-orders', '1.1.0'));
     await waitFor(() => lines()[2], 'the fixed rebuild');
-    expect(STATUS.exec(lines()[2]!)?.slice(1, 6)).toEqual(['rebuilt daily-orders', '1', 'changed', '4', '0']);
+    expect(STATUS.exec(lines()[2]!)?.slice(1, 6)).toEqual(['rebuilt daily-orders', '1', 'changed', '3', '0']);
 
     cli.stop();
     expect(await cli.done).toBe(0);

@@ -95,8 +95,12 @@ describe('watch on the real compile pipeline (real chokidar, real files)', () =>
     expect(event.changed).toEqual(['pipelines/orders.yaml']);
     expect(event.rebuilt).toEqual(['daily-orders']);
     expect(event.written.length).toBeGreaterThan(0);
-    // the pipeline's own files, plus the GitLab parent pipeline that lists every pipeline's spec hash
-    expect(event.written.filter((p) => !p.includes('daily-orders'))).toEqual(['gitlab/pipelines.gitlab-ci.yml']);
+    // only the pipeline's own files: the GitLab parent lists pipelines and trigger settings, which did not change
+    expect(event.written).toEqual([
+      'compose/daily-orders.compose.yaml',
+      'gitlab/daily-orders.gitlab-ci.yml',
+      'k8s/daily-orders.yaml',
+    ]);
     expect(event.removed).toEqual([]);
     const watched = await tree(out);
     await session!.close();
