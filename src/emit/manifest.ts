@@ -44,6 +44,16 @@ export function buildManifest(
   return { generator: 'pipewright', version, targets: [...new Set(targets)].sort(), files: sorted };
 }
 
+/** Whether two manifests serialize to the same bytes (without serializing them). */
+export function sameManifest(a: Manifest, b: Manifest): boolean {
+  if (a.generator !== b.generator || a.version !== b.version) return false;
+  if (a.targets.length !== b.targets.length || a.targets.some((t, i) => t !== b.targets[i])) return false;
+  const aKeys = Object.keys(a.files);
+  const bKeys = Object.keys(b.files);
+  if (aKeys.length !== bKeys.length) return false;
+  return aKeys.every((path, i) => path === bKeys[i] && a.files[path] === b.files[path]);
+}
+
 export function serializeManifest(manifest: Manifest): string {
   return `${JSON.stringify(manifest, null, 2)}\n`;
 }

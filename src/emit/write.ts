@@ -9,6 +9,7 @@ import {
   MANIFEST_PATH,
   type Manifest,
   parseManifest,
+  sameManifest,
   serializeManifest,
   targetOfPath,
 } from './manifest.js';
@@ -29,6 +30,12 @@ export interface WriteOptions {
    * again, and the manifest takes the hash instead of computing it.
    */
   verified?: ReadonlyMap<string, string>;
+  /**
+   * The manifest known to be in `outDir`: the `manifest` of the previous report for the same directory, when nothing
+   * else wrote it in between (a watch session). Used instead of reading and parsing the file, and to decide whether it
+   * must be rewritten; without it the writer reads the manifest from disk, as compile does.
+   */
+  knownManifest?: Manifest;
 }
 
 export interface WriteReport {
@@ -37,6 +44,8 @@ export interface WriteReport {
   removed: string[];
   /** Owned files whose bytes on disk no longer matched the manifest (edited by hand): overwritten or removed. */
   handEdited: string[];
+  /** The manifest now in the output directory (pass it back as `knownManifest` to skip re-reading it). */
+  manifest?: Manifest;
 }
 
 /** A reason to write nothing at all (user-facing, no stack). */
@@ -124,7 +133,8 @@ export async function writeOutputs(
   }
   const manifestLink = await linkOnTheWay(outDir, MANIFEST_PATH);
   if (manifestLink) throw new WriteRefused(`refusing to write anything:\n  ${manifestLink}`);
-  const previous = await readManifest(outDir);
+  const known = options.knownManifest;
+  const previous = known ?? (await readManifest(outDir));
   const owned = previous?.files ?? {};
   const selected = new Set(options.targets);
   const keep = options.keep ?? new Set<string>();
@@ -182,12 +192,13 @@ export async function writeOutputs(
 
   // The new manifest: what was written now, plus owned files of other targets and kept files (with their old hashes).
   const manifest = buildManifest(files, [...selected, ...(previous?.targets ?? [])], options.version, options.verified);
-  const carried = Object.entries(owned).filter(([path]) => !files.has(path) && !stale.includes(path));
+  const staleSet = new Set(stale);
+  const carried = Object.entries(owned).filter(([path]) => !files.has(path) && !staleSet.has(path));
   const entries = [...Object.entries(manifest.files), ...carried].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   manifest.files = Object.fromEntries(entries);
-  const manifestText = serializeManifest(manifest);
-  if ((await readIfExists(join(outDir, MANIFEST_PATH))) !== manifestText) {
-    await writeAtomic(join(outDir, MANIFEST_PATH), manifestText);
-  }
-  return { written: toWrite, unchanged, removed, handEdited: [...new Set(handEdited)].sort() };
+  const unchangedManifest = known
+    ? sameManifest(known, manifest)
+    : (await readIfExists(join(outDir, MANIFEST_PATH))) === serializeManifest(manifest);
+  if (!unchangedManifest) await writeAtomic(join(outDir, MANIFEST_PATH), serializeManifest(manifest));
+  return { written: toWrite, unchanged, removed, handEdited: [...new Set(handEdited)].sort(), manifest };
 }

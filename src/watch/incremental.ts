@@ -2,6 +2,7 @@ import { relative, sep } from 'node:path';
 import { type Diagnostic, hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import { SpecCache } from '../emit/cache.js';
 import { type CompiledSpec, type CompileOptions, compileSpec, linkSpecs, rejectedUnit } from '../emit/compile.js';
+import type { Manifest } from '../emit/manifest.js';
 import { readManifest, type WriteReport, writeOutputs } from '../emit/write.js';
 import type { TargetName } from '../targets/target.js';
 import type { RebuildReport, WatchEngine } from './engine.js';
@@ -52,8 +53,16 @@ export class IncrementalCompiler implements WatchEngine {
   readonly #cache: SpecCache<CompiledSpec>;
   readonly #compileOptions: CompileOptions;
   readonly #write: typeof writeOutputs;
+  /** The entries in display-path order; undefined when a spec was added or removed since it was built. */
+  #order: Entry[] | undefined;
+  /** Pipelines defined after the last rebuild (by a valid spec, or by a failing one's last good build). */
+  #names = new Set<string>();
+  /** Some spec was failing after the last rebuild. */
+  #anyFailing = false;
   /** Output path → text known to be on disk (undefined until the first write). */
-  #onDisk: Map<string, string> | undefined;
+  #onDisk: ReadonlyMap<string, string> | undefined;
+  /** The manifest the writer last reported for the output directory (undefined: read it from disk). */
+  #manifest: Manifest | undefined;
   /** Owned outputs before the session that no spec has claimed yet. */
   #unclaimed = new Set<string>();
   #linkDiagnostics = new Set<string>();
@@ -69,14 +78,15 @@ export class IncrementalCompiler implements WatchEngine {
   }
 
   async apply(changes: SpecChange[], initial: boolean): Promise<RebuildReport> {
-    const namesBefore = this.#pipelineNames();
+    const namesBefore = this.#names;
     const changedFiles = new Set<string>();
     for (const change of changes) {
       const file = displayPath(this.options.cwd, change.path);
       changedFiles.add(file);
       const input = change.input;
+      const previous = this.#entries.get(change.path);
       if (change.kind === 'removed' || input === undefined) {
-        this.#entries.delete(change.path);
+        if (this.#entries.delete(change.path)) this.#order = undefined;
         continue;
       }
       // a refused file (too large, not UTF-8) has a placeholder source: never cached under it
@@ -85,14 +95,26 @@ export class IncrementalCompiler implements WatchEngine {
         : this.#cache.getOrCompute({ file, source: input.source }, () =>
             compileSpec(file, input.source, this.#compileOptions),
           );
-      this.#entries.set(change.path, { ...this.#entries.get(change.path), unit });
+      if (previous)
+        previous.unit = unit; // in place: #order holds the entry objects
+      else {
+        this.#entries.set(change.path, { unit });
+        this.#order = undefined;
+      }
     }
 
-    const paths = [...this.#entries.keys()].sort();
-    const units = paths.map((p) => this.#entries.get(p)!.unit);
-    // Cross-file diagnostics over every current spec; without targets linkSpecs emits no project file, which keeps
-    // this cheap (the project files are built once below, from the pipelines as they stand on disk).
-    const link = linkSpecs(units, { ...this.#compileOptions, targets: [] });
+    // Entries in display-path order (diagnostics are sorted by file first); kept across rebuilds until one is added or removed.
+    this.#order ??= [...this.#entries.values()].sort((a, b) =>
+      a.unit.file < b.unit.file ? -1 : a.unit.file > b.unit.file ? 1 : 0,
+    );
+    const entries = this.#order;
+    const units = entries.map((e) => e.unit);
+    // Cross-file diagnostics over every current spec. When nothing failed before and no changed spec has errors,
+    // the same call also builds the project files (every pipeline is then good, so "every unit" is what they are
+    // built from); otherwise it runs without targets and the project files are linked below from what stands on disk.
+    const expectGood =
+      !this.#anyFailing && entries.every((e) => !changedFiles.has(e.unit.file) || !hasErrors(e.unit.diagnostics));
+    const link = linkSpecs(units, expectGood ? this.#compileOptions : { ...this.#compileOptions, targets: [] });
     const blocked = new Set<string>();
     for (const d of link.diagnostics) {
       if (d.severity !== 'error') continue;
@@ -104,54 +126,57 @@ export class IncrementalCompiler implements WatchEngine {
     const failing: string[] = [];
     const fresh = new Map<string, string>();
     const kept = new Map<string, string>();
+    const names = new Set<string>();
     let unknownPrevious = false;
-    for (const path of paths) {
-      const entry = this.#entries.get(path)!;
+    for (const entry of entries) {
       const { unit } = entry;
       if (!hasErrors(unit.diagnostics) && !blocked.has(unit.file)) {
         entry.lastGood = unit;
         for (const o of unit.outputs) fresh.set(o.path, o.text);
         if ((changedFiles.has(unit.file) || entry.failing) && unit.pipeline !== undefined) rebuilt.add(unit.pipeline);
+        if (unit.pipeline !== undefined) names.add(unit.pipeline);
         entry.failing = false;
         continue;
       }
       entry.failing = true;
       failing.push(unit.file);
-      if (entry.lastGood) for (const o of entry.lastGood.outputs) kept.set(o.path, o.text);
-      else unknownPrevious = true;
+      if (entry.lastGood) {
+        for (const o of entry.lastGood.outputs) kept.set(o.path, o.text);
+        if (entry.lastGood.pipeline !== undefined) names.add(entry.lastGood.pipeline);
+      } else unknownPrevious = true;
     }
-    // Files built from every pipeline (the GitLab parent) keep listing a failing pipeline as it last compiled, so
-    // they stay consistent with the last good outputs kept on disk — unless a valid spec now owns that name.
-    const goodNames = new Set(
-      paths.flatMap((p) => (this.#entries.get(p)!.failing ? [] : [this.#entries.get(p)!.unit.pipeline])),
-    );
-    const effective = paths.flatMap((p) => {
-      const entry = this.#entries.get(p)!;
-      if (!entry.failing) return [entry.unit];
-      return entry.lastGood && !goodNames.has(entry.lastGood.pipeline) ? [entry.lastGood] : [];
-    });
-    const projectOutputs = linkSpecs(effective, this.#compileOptions).outputs;
+    this.#anyFailing = failing.length > 0;
+    let projectOutputs = link.outputs;
+    if (!expectGood || failing.length > 0) {
+      // Files built from every pipeline (the GitLab parent) keep listing a failing pipeline as it last compiled, so
+      // they stay consistent with the last good outputs kept on disk — unless a valid spec now owns that name.
+      const goodNames = new Set(entries.flatMap((e) => (e.failing ? [] : [e.unit.pipeline])));
+      const effective = entries.flatMap((e) => {
+        if (!e.failing) return [e.unit];
+        return e.lastGood && !goodNames.has(e.lastGood.pipeline) ? [e.lastGood] : [];
+      });
+      projectOutputs = linkSpecs(effective, this.#compileOptions).outputs;
+    }
     for (const o of projectOutputs) fresh.set(o.path, o.text);
-    const desired = new Map(fresh);
+    const desired = fresh;
     for (const [p, text] of kept) if (!desired.has(p)) desired.set(p, text);
 
     const write = await this.#writeDesired(desired, unknownPrevious, initial);
 
-    const diagnostics = sortDiagnostics([...units.flatMap((u) => u.diagnostics), ...link.diagnostics]);
-    const freshDiagnostics = sortDiagnostics([
-      ...units.filter((u) => initial || changedFiles.has(u.file)).flatMap((u) => u.diagnostics),
-      ...link.diagnostics.filter((d) => initial || !this.#linkDiagnostics.has(diagnosticKey(d))),
-    ]);
+    const { diagnostics, sources } = projectDiagnostics(units, link.diagnostics);
+    const freshDiagnostics = initial
+      ? diagnostics
+      : sortDiagnostics([
+          ...units.filter((u) => changedFiles.has(u.file)).flatMap((u) => u.diagnostics),
+          ...link.diagnostics.filter((d) => !this.#linkDiagnostics.has(diagnosticKey(d))),
+        ]);
     this.#linkDiagnostics = new Set(link.diagnostics.map(diagnosticKey));
-    const withDiagnostics = new Set(diagnostics.map((d) => d.file));
-    const sources = new Map<string, string>();
-    for (const u of units) if (withDiagnostics.has(u.file)) sources.set(u.file, u.source);
 
-    const namesAfter = this.#pipelineNames();
+    this.#names = names;
     return {
       changed: [...changedFiles].sort(),
       rebuilt: [...rebuilt].sort(),
-      deleted: [...namesBefore].filter((n) => !namesAfter.has(n)).sort(),
+      deleted: [...namesBefore].filter((n) => !names.has(n)).sort(),
       written: [...write.written].sort(),
       removed: [...write.removed].sort(),
       failing: failing.sort(),
@@ -159,16 +184,6 @@ export class IncrementalCompiler implements WatchEngine {
       fresh: freshDiagnostics,
       sources,
     };
-  }
-
-  /** Names of the pipelines currently defined (by a valid spec, or by a failing one's last good build). */
-  #pipelineNames(): Set<string> {
-    const names = new Set<string>();
-    for (const entry of this.#entries.values()) {
-      const name = entry.failing ? entry.lastGood?.pipeline : entry.unit.pipeline;
-      if (name !== undefined) names.add(name);
-    }
-    return names;
   }
 
   /**
@@ -182,10 +197,11 @@ export class IncrementalCompiler implements WatchEngine {
   ): Promise<WriteReport> {
     const { outAbs, version, targets } = this.options;
     if (initial || this.#onDisk === undefined) {
-      const owned = Object.keys((await readManifest(outAbs))?.files ?? {});
+      this.#manifest = await readManifest(outAbs);
+      const owned = Object.keys(this.#manifest?.files ?? {});
       this.#unclaimed = new Set(owned.filter((p) => !desired.has(p)));
     }
-    for (const p of desired.keys()) this.#unclaimed.delete(p);
+    if (this.#unclaimed.size > 0) for (const p of desired.keys()) this.#unclaimed.delete(p);
     const keep = new Set<string>(unknownPrevious ? this.#unclaimed : []);
     let files: Map<string, string>;
     if (this.#onDisk === undefined) {
@@ -197,11 +213,65 @@ export class IncrementalCompiler implements WatchEngine {
         else files.set(p, text);
       }
     }
-    const report = await this.#write(outAbs, files, { version, targets, keep });
-    this.#onDisk = new Map(desired);
+    const knownManifest = this.#manifest;
+    // until the writer reports the new manifest, what is on disk is unknown (a failed write may have changed it)
+    this.#manifest = undefined;
+    const report = await this.#write(outAbs, files, {
+      version,
+      targets,
+      keep,
+      ...(knownManifest ? { knownManifest } : {}),
+    });
+    this.#manifest = report.manifest;
+    this.#onDisk = desired;
     if (!unknownPrevious) this.#unclaimed.clear();
     return report;
   }
+}
+
+/** A unit's diagnostics sorted, or undefined when one of them names another file; computed once per unit. */
+const sortedOwn = new WeakMap<CompiledSpec, Diagnostic[] | undefined>();
+
+function ownDiagnostics(unit: CompiledSpec): Diagnostic[] | undefined {
+  if (sortedOwn.has(unit)) return sortedOwn.get(unit);
+  const own = unit.diagnostics.every((d) => d.file === unit.file) ? sortDiagnostics(unit.diagnostics) : undefined;
+  sortedOwn.set(unit, own);
+  return own;
+}
+
+/**
+ * Every current diagnostic, as sortDiagnostics would order the lot (file first), and the source of each file that
+ * has some. Built per file from each unit's own sorted list, so a rebuild does not re-sort the whole project's
+ * warnings; only a file with cross-file diagnostics is merged and sorted. `units` are in display-path order.
+ */
+export function projectDiagnostics(
+  units: readonly CompiledSpec[],
+  linkDiagnostics: readonly Diagnostic[],
+): { diagnostics: Diagnostic[]; sources: Map<string, string> } {
+  const linkByFile = new Map<string, Diagnostic[]>();
+  for (const d of linkDiagnostics) linkByFile.set(d.file, [...(linkByFile.get(d.file) ?? []), d]);
+  const diagnostics: Diagnostic[] = [];
+  const sources = new Map<string, string>();
+  let ordered = true;
+  for (const unit of units) {
+    const own = ownDiagnostics(unit);
+    if (own === undefined) ordered = false;
+    const cross = linkByFile.get(unit.file);
+    linkByFile.delete(unit.file);
+    const list = cross ? sortDiagnostics([...unit.diagnostics, ...cross]) : (own ?? unit.diagnostics);
+    if (list.length === 0) continue;
+    sources.set(unit.file, unit.source);
+    for (const d of list) diagnostics.push(d);
+  }
+  // a diagnostic naming a file other than its unit's: fall back to sorting everything (never seen in practice)
+  if (!ordered || linkByFile.size > 0) {
+    const all = sortDiagnostics([...units.flatMap((u) => u.diagnostics), ...linkDiagnostics]);
+    const withDiagnostics = new Set(all.map((d) => d.file));
+    sources.clear();
+    for (const u of units) if (withDiagnostics.has(u.file)) sources.set(u.file, u.source);
+    return { diagnostics: all, sources };
+  }
+  return { diagnostics, sources };
 }
 
 function diagnosticKey(d: Diagnostic): string {

@@ -45,6 +45,7 @@ describe('writeOutputs', () => {
       unchanged: [],
       removed: [],
       handEdited: [],
+      manifest: parseManifest(await read(MANIFEST_PATH)),
     });
     expect(await read(MANIFEST_PATH)).toBe(
       `${JSON.stringify(
@@ -82,6 +83,46 @@ describe('writeOutputs', () => {
       targets: ALL,
     });
     expect(again).toMatchObject({ written: [], unchanged: ['compose/a.yaml', 'compose/b.yaml'] });
+  });
+
+  it('knownManifest: the same result as reading the manifest, without reading it', async () => {
+    const first = await writeOutputs(out, files({ 'compose/a.yaml': 'a\n', 'compose/b.yaml': 'b\n' }), {
+      version: '1',
+      targets: ALL,
+    });
+    expect(first.manifest).toEqual(await readManifest(out));
+    // the next write of a session: only b changed, a is kept, the manifest comes from the previous report
+    const second = await writeOutputs(out, files({ 'compose/b.yaml': 'B\n' }), {
+      version: '1',
+      targets: ALL,
+      keep: new Set(['compose/a.yaml']),
+      knownManifest: first.manifest!,
+    });
+    expect(second.written).toEqual(['compose/b.yaml']);
+    expect(second.manifest).toEqual(await readManifest(out));
+    expect(second.manifest!.files).toEqual({ 'compose/a.yaml': sha256Hex('a\n'), 'compose/b.yaml': sha256Hex('B\n') });
+
+    // it is trusted instead of the file: a known owned file not produced any more is removed
+    await writeFile(join(out, 'compose/c.yaml'), 'c\n');
+    const known = { ...second.manifest!, files: { ...second.manifest!.files, 'compose/c.yaml': sha256Hex('c\n') } };
+    const third = await writeOutputs(out, files({ 'compose/a.yaml': 'a\n', 'compose/b.yaml': 'B\n' }), {
+      version: '1',
+      targets: ALL,
+      knownManifest: known,
+    });
+    expect(third.removed).toEqual(['compose/c.yaml']);
+    expect(await tree()).toEqual([MANIFEST_PATH, 'compose/a.yaml', 'compose/b.yaml']);
+    expect(await readManifest(out)).toEqual(third.manifest);
+
+    // an unchanged known manifest is not rewritten
+    const mtime = (await stat(join(out, MANIFEST_PATH))).mtimeMs;
+    await new Promise((r) => setTimeout(r, 20));
+    await writeOutputs(out, files({ 'compose/a.yaml': 'a\n', 'compose/b.yaml': 'B\n' }), {
+      version: '1',
+      targets: ALL,
+      knownManifest: third.manifest!,
+    });
+    expect((await stat(join(out, MANIFEST_PATH))).mtimeMs).toBe(mtime);
   });
 
   it('removes its own stale outputs (and emptied directories) but never a file the manifest does not list', async () => {

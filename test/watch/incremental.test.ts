@@ -2,10 +2,12 @@ import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Diagnostic, sortDiagnostics } from '../../src/diagnostics/diagnostic.js';
+import type { CompiledSpec } from '../../src/emit/compile.js';
 import { compileAndWrite, readSpecInput } from '../../src/emit/project.js';
 import { WriteRefused } from '../../src/emit/write.js';
 import { TARGETS } from '../../src/targets/target.js';
-import { IncrementalCompiler } from '../../src/watch/incremental.js';
+import { IncrementalCompiler, projectDiagnostics } from '../../src/watch/incremental.js';
 import type { SpecChange } from '../../src/watch/snapshot.js';
 import { spec } from './specs.js';
 
@@ -79,6 +81,15 @@ describe('IncrementalCompiler policy (real compile stages and writer)', () => {
     expect(r.removed).toEqual(['compose/orders.compose.yaml', 'gitlab/orders.gitlab-ci.yml', 'k8s/orders.yaml']);
     expect(await exists('compose/orders.compose.yaml')).toBe(false);
     expect(await exists('compose/orders-v2.compose.yaml')).toBe(true);
+  });
+
+  it('an edit of one pipeline writes only its files; adding a pipeline rewrites the GitLab parent', async () => {
+    await engine.apply([add('a.yaml', spec('orders')), add('b.yaml', spec('billing'))], true);
+    const edit = await engine.apply([change('a.yaml', spec('orders', '2.0.0'))], false);
+    expect(edit.written).toEqual(['compose/orders.compose.yaml', 'gitlab/orders.gitlab-ci.yml', 'k8s/orders.yaml']);
+    const added = await engine.apply([add('c.yaml', spec('returns'))], false);
+    expect(added.written).toContain('gitlab/pipelines.gitlab-ci.yml');
+    expect(await read('gitlab/pipelines.gitlab-ci.yml')).toContain('returns:');
   });
 
   it('the GitLab parent keeps listing a failing pipeline as it last compiled', async () => {
@@ -169,5 +180,38 @@ describe('IncrementalCompiler policy (real compile stages and writer)', () => {
     const retry = await engine.apply([change('a.yaml', spec('orders', '1.0.1'))], false);
     expect(retry.written).toContain('compose/billing.compose.yaml');
     expect(await exists('compose/billing.compose.yaml')).toBe(true);
+  });
+});
+
+describe('projectDiagnostics', () => {
+  const diag = (file: string, line: number, code: Diagnostic['code'] = 'PW100', message = `m${line}`): Diagnostic => ({
+    file,
+    range: { start: { line, column: 1 }, end: { line, column: 2 } },
+    severity: line % 2 === 0 ? 'error' : 'warning',
+    code,
+    message,
+  });
+  const unit = (file: string, diagnostics: Diagnostic[]) =>
+    ({ file, source: `source of ${file}`, diagnostics, outputs: [] }) as unknown as CompiledSpec;
+
+  it('orders every diagnostic as sorting them all would, and keeps the sources of files that have some', () => {
+    const units = [
+      unit('a.yaml', [diag('a.yaml', 9), diag('a.yaml', 2), diag('a.yaml', 2)]),
+      unit('b.yaml', []),
+      unit('c.yaml', [diag('c.yaml', 5)]),
+      unit('d.yaml', []),
+    ];
+    const link = [diag('c.yaml', 1, 'PW204'), diag('d.yaml', 3, 'PW204'), diag('a.yaml', 4, 'PW204')];
+    const { diagnostics, sources } = projectDiagnostics(units, link);
+    expect(diagnostics).toEqual(sortDiagnostics([...units.flatMap((u) => u.diagnostics), ...link]));
+    expect([...sources.keys()]).toEqual(['a.yaml', 'c.yaml', 'd.yaml']);
+    expect(sources.get('a.yaml')).toBe('source of a.yaml');
+  });
+
+  it('a diagnostic naming another file still lands in sorted order', () => {
+    const units = [unit('a.yaml', [diag('z.yaml', 1)]), unit('b.yaml', [diag('b.yaml', 3)])];
+    const { diagnostics, sources } = projectDiagnostics(units, []);
+    expect(diagnostics.map((d) => d.file)).toEqual(['b.yaml', 'z.yaml']);
+    expect([...sources.keys()]).toEqual(['b.yaml']);
   });
 });
