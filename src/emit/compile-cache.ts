@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Diagnostic, SourceRange } from '../diagnostics/diagnostic.js';
 import { sha256Hex } from '../model/hash.js';
@@ -224,11 +224,27 @@ export class CompileCache {
   async save(): Promise<void> {
     // every spec reused and no entry dropped: the file on disk already says exactly this
     if (this.#compiled === 0 && this.#next.size === Object.keys(this.#stored).length) return;
-    const file: CacheFile = { format: FORMAT, version: this.#version, entries: Object.fromEntries(this.#next) };
     const temp = join(dirname(this.#path), `.${randomBytes(6).toString('hex')}.tmp`);
     try {
       await mkdir(dirname(this.#path), { recursive: true });
-      await writeFile(temp, JSON.stringify(file), { encoding: 'utf8', flag: 'wx' });
+      const handle = await open(temp, 'wx');
+      try {
+        // the JSON of a CacheFile, written entry by entry: no single string of the whole file (large projects)
+        const head: Omit<CacheFile, 'entries'> = { format: FORMAT, version: this.#version };
+        let chunk = `${JSON.stringify(head).slice(0, -1)},"entries":{`;
+        let first = true;
+        for (const [key, entry] of this.#next) {
+          chunk += `${first ? '' : ','}${JSON.stringify(key)}:${JSON.stringify(entry)}`;
+          first = false;
+          if (chunk.length > 1 << 20) {
+            await handle.writeFile(chunk, 'utf8');
+            chunk = '';
+          }
+        }
+        await handle.writeFile(`${chunk}}}`, 'utf8');
+      } finally {
+        await handle.close();
+      }
       await rename(temp, this.#path);
     } catch {
       await rm(temp, { force: true }).catch(() => undefined);
