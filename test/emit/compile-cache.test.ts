@@ -6,6 +6,7 @@ import { VERSION } from '../../src/cli/main.js';
 import { CROSS_FILE_RULE_NAMES } from '../../src/emit/compile.js';
 import { COMPILE_CACHE_PATH, CompileCache } from '../../src/emit/compile-cache.js';
 import { checkProject, compileAndWrite, readSources } from '../../src/emit/project.js';
+import { sha256Hex } from '../../src/model/hash.js';
 import { TARGETS } from '../../src/targets/target.js';
 import { files, pipelineSpec, project, removeProjects } from '../cli/compile-support.js';
 import { runCliCapture } from '../helpers/cli.js';
@@ -145,8 +146,37 @@ describe('persistent compile cache', () => {
     expect(JSON.parse(first.stdout).cache).toEqual({ reused: 0, compiled: 3 });
     const second = await runCliCapture(['compile', '--format', 'json'], { cwd });
     expect(JSON.parse(second.stdout).cache).toEqual({ reused: 3, compiled: 0 });
-    const check = await runCliCapture(['check', '--no-cache'], { cwd });
+    const check = await runCliCapture(['check'], { cwd });
     expect(check.code).toBe(0);
+  });
+
+  it('check ignores a forged cache by default: tampered generated/ files are found even when the cache vouches for them', async () => {
+    const cwd = await project(SPECS);
+    await compile(cwd);
+    // The attacker edits an output and rewrites the cache entry's hash to match (the key is computable by anyone).
+    const file = join(cwd, 'generated/compose/beta.compose.yaml');
+    const original = await readFile(file, 'utf8');
+    const evil = original.replace(/image: .*/, 'image: evil.example/backdoor:1');
+    expect(evil).not.toBe(original);
+    await writeFile(file, evil);
+    const cachePath = join(cwd, COMPILE_CACHE_PATH);
+    const cacheText = await readFile(cachePath, 'utf8');
+    const forged = cacheText.replaceAll(sha256Hex(original), sha256Hex(evil));
+    expect(forged).not.toBe(cacheText);
+    await writeFile(cachePath, forged);
+    await writeFile(
+      join(cwd, 'generated/.pipewright-manifest.json'),
+      (await readFile(join(cwd, 'generated/.pipewright-manifest.json'), 'utf8')).replaceAll(
+        sha256Hex(original),
+        sha256Hex(evil),
+      ),
+    );
+    const gate = await runCliCapture(['check'], { cwd });
+    expect(gate.code).toBe(1);
+    expect(gate.stdout + gate.stderr).toContain('compose/beta.compose.yaml');
+    // With --cache (local convenience) the forged entry is trusted: that is why CI must not pass it.
+    const trusting = await runCliCapture(['check', '--cache'], { cwd });
+    expect(trusting.code).toBe(0);
   });
 
   it('the link view of a unit covers every cross-file rule (extend linkDocument when this changes)', () => {

@@ -15,10 +15,11 @@ import { oneOf, parseCommandArgs } from '../args.js';
 import { type CliIO, type Command, useColor } from '../io.js';
 import { asUserError, parseTargets } from './compile.js';
 
-const HELP = `Usage: pipewright check [paths…] [--out generated] [--target …] [--format text|json] [--max-diff-lines N] [--no-cache]
+const HELP = `Usage: pipewright check [paths…] [--out generated] [--target …] [--format text|json] [--max-diff-lines N] [--cache]
 
 Check that the output directory holds exactly what \`pipewright compile\` would write (CI runs this on the committed
-generated/). Nothing is written to the output directory (the compile cache is updated, unless --no-cache).
+generated/). Nothing is written. Every spec is compiled: check is the gate, so by default it does not trust the
+compile cache (a .pipewright/ directory could come with the checkout).
 
 Exit 0 when up to date. Exit 1 with the stale (different bytes), missing and extra (owned by the manifest but no longer
 produced) files and a unified diff from what is on disk to what compile would write, truncated after --max-diff-lines
@@ -29,9 +30,8 @@ Options:
   --target <list>        targets to check (default: those recorded in the manifest, else all)
   --format <fmt>         text (default) or json
   --max-diff-lines <n>   diff lines to print (default 200; 0 prints none)
-  --no-cache             compile every spec instead of reusing .pipewright/cache/compile-v1.json (see compile
-                         --help); use it in CI, where that file could come from the checkout rather than from a
-                         previous run of pipewright
+  --cache                reuse (and update) .pipewright/cache/compile-v1.json like compile does: faster on your
+                         own machine; never in CI, where that file could come from the checkout
 `;
 
 export const command: Command = {
@@ -44,7 +44,7 @@ export const command: Command = {
         target: { type: 'string', multiple: true },
         out: { type: 'string' },
         format: { type: 'string' },
-        'no-cache': { type: 'boolean' },
+        cache: { type: 'boolean' },
         'max-diff-lines': { type: 'string' },
       },
       'check',
@@ -60,7 +60,7 @@ export const command: Command = {
         cwd: io.cwd,
         out: values.out ?? 'generated',
         ...(targets ? { targets } : {}),
-        useCache: values['no-cache'] !== true,
+        useCache: values.cache === true,
       },
       TARGETS,
     ).catch(asUserError);
