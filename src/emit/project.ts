@@ -5,6 +5,7 @@ import { UserError } from '../diagnostics/diagnostic.js';
 import { discoverSpecs } from '../spec/discover.js';
 import { MAX_SPEC_BYTES, rejectedSpec, tooLargeMessage } from '../spec/load.js';
 import type { TargetName } from '../targets/target.js';
+import { buildId } from './build-id.js';
 import { type CheckInput, type CheckReport, compareOutputs } from './check.js';
 import { type CompiledSpec, type CompileResult, compileSources, compileSpec, type SpecInput } from './compile.js';
 import { CompileCache, type CompileCacheStats } from './compile-cache.js';
@@ -122,6 +123,12 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
  * Discover (src/spec/discover.ts) and read the specs under `paths`, display paths relative to cwd. A file that is too
  * large or not UTF-8 is not handed to the loader: it becomes an input with its rejection diagnostic (as `validate` does).
  */
+/** The persistent cache's version: the release plus a fingerprint of this build (code changed without a version
+ * bump must not reuse results computed by the old code). */
+export function compileCacheVersion(): string {
+  return `${VERSION}+${buildId()}`;
+}
+
 export async function readSources(options: Pick<ProjectOptions, 'paths' | 'cwd'>): Promise<SpecInput[]> {
   const specs = await discoverSpecs(options.paths, options.cwd);
   const inputs: SpecInput[] = [];
@@ -164,7 +171,12 @@ export async function compileProject(options: ProjectOptions): Promise<ProjectRe
     const result = compileSources(inputs, compileOptions, options.compile);
     return { ...result, out, specCount: inputs.length };
   }
-  const cache = await CompileCache.open({ cwd: options.cwd, version: VERSION, targets: options.targets });
+  // The build fingerprint joins the version: code changed without a version bump must not reuse old results.
+  const cache = await CompileCache.open({
+    cwd: options.cwd,
+    version: `${VERSION}+${buildId()}`,
+    targets: options.targets,
+  });
   const hits = new Map<string, CompiledSpec>();
   for (const input of inputs) {
     const unit = await cache.lookup(input, out.abs);

@@ -3,9 +3,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../../src/cli/main.js';
+import { buildId } from '../../src/emit/build-id.js';
 import { CROSS_FILE_RULE_NAMES } from '../../src/emit/compile.js';
 import { COMPILE_CACHE_PATH, CompileCache } from '../../src/emit/compile-cache.js';
-import { checkProject, compileAndWrite, readSources } from '../../src/emit/project.js';
+import { checkProject, compileAndWrite, compileCacheVersion, readSources } from '../../src/emit/project.js';
 import { sha256Hex } from '../../src/model/hash.js';
 import { TARGETS } from '../../src/targets/target.js';
 import { files, pipelineSpec, project, removeProjects } from '../cli/compile-support.js';
@@ -112,11 +113,11 @@ describe('persistent compile cache', () => {
     await compile(cwd);
     const [input] = await readSources({ paths: ['pipelines'], cwd });
     const out = join(cwd, 'generated');
-    const same = await CompileCache.open({ cwd, version: VERSION, targets: [...TARGETS].reverse() });
+    const same = await CompileCache.open({ cwd, version: compileCacheVersion(), targets: [...TARGETS].reverse() });
     expect(await same.lookup(input!, out)).toBeDefined();
-    const newer = await CompileCache.open({ cwd, version: `${VERSION}-next`, targets: TARGETS });
+    const newer = await CompileCache.open({ cwd, version: `${compileCacheVersion()}-next`, targets: TARGETS });
     expect(await newer.lookup(input!, out)).toBeUndefined();
-    const fewer = await CompileCache.open({ cwd, version: VERSION, targets: ['compose', 'k8s'] });
+    const fewer = await CompileCache.open({ cwd, version: compileCacheVersion(), targets: ['compose', 'k8s'] });
     expect(await fewer.lookup(input!, out)).toBeUndefined();
 
     const composeOnly = await compile(cwd, { targets: ['compose'] });
@@ -181,5 +182,12 @@ describe('persistent compile cache', () => {
 
   it('the link view of a unit covers every cross-file rule (extend linkDocument when this changes)', () => {
     expect(CROSS_FILE_RULE_NAMES).toEqual(['duplicate-pipeline-name']);
+  });
+});
+
+describe('build fingerprint in the cache key', () => {
+  it('is a stable hex id of this build, so code changed without a version bump does not reuse old entries', () => {
+    expect(buildId()).toMatch(/^[0-9a-f]{16}$/);
+    expect(buildId()).toBe(buildId());
   });
 });

@@ -3,8 +3,8 @@ import { parse } from 'yaml';
 import { serializeDocument } from '../../src/emit/serialize.js';
 
 /** Strings yaml 2.9.1's block/folded writers mangled (found by the argv property test); `\u{10000}` is 𐀀. */
-// biome-ignore lint/suspicious/noTemplateCurlyInString: Compose text, not a JS template
 const TRICKY = [
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose text, not a JS template
   '${PIPEWRIGHT_DS}\r\n \n\u{10000}\u{10000}yes$$$$\u{10000}  ',
   '\n \n',
   ' \t\n',
