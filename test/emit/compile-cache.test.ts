@@ -189,5 +189,6 @@ describe('build fingerprint in the cache key', () => {
   it('is a stable hex id of this build, so code changed without a version bump does not reuse old entries', () => {
     expect(buildId()).toMatch(/^[0-9a-f]{16}$/);
     expect(buildId()).toBe(buildId());
+    expect(compileCacheVersion()).toBe(`${VERSION}+${buildId()}`);
   });
 });

@@ -19,7 +19,7 @@ const DOC_CWD = '/work/main';
 function documentedOutput(command: string): string[] {
   const blocks = [...DOC.matchAll(/```console\n([\s\S]*?)```/g)].map((m) => m[1]!.split('\n'));
   for (const lines of blocks) {
-    const at = lines.findIndex((l) => l === `$ ${command}`);
+    const at = lines.indexOf(`$ ${command}`);
     if (at === -1) continue;
     const out: string[] = [];
     for (const line of lines.slice(at + 1)) {
