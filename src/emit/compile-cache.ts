@@ -1,21 +1,32 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { type BigIntStats, readFileSync } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Diagnostic, SourceRange } from '../diagnostics/diagnostic.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Diagnostic, type SourceRange, UserError } from '../diagnostics/diagnostic.js';
 import { sha256Hex } from '../model/hash.js';
-import type { PipelineIR } from '../model/ir.js';
+import type { PipelineHeader, PipelineIR } from '../model/ir.js';
 import { SpecCache } from './cache.js';
-import type { CompiledSpec, SpecInput } from './compile.js';
+import type { CompiledSpec, OutputText, SpecInput } from './compile.js';
 import { isSafeOutputPath } from './manifest.js';
 
 /**
  * compile's persistent per-spec cache: `.pipewright/cache/compile-v1.json` under the working directory (git-ignored;
  * never in the output directory, which is committed). One entry per spec, keyed exactly like the in-memory SpecCache
  * (pipewright version, targets, display path, sha256 of the source), holding what link and the report need: the
- * pipeline name and the range of `metadata.name`, the diagnostics, the IR, and each output's path and sha256 — not
- * its text. A hit is used only when every output on disk still has that sha256 (the text is then the bytes just read
- * and verified); otherwise the spec is compiled again. So a warm compile reads and hashes the sources and the outputs,
- * links, and writes nothing.
+ * pipeline name and the range of `metadata.name`, the diagnostics, the pipeline header (the IR without its tasks), the
+ * full IR as JSON text (parsed only if a reused unit's `ir` is asked for: linking needs headers only, and parsing every
+ * IR was most of a warm compile), and each output's path, sha256 and file metadata — not its text. A hit is used only when every output on disk still has that content; otherwise the spec
+ * is compiled again. So a warm compile reads and hashes the sources, stats the outputs, links, and writes nothing.
+ *
+ * How an output is known to be unchanged, the way git's index knows a work-tree file is: its metadata (inode, size,
+ * mtime and ctime in nanoseconds) equals what was recorded when its bytes were known to equal the text — just after
+ * compile wrote or confirmed them, or after hashing them here. Any write changes ctime, which no user-space call can
+ * set back, so rewriting a file, even to the same size with a forged mtime, is noticed. A file whose ctime is too
+ * recent for a later write to get a different ctime (timestamps advance in clock ticks; see SETTLE_NS) is not given
+ * metadata ("racily clean" in git's words): recording waits for the tick to pass, else it is hashed the next time.
+ * Outputs without matching metadata are read and hashed; their text is then those bytes. Outputs matched by metadata
+ * are not read: their text is read from disk only if something asks for it (check --cache does; a warm compile does not).
  *
  * Never trusted blindly: an unreadable, unparsable or foreign file (other format, other pipewright version) is ignored
  * and rewritten; an entry is looked up only by the key of the spec as it is now, and its shape is checked before use.
@@ -28,6 +39,52 @@ const FORMAT = 'pipewright-compile-cache-v1';
 interface StoredOutput {
   path: string;
   sha256: string;
+  /** File metadata when the bytes were known to have that sha256 (see fingerprint); absent when not yet settled. */
+  stat?: string;
+}
+
+/**
+ * Ticks of file timestamps are at most 10 ms on Linux (the coarse clock); a filesystem storing whole seconds (ctime
+ * nanoseconds 0) gets 2 s. A file changed less than this before its metadata was read is not fingerprinted.
+ */
+const SETTLE_NS = 50_000_000n;
+const SETTLE_WHOLE_SECONDS_NS = 2_000_000_000n;
+/** Longest compile waits for just-written outputs to settle before recording their metadata. */
+const MAX_SETTLE_WAIT_MS = 2_100;
+
+function fingerprint(st: BigIntStats): string {
+  return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+}
+
+/** Whether a write after `st` was read is sure to change ctime (else the metadata may not tell that write apart). */
+function settled(st: BigIntStats, nowNs: bigint): boolean {
+  const window = st.ctimeNs % 1_000_000_000n === 0n ? SETTLE_WHOLE_SECONDS_NS : SETTLE_NS;
+  return nowNs - st.ctimeNs >= window;
+}
+
+function nowNs(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
+
+async function statFile(path: string): Promise<BigIntStats | undefined> {
+  try {
+    const st = await stat(path, { bigint: true });
+    return st.isFile() ? st : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An output verified by its metadata: its text is read when first asked for (the bytes fingerprinted as `sha256`). */
+function onDiskOutput(path: string, abs: string): OutputText {
+  let text: string | undefined;
+  return {
+    path,
+    get text(): string {
+      text ??= readFileSync(abs, 'utf8');
+      return text;
+    },
+  };
 }
 
 interface StoredUnit {
@@ -36,7 +93,9 @@ interface StoredUnit {
   nameRange?: SourceRange;
   diagnostics: Diagnostic[];
   outputs: StoredOutput[];
-  ir?: PipelineIR;
+  header?: PipelineHeader;
+  /** JSON of the full PipelineIR, set with header. */
+  ir?: string;
 }
 
 interface CacheFile {
@@ -102,15 +161,58 @@ function isStoredUnit(value: unknown, file: string): value is StoredUnit {
         typeof o.path === 'string' &&
         isSafeOutputPath(o.path) &&
         typeof o.sha256 === 'string' &&
-        /^[0-9a-f]{64}$/.test(o.sha256),
+        /^[0-9a-f]{64}$/.test(o.sha256) &&
+        (o.stat === undefined || (typeof o.stat === 'string' && /^\d+:\d+:\d+:\d+$/.test(o.stat))),
     )
   )
     return false;
-  if (value.ir !== undefined) {
-    const ir = value.ir;
-    if (!isObject(ir) || typeof ir.name !== 'string' || ir.file !== file || !Array.isArray(ir.tasks)) return false;
+  if ((value.header === undefined) !== (value.ir === undefined)) return false;
+  if (value.header !== undefined) {
+    const h = value.header;
+    if (
+      !isObject(h) ||
+      typeof h.name !== 'string' ||
+      h.file !== file ||
+      typeof h.enabled !== 'boolean' ||
+      !Number.isInteger(h.concurrency) ||
+      (h.schedule !== undefined && typeof h.schedule !== 'string') ||
+      typeof h.specHash !== 'string' ||
+      'tasks' in h ||
+      typeof value.ir !== 'string'
+    )
+      return false;
   }
   return true;
+}
+
+/** The IR of a reused unit, parsed from its stored text when first asked for (and checked against its header). */
+function lazyIr(unit: CompiledSpec, text: string, header: PipelineHeader): void {
+  let ir: PipelineIR | undefined;
+  Object.defineProperty(unit, 'ir', {
+    enumerable: true,
+    get(): PipelineIR {
+      if (ir === undefined) {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          parsed = undefined;
+        }
+        if (
+          !isObject(parsed) ||
+          parsed.name !== header.name ||
+          parsed.file !== header.file ||
+          parsed.specHash !== header.specHash ||
+          !Array.isArray(parsed.tasks)
+        )
+          throw new UserError(
+            `${COMPILE_CACHE_PATH}: the stored pipeline of ${header.file} is damaged; delete the file or compile with --no-cache`,
+          );
+        ir = parsed as unknown as PipelineIR;
+      }
+      return ir;
+    },
+  });
 }
 
 async function readOutput(path: string): Promise<string | undefined> {
@@ -133,6 +235,8 @@ export class CompileCache {
   readonly #onDisk = new Map<string, string>();
   #reused = 0;
   #compiled = 0;
+  /** Set when an entry gained file metadata in this run: the file must be rewritten even if nothing was compiled. */
+  #dirty = false;
 
   private constructor(options: CompileCacheOptions) {
     this.#keys = new SpecCache({ version: options.version, targets: options.targets });
@@ -156,19 +260,35 @@ export class CompileCache {
 
   /**
    * The cached unit of `input`, when there is a valid entry for its current key and every output it lists is on disk
-   * under `outAbs` with the recorded sha256 (those bytes become the unit's output texts).
+   * under `outAbs` with the recorded content: its recorded metadata matches, or its bytes have the recorded sha256
+   * (those bytes become the output's text).
    */
   async lookup(input: SpecInput, outAbs: string): Promise<CompiledSpec | undefined> {
     if (input.rejected) return undefined;
     const key = this.#keys.key(input);
-    const entry = Object.hasOwn(this.#stored, key) ? this.#stored[key] : undefined;
-    if (!isStoredUnit(entry, input.file)) return undefined;
-    const outputs: { path: string; text: string }[] = [];
-    for (const o of entry.outputs) {
-      const text = await readOutput(join(outAbs, o.path));
+    const stored = Object.hasOwn(this.#stored, key) ? this.#stored[key] : undefined;
+    if (!isStoredUnit(stored, input.file)) return undefined;
+    const outputs: OutputText[] = [];
+    const checked: StoredOutput[] = [];
+    for (const o of stored.outputs) {
+      const abs = join(outAbs, o.path);
+      // metadata first: a write after this stat changes ctime, so the fingerprint below can never vouch for it
+      const st = await statFile(abs);
+      if (st === undefined) return undefined;
+      const fp = fingerprint(st);
+      if (o.stat === fp) {
+        outputs.push(onDiskOutput(o.path, abs));
+        checked.push(o);
+        continue;
+      }
+      const text = await readOutput(abs);
       if (text === undefined || sha256Hex(text) !== o.sha256) return undefined;
       outputs.push({ path: o.path, text });
+      const renewed = settled(st, nowNs()) ? fp : undefined;
+      if (renewed !== o.stat) this.#dirty = true;
+      checked.push({ path: o.path, sha256: o.sha256, ...(renewed ? { stat: renewed } : {}) });
     }
+    const entry: StoredUnit = { ...stored, outputs: checked };
     const unit: CompiledSpec = {
       file: input.file,
       source: input.source,
@@ -177,8 +297,9 @@ export class CompileCache {
         : {}),
       diagnostics: entry.diagnostics,
       outputs,
-      ...(entry.ir !== undefined ? { ir: entry.ir } : {}),
+      ...(entry.header !== undefined ? { header: entry.header } : {}),
     };
+    if (entry.header !== undefined && entry.ir !== undefined) lazyIr(unit, entry.ir, entry.header);
     this.#found.set(unit, entry);
     for (const o of entry.outputs) this.#onDisk.set(o.path, o.sha256);
     return unit;
@@ -209,7 +330,9 @@ export class CompileCache {
         : {}),
       diagnostics: unit.diagnostics,
       outputs: unit.outputs.map((o) => ({ path: o.path, sha256: sha256Hex(o.text) })),
-      ...(unit.ir !== undefined ? { ir: unit.ir } : {}),
+      ...(unit.ir !== undefined && unit.header !== undefined
+        ? { header: unit.header, ir: JSON.stringify(unit.ir) }
+        : {}),
     });
   }
 
@@ -218,12 +341,52 @@ export class CompileCache {
   }
 
   /**
+   * Record the file metadata of every output under `outAbs` that has none yet. Only for a directory whose files were
+   * just made equal to the recorded texts (compile calls it after a successful write). Outputs changed too recently to
+   * be told apart from a later write are waited for (at most MAX_SETTLE_WAIT_MS, typically one tick) and left without
+   * metadata if they are still not settled.
+   */
+  async recordWritten(outAbs: string): Promise<void> {
+    const pending: { output: StoredOutput; abs: string }[] = [];
+    for (const entry of this.#next.values()) {
+      for (const output of entry.outputs)
+        if (output.stat === undefined) pending.push({ output, abs: join(outAbs, output.path) });
+    }
+    const unsettled: typeof pending = [];
+    let latest = 0n;
+    for (const item of pending) {
+      const st = await statFile(item.abs);
+      if (st === undefined) continue;
+      if (settled(st, nowNs())) this.#setStat(item.output, fingerprint(st));
+      else {
+        unsettled.push(item);
+        const window = st.ctimeNs % 1_000_000_000n === 0n ? SETTLE_WHOLE_SECONDS_NS : SETTLE_NS;
+        if (st.ctimeNs + window > latest) latest = st.ctimeNs + window;
+      }
+    }
+    if (unsettled.length === 0) return;
+    const waitMs = Number((latest - nowNs()) / 1_000_000n) + 1;
+    if (waitMs > MAX_SETTLE_WAIT_MS) return;
+    if (waitMs > 0) await sleep(waitMs);
+    for (const item of unsettled) {
+      const st = await statFile(item.abs);
+      if (st !== undefined && settled(st, nowNs())) this.#setStat(item.output, fingerprint(st));
+    }
+  }
+
+  #setStat(output: StoredOutput, fp: string): void {
+    // entries may be shared with the parsed file: set on the object kept for the next save, which is this one
+    output.stat = fp;
+    this.#dirty = true;
+  }
+
+  /**
    * Replace the cache file with the entries recorded in this run (entries of specs not compiled now are dropped, so
    * the file does not grow without bound). Atomic; failures are ignored (read-only checkout, full disk).
    */
   async save(): Promise<void> {
-    // every spec reused and no entry dropped: the file on disk already says exactly this
-    if (this.#compiled === 0 && this.#next.size === Object.keys(this.#stored).length) return;
+    // every spec reused, no entry dropped, no metadata learnt: the file on disk already says exactly this
+    if (!this.#dirty && this.#compiled === 0 && this.#next.size === Object.keys(this.#stored).length) return;
     const temp = join(dirname(this.#path), `.${randomBytes(6).toString('hex')}.tmp`);
     try {
       await mkdir(dirname(this.#path), { recursive: true });

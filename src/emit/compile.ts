@@ -1,5 +1,5 @@
 import { type Diagnostic, hasErrors, type SourceRange, sortDiagnostics } from '../diagnostics/diagnostic.js';
-import type { PipelineIR } from '../model/ir.js';
+import { type PipelineHeader, type PipelineIR, pipelineHeader } from '../model/ir.js';
 import { normalizePipeline } from '../model/normalize.js';
 import type { SpecDocument, SpecPath } from '../spec/document.js';
 import { loadSpec } from '../spec/load.js';
@@ -22,10 +22,60 @@ import { serializeYaml } from './serialize.js';
  * No I/O here: reading specs and writing outputs are the CLI's edges (src/emit/project.ts, src/emit/write.ts).
  */
 
-/** One generated file: path relative to the output directory (POSIX), full text. */
+/**
+ * One generated file: path relative to the output directory (POSIX), full text. `text` may be a getter that reads the
+ * text on first use (compile's persistent cache hands out outputs it verified on disk that way, src/emit/compile-cache.ts).
+ */
 export interface OutputText {
-  path: string;
-  text: string;
+  readonly path: string;
+  readonly text: string;
+}
+
+/**
+ * Output path → text, as a read-only view over OutputText values: a text is taken from its output only when it is
+ * asked for (get, values, entries, iteration), so outputs nobody reads are never materialised (a warm compile writes
+ * nothing and never reads the outputs it verified by their file metadata).
+ */
+export class OutputFiles implements ReadonlyMap<string, string> {
+  readonly #outputs: ReadonlyMap<string, OutputText>;
+
+  constructor(outputs: Iterable<OutputText> = []) {
+    const byPath = new Map<string, OutputText>();
+    for (const o of outputs) byPath.set(o.path, o);
+    this.#outputs = byPath;
+  }
+
+  get size(): number {
+    return this.#outputs.size;
+  }
+
+  has(path: string): boolean {
+    return this.#outputs.has(path);
+  }
+
+  get(path: string): string | undefined {
+    return this.#outputs.get(path)?.text;
+  }
+
+  keys(): MapIterator<string> {
+    return this.#outputs.keys();
+  }
+
+  *values(): MapIterator<string> {
+    for (const o of this.#outputs.values()) yield o.text;
+  }
+
+  *entries(): MapIterator<[string, string]> {
+    for (const [path, o] of this.#outputs) yield [path, o.text];
+  }
+
+  [Symbol.iterator](): MapIterator<[string, string]> {
+    return this.entries();
+  }
+
+  forEach(callback: (value: string, key: string, map: ReadonlyMap<string, string>) => void, thisArg?: unknown): void {
+    for (const [path, text] of this.entries()) callback.call(thisArg, text, path, this);
+  }
 }
 
 export interface SpecInput {
@@ -58,8 +108,13 @@ export interface CompiledSpec {
    * compile holds every unit until link, and keeping each spec's syntax tree alive dominated its memory and GC time.
    */
   nameRange?: SourceRange;
-  /** Set when the spec has no errors. */
+  /**
+   * Set when the spec has no errors. May be a getter that loads it on first use (compile's persistent cache stores it
+   * as text: a warm compile links from headers and never needs the tasks).
+   */
   ir?: PipelineIR;
+  /** The IR without its tasks, set with `ir`: all link and the project summary need. */
+  header?: PipelineHeader;
 }
 
 export interface LinkResult {
@@ -72,10 +127,10 @@ export interface LinkResult {
 export interface CompileResult {
   /** Every diagnostic, sorted. */
   diagnostics: Diagnostic[];
-  /** Output path → text; empty when there is any error (all-or-nothing). */
-  files: Map<string, string>;
-  /** The pipelines compiled (error-free specs), sorted by name. */
-  pipelines: PipelineIR[];
+  /** Output path → text, sorted by path; empty when there is any error (all-or-nothing). */
+  files: OutputFiles;
+  /** The pipelines compiled (error-free specs), sorted by name; the full IR of each is its unit's `ir`. */
+  pipelines: PipelineHeader[];
   units: CompiledSpec[];
 }
 
@@ -172,7 +227,7 @@ export function compileSpec(file: string, source: string, options: CompileOption
     for (const w of emitted.warnings) diagnostics.push(warningDiagnostic(doc, checked.spec, w));
     for (const f of emitted.files) outputs.push({ path: f.path, text: serializeYaml(f) });
   }
-  return { ...base, ir, diagnostics: sortDiagnostics(diagnostics), outputs };
+  return { ...base, ir, header: pipelineHeader(ir), diagnostics: sortDiagnostics(diagnostics), outputs };
 }
 
 export function linkSpecs(units: readonly CompiledSpec[], options: CompileOptions): LinkResult {
@@ -181,14 +236,14 @@ export function linkSpecs(units: readonly CompiledSpec[], options: CompileOption
   const blocked = new Set(
     diagnostics.filter((d) => d.severity === 'error').flatMap((d) => [d.file, ...(d.related ?? []).map((r) => r.file)]),
   );
-  const irs = units
-    .filter((u) => u.ir !== undefined && !blocked.has(u.file) && !hasErrors(u.diagnostics))
-    .map((u) => u.ir!)
+  const headers = units
+    .filter((u) => u.header !== undefined && !blocked.has(u.file) && !hasErrors(u.diagnostics))
+    .map((u) => u.header!)
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
   const outputs: OutputText[] = [];
   for (const target of selectedTargets(options.targets)) {
-    for (const f of TARGET_DEFINITIONS[target].emitProject?.(irs, { outDir: options.outDir }) ?? []) {
+    for (const f of TARGET_DEFINITIONS[target].emitProject?.(headers, { outDir: options.outDir }) ?? []) {
       // memoized: a project file changes only with the set of pipelines, not with every edit of one
       outputs.push({ path: f.path, text: serializeYamlMemo(f) });
     }
@@ -224,14 +279,13 @@ export function compileSources(
   const link = linkSpecs(units, options);
   const diagnostics = sortDiagnostics([...units.flatMap((u) => u.diagnostics), ...link.diagnostics]);
   const pipelines = units
-    .flatMap((u) => (u.ir ? [u.ir] : []))
+    .flatMap((u) => (u.header ? [u.header] : []))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  if (hasErrors(diagnostics)) return { diagnostics, files: new Map(), pipelines, units };
-  const files = new Map<string, string>();
-  for (const o of [...units.flatMap((u) => u.outputs), ...link.outputs].sort((a, b) =>
-    a.path < b.path ? -1 : a.path > b.path ? 1 : 0,
-  )) {
-    files.set(o.path, o.text);
-  }
+  if (hasErrors(diagnostics)) return { diagnostics, files: new OutputFiles(), pipelines, units };
+  const files = new OutputFiles(
+    [...units.flatMap((u) => u.outputs), ...link.outputs].sort((a, b) =>
+      a.path < b.path ? -1 : a.path > b.path ? 1 : 0,
+    ),
+  );
   return { diagnostics, files, pipelines, units };
 }

@@ -164,12 +164,20 @@ export interface ProjectResult extends CompileResult {
 
 /** Read every spec and compile in memory (nothing is written). */
 export async function compileProject(options: ProjectOptions): Promise<ProjectResult> {
+  const { result, cache } = await compileWithCache(options);
+  await cache?.save();
+  return result;
+}
+
+const LOOKUP_BATCH = 32;
+
+async function compileWithCache(options: ProjectOptions): Promise<{ result: ProjectResult; cache?: CompileCache }> {
   const out = resolveOutDir(options.cwd, options.out, options.paths);
   const inputs = await readSources(options);
   const compileOptions = { targets: options.targets, outDir: out.display };
   if (!options.useCache) {
     const result = compileSources(inputs, compileOptions, options.compile);
-    return { ...result, out, specCount: inputs.length };
+    return { result: { ...result, out, specCount: inputs.length } };
   }
   // The build fingerprint joins the version: code changed without a version bump must not reuse old results.
   const cache = await CompileCache.open({
@@ -178,27 +186,50 @@ export async function compileProject(options: ProjectOptions): Promise<ProjectRe
     targets: options.targets,
   });
   const hits = new Map<string, CompiledSpec>();
-  for (const input of inputs) {
-    const unit = await cache.lookup(input, out.abs);
-    if (unit) hits.set(input.file, unit);
+  // lookups stat (and sometimes read) a few files each: overlapping them keeps the disk busy instead of the event loop
+  for (let i = 0; i < inputs.length; i += LOOKUP_BATCH) {
+    const batch = inputs.slice(i, i + LOOKUP_BATCH);
+    const units = await Promise.all(batch.map((input) => cache.lookup(input, out.abs)));
+    batch.forEach((input, j) => {
+      if (units[j]) hits.set(input.file, units[j]);
+    });
   }
   const compile = options.compile ?? ((file: string, source: string) => compileSpec(file, source, compileOptions));
   const result = compileSources(inputs, compileOptions, (file, source) => hits.get(file) ?? compile(file, source));
   const units = new Map(result.units.map((u) => [u.file, u]));
   for (const input of inputs) cache.record(input, units.get(input.file)!, hits.has(input.file));
-  await cache.save();
-  return { ...result, out, specCount: inputs.length, cache: cache.stats(), verified: cache.verifiedOutputs() };
+  return {
+    result: { ...result, out, specCount: inputs.length, cache: cache.stats(), verified: cache.verifiedOutputs() },
+    cache,
+  };
 }
 
-/** compileProject, then write when there are no errors (all-or-nothing). */
+/**
+ * compileProject, then write when there are no errors (all-or-nothing). With the cache, the outputs' file metadata is
+ * recorded after a successful write (the files on disk then hold exactly the compiled texts), so the next compile
+ * need not read them.
+ */
 export async function compileAndWrite(options: ProjectOptions): Promise<ProjectResult & { write?: WriteReport }> {
-  const result = await compileProject(options);
-  if (result.diagnostics.some((d) => d.severity === 'error')) return result;
-  const write = await writeOutputs(result.out.abs, result.files, {
-    version: VERSION,
-    targets: options.targets,
-    ...(result.verified ? { verified: result.verified } : {}),
-  });
+  const { result, cache } = await compileWithCache(options);
+  if (result.diagnostics.some((d) => d.severity === 'error')) {
+    await cache?.save();
+    return result;
+  }
+  let write: WriteReport;
+  try {
+    write = await writeOutputs(result.out.abs, result.files, {
+      version: VERSION,
+      targets: options.targets,
+      ...(result.verified ? { verified: result.verified } : {}),
+    });
+  } catch (error) {
+    await cache?.save();
+    throw error;
+  }
+  if (cache) {
+    await cache.recordWritten(result.out.abs);
+    await cache.save();
+  }
   return { ...result, write };
 }
 

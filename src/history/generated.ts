@@ -12,7 +12,7 @@ import type { SpecSource } from './sources.js';
  * project files such as the GitLab parent), keyed by path under the output directory. Spec paths are the
  * repository-relative ones, so headers read as `pipewright compile` run at the repository root writes them.
  */
-export function compileInMemory(sources: readonly SpecSource[], outDir = 'generated'): Map<string, string> {
+export function compileInMemory(sources: readonly SpecSource[], outDir = 'generated'): ReadonlyMap<string, string> {
   const result = compileSources(
     sources.map((s) => ({ file: s.path, source: s.source })),
     { targets: TARGETS, outDir },

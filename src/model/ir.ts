@@ -94,6 +94,17 @@ export interface PipelineIR {
   specHash: string;
 }
 
+/**
+ * A pipeline without its tasks: what project-wide outputs (the GitLab parent pipeline) and project summaries are built
+ * from. Small, so a warm compile can link a whole project from its cache without loading every task.
+ */
+export type PipelineHeader = Omit<PipelineIR, 'tasks'>;
+
+export function pipelineHeader(ir: PipelineIR): PipelineHeader {
+  const { tasks: _tasks, ...header } = ir;
+  return header;
+}
+
 /** Names of the run-time environment variables carrying built-ins. */
 export const BUILTIN_ENV: Record<'ds' | 'ds_nodash' | 'ts' | 'run_id', string> = {
   ds: 'PIPEWRIGHT_DS',

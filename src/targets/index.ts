@@ -1,4 +1,4 @@
-import type { PipelineIR } from '../model/ir.js';
+import type { PipelineHeader } from '../model/ir.js';
 import { emitCompose } from './compose/index.js';
 import { emitGitlab, emitGitlabParent } from './gitlab/index.js';
 import { emitKubernetes } from './kubernetes/index.js';
@@ -17,7 +17,7 @@ export interface TargetDefinition {
   /** Per pipeline: pure, cacheable by spec content. */
   emit: Emitter;
   /** Files that depend on every pipeline (e.g. the GitLab parent pipeline); absent when a target has none. */
-  emitProject?: (irs: readonly PipelineIR[], options: ProjectEmitOptions) => EmittedFile[];
+  emitProject?: (pipelines: readonly PipelineHeader[], options: ProjectEmitOptions) => EmittedFile[];
 }
 
 /** The registry compile iterates over, in TARGETS order. */
@@ -28,6 +28,7 @@ export const TARGET_DEFINITIONS: Readonly<Record<TargetName, TargetDefinition>> 
     name: 'gitlab',
     title: 'GitLab CI',
     emit: emitGitlab,
-    emitProject: (irs, options) => (irs.length === 0 ? [] : [emitGitlabParent(irs, { outDir: options.outDir })]),
+    emitProject: (pipelines, options) =>
+      pipelines.length === 0 ? [] : [emitGitlabParent(pipelines, { outDir: options.outDir })],
   },
 };

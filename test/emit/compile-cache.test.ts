@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../../src/cli/main.js';
@@ -190,5 +190,122 @@ describe('build fingerprint in the cache key', () => {
     expect(buildId()).toMatch(/^[0-9a-f]{16}$/);
     expect(buildId()).toBe(buildId());
     expect(compileCacheVersion()).toBe(`${VERSION}+${buildId()}`);
+  });
+});
+
+interface CacheOnDisk {
+  entries: Record<string, { file: string; outputs: { path: string; sha256: string; stat?: string }[] }>;
+}
+
+const readCache = async (cwd: string) =>
+  JSON.parse(await readFile(join(cwd, COMPILE_CACHE_PATH), 'utf8')) as CacheOnDisk;
+
+describe('outputs known by their file metadata', () => {
+  it('a compile records the metadata of every output it wrote; a warm compile then does not read them', async () => {
+    const cwd = await project(SPECS);
+    const cold = await compile(cwd);
+    const outputs = Object.values((await readCache(cwd)).entries).flatMap((e) => e.outputs);
+    expect(outputs.length).toBeGreaterThan(6);
+    for (const o of outputs) {
+      const st = await stat(join(cwd, 'generated', o.path), { bigint: true });
+      expect(o.stat).toBe(`${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`);
+    }
+    const warm = await compile(cwd);
+    expect(warm.cache).toEqual({ reused: 3, compiled: 0 });
+    // reused outputs carry their text as a getter that reads the file only on demand
+    const reused = warm.units.flatMap((u) => u.outputs);
+    expect(reused.length).toBe(outputs.length);
+    for (const o of reused) expect(Object.getOwnPropertyDescriptor(o, 'text')?.get).toBeTypeOf('function');
+    // and what they read is the compiled text
+    expect([...warm.files]).toEqual([...cold.files]);
+  });
+
+  it('notices a rewrite of the same size with the old mtime put back (ctime moved) and restores the output', async () => {
+    const cwd = await project(SPECS);
+    const cold = await compile(cwd);
+    const file = join(cwd, 'generated/k8s/alpha.yaml');
+    // a whole-second mtime, so that it can be put back exactly; the next compile hashes the file and learns it
+    const when = new Date('2024-01-01T00:00:00Z');
+    await utimes(file, when, when);
+    expect((await compile(cwd)).cache).toEqual({ reused: 3, compiled: 0 });
+    const learnt = Object.values((await readCache(cwd)).entries)
+      .flatMap((e) => e.outputs)
+      .find((o) => o.path === 'k8s/alpha.yaml');
+    const size = (await stat(file)).size;
+    expect(learnt?.stat).toMatch(new RegExp(`^\\d+:${size}:${BigInt(when.getTime()) * 1_000_000n}:\\d+$`));
+
+    const original = await readFile(file, 'utf8');
+    const forged = original.replace('alpha', 'ALPHA');
+    expect(forged).not.toBe(original);
+    expect(Buffer.byteLength(forged)).toBe(Buffer.byteLength(original));
+    await writeFile(file, forged);
+    await utimes(file, when, when);
+    const again = await compile(cwd);
+    expect(again.cache).toEqual({ reused: 2, compiled: 1 });
+    expect(again.write?.written).toEqual(['k8s/alpha.yaml']);
+    expect(await readFile(file, 'utf8')).toBe(cold.files.get('k8s/alpha.yaml'));
+  });
+
+  it('hashes outputs whose metadata is unknown or stale, reuses them when the bytes match, and learns their metadata', async () => {
+    const cwd = await project(SPECS);
+    await compile(cwd);
+    const cache = await readCache(cwd);
+    for (const entry of Object.values(cache.entries)) for (const o of entry.outputs) delete o.stat;
+    const some = Object.values(cache.entries)[0]!.outputs[0]!;
+    some.stat = '1:2:3:4'; // stale metadata, right bytes
+    await writeFile(join(cwd, COMPILE_CACHE_PATH), JSON.stringify(cache));
+    const warm = await compile(cwd);
+    expect(warm.cache).toEqual({ reused: 3, compiled: 0 });
+    expect(warm.write?.written).toEqual([]);
+    // outputs verified by hashing carry their text as plain data
+    expect(warm.units.flatMap((u) => u.outputs).every((o) => typeof o.text === 'string')).toBe(true);
+    const learnt = Object.values((await readCache(cwd)).entries).flatMap((e) => e.outputs);
+    expect(learnt.every((o) => typeof o.stat === 'string' && o.stat !== '1:2:3:4')).toBe(true);
+  });
+
+  it('a damaged metadata field makes the entry unusable, not trusted', async () => {
+    const cwd = await project(SPECS);
+    await compile(cwd);
+    const cache = await readCache(cwd);
+    for (const entry of Object.values(cache.entries)) for (const o of entry.outputs) o.stat = 'anything';
+    await writeFile(join(cwd, COMPILE_CACHE_PATH), JSON.stringify(cache));
+    expect((await compile(cwd)).cache).toEqual({ reused: 0, compiled: 3 });
+  });
+});
+
+describe('pipelines stored as header + IR text', () => {
+  const irOf = (result: Awaited<ReturnType<typeof compile>>, name: string) =>
+    result.units.find((u) => u.pipeline === name)?.ir;
+
+  it('a warm compile links from the headers; a reused unit parses its IR only when asked, equal to the cold one', async () => {
+    const cwd = await project(SPECS);
+    const cold = await compile(cwd);
+    const warm = await compile(cwd);
+    expect(warm.cache).toEqual({ reused: 3, compiled: 0 });
+    for (const unit of warm.units) {
+      expect(Object.getOwnPropertyDescriptor(unit, 'ir')?.get).toBeTypeOf('function');
+      expect(unit.header).toEqual(cold.units.find((u) => u.file === unit.file)?.header);
+      expect(unit.header).not.toHaveProperty('tasks');
+    }
+    for (const name of ['alpha', 'beta', 'gamma']) expect(irOf(warm, name)).toEqual(irOf(cold, name));
+    expect(irOf(warm, 'gamma')?.tasks.length).toBeGreaterThan(1);
+  });
+
+  it('damaged IR text is a clear error when the IR is asked for; a damaged header makes the entry unusable', async () => {
+    const cwd = await project(SPECS);
+    await compile(cwd);
+    const path = join(cwd, COMPILE_CACHE_PATH);
+    const good = await readFile(path, 'utf8');
+    const cache = JSON.parse(good) as { entries: Record<string, { ir?: string; header?: Record<string, unknown> }> };
+    for (const entry of Object.values(cache.entries)) entry.ir = '{"name":"x"';
+    await writeFile(path, JSON.stringify(cache));
+    const warm = await compile(cwd);
+    expect(warm.cache).toEqual({ reused: 3, compiled: 0 });
+    expect(() => irOf(warm, 'alpha')).toThrow(/compile-v1\.json: the stored pipeline of pipelines\/a\.yaml is damaged/);
+
+    const damaged = JSON.parse(good) as typeof cache;
+    for (const entry of Object.values(damaged.entries)) entry.header = { ...entry.header, tasks: [] };
+    await writeFile(path, JSON.stringify(damaged));
+    expect((await compile(cwd)).cache).toEqual({ reused: 0, compiled: 3 });
   });
 });

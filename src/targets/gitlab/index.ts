@@ -10,7 +10,7 @@
  */
 import { generatedHeader, generatedHeaderForMany } from '../../emit/header.js';
 import { durationParts } from '../../model/duration.js';
-import type { PipelineIR, TaskIR, Template } from '../../model/ir.js';
+import type { PipelineHeader, PipelineIR, TaskIR, Template } from '../../model/ir.js';
 import { composeSecretVariables } from '../compose/index.js';
 import { quoteShellCommand, quoteShellLiteral, quoteShellWord, runtimeEnvVar } from '../shell.js';
 import type { EmittedFile, Emitter, TargetWarning } from '../target.js';
@@ -63,7 +63,7 @@ export function secretVariables(ir: PipelineIR): Map<string, string> {
 }
 
 /** The rule a pipeline's jobs and trigger share: run when selected, never when the pipeline is disabled. */
-function selectorRule(ir: PipelineIR): string {
+function selectorRule(ir: Pick<PipelineIR, 'name'>): string {
   return `$${SELECTOR_VARIABLE} == ${JSON.stringify(ir.name)}`;
 }
 
@@ -293,7 +293,7 @@ function sortRecord<T>(record: Record<string, T>): Record<string, T> {
  * pipeline is disabled. `strategy: depend` mirrors the child's status; pipeline variables (params, ds …) are forwarded.
  * @param outDir the output directory as seen from the repository root (trigger includes are repository paths).
  */
-export function emitGitlabParent(irs: readonly PipelineIR[], options: { outDir?: string } = {}): EmittedFile {
+export function emitGitlabParent(irs: readonly PipelineHeader[], options: { outDir?: string } = {}): EmittedFile {
   const outDir = (options.outDir ?? 'generated').replace(/\/+$/, '');
   const sorted = [...irs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const document: Record<string, unknown> = { stages: [STAGE] };
