@@ -7,8 +7,12 @@
 # DOCKER_HOST and CONTAINERS_CONF into the calling shell). Re-running it is harmless.
 
 _pw_engine_here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-export CONTAINERS_CONF="${CONTAINERS_CONF:-$_pw_engine_here/containers.conf}"
 _pw_engine_dir="${PIPEWRIGHT_ENGINE_DIR:-/run/pipewright}"
+# The configuration is copied into the engine directory and the service reads that copy: a service that read it from
+# the checkout that started it lost it when that checkout was deleted or re-cloned (podman then fell back to default
+# ulimits, and every container failed with "setrlimit RLIMIT_NOFILE: operation not permitted").
+_pw_engine_conf_source="${CONTAINERS_CONF:-$_pw_engine_here/containers.conf}"
+export CONTAINERS_CONF="$_pw_engine_dir/containers.conf"
 export DOCKER_HOST="unix://$_pw_engine_dir/podman.sock"
 
 # The work runs in a subshell so that sourcing this file never changes the caller's shell options or exits it.
@@ -33,6 +37,23 @@ export DOCKER_HOST="unix://$_pw_engine_dir/podman.sock"
   ping() { curl -fsS --max-time 2 --unix-socket "$sock" http://d/_ping >/dev/null 2>&1; }
 
   mkdir -p "$dir"
+  if ! cmp -s "$_pw_engine_conf_source" "$CONTAINERS_CONF"; then
+    cp "$_pw_engine_conf_source" "$CONTAINERS_CONF.tmp"
+    mv "$CONTAINERS_CONF.tmp" "$CONTAINERS_CONF"
+  fi
+  # A service this script started earlier with another configuration path (older versions used the checkout's) is
+  # replaced; a service started by someone else (no pid file of ours) is left alone.
+  pid="$(cat "$dir/podman.pid" 2>/dev/null || true)"
+  if [ -n "$pid" ] && [ -r "/proc/$pid/environ" ] &&
+    ! tr '\0' '\n' <"/proc/$pid/environ" | grep -qx "CONTAINERS_CONF=$CONTAINERS_CONF"; then
+    echo "engine-up: restarting the podman service (pid $pid): it reads another configuration" >&2
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    rm -f "$sock" "$dir/podman.pid"
+  fi
   if ping; then
     echo "engine-up: podman API already serving on $sock" >&2
   else
@@ -51,7 +72,7 @@ export DOCKER_HOST="unix://$_pw_engine_dir/podman.sock"
   "$here/build-test-image.sh" >&2
 )
 _pw_engine_rc=$?
-unset _pw_engine_here _pw_engine_dir
+unset _pw_engine_here _pw_engine_dir _pw_engine_conf_source
 if [ "$_pw_engine_rc" -ne 0 ]; then
   # `return` when sourced, `exit` when executed.
   return "$_pw_engine_rc" 2>/dev/null || exit "$_pw_engine_rc"
