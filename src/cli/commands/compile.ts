@@ -46,9 +46,10 @@ Options:
   --no-cache        compile every spec: neither read nor update the compile cache
 
 Compile cache: per-spec results are kept in .pipewright/cache/compile-v1.json (keep .pipewright/ out of version
-control), keyed by the pipewright version, the targets, the spec's path and the sha256 of its text. A spec is reused
-only when that key matches and its outputs on disk still have the recorded sha256; anything else (an edited spec, a
-new version, other targets, a damaged cache file, an output changed by hand) is compiled again. With --format json,
+control), keyed by the pipewright version and build, the targets, the spec's path and the sha256 of its text. A spec
+is reused only when that key matches and its outputs on disk are still as compiled: the same file metadata (inode,
+size, mtime, ctime) as recorded after compile wrote them, else the same sha256. Anything else (an edited spec, a new
+version, other targets, a damaged cache file, an output changed by hand) is compiled again. With --format json,
 "cache" says how many specs were reused and how many compiled.
 
 Exit codes: 0 compiled (warnings allowed), 1 errors in specs or nothing could be written, 2 usage error.
