@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type BigIntStats, readFileSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Diagnostic, type SourceRange, UserError } from '../diagnostics/diagnostic.js';
@@ -66,9 +66,10 @@ function nowNs(): bigint {
   return BigInt(Date.now()) * 1_000_000n;
 }
 
+/** Metadata of a regular file at `path` (not followed: a symbolic link is no output of ours, and the writer refuses it). */
 async function statFile(path: string): Promise<BigIntStats | undefined> {
   try {
-    const st = await stat(path, { bigint: true });
+    const st = await lstat(path, { bigint: true });
     return st.isFile() ? st : undefined;
   } catch {
     return undefined;

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../../src/cli/main.js';
@@ -261,6 +261,19 @@ describe('outputs known by their file metadata', () => {
     expect(warm.units.flatMap((u) => u.outputs).every((o) => typeof o.text === 'string')).toBe(true);
     const learnt = Object.values((await readCache(cwd)).entries).flatMap((e) => e.outputs);
     expect(learnt.every((o) => typeof o.stat === 'string' && o.stat !== '1:2:3:4')).toBe(true);
+  });
+
+  it('an output replaced by a symbolic link to the same bytes is not vouched for by the cache: its spec compiles again', async () => {
+    const cwd = await project(SPECS);
+    await compile(cwd);
+    const file = join(cwd, 'generated/k8s/alpha.yaml');
+    await copyFile(file, join(cwd, 'elsewhere.yaml'));
+    await rm(file);
+    await symlink(join(cwd, 'elsewhere.yaml'), file);
+    const again = await compile(cwd);
+    expect(again.cache).toEqual({ reused: 2, compiled: 1 });
+    const stored = Object.values((await readCache(cwd)).entries).flatMap((e) => e.outputs);
+    expect(stored.find((o) => o.path === 'k8s/alpha.yaml')?.stat).toBeUndefined();
   });
 
   it('a damaged metadata field makes the entry unusable, not trusted', async () => {
