@@ -16,8 +16,9 @@ import { isSafeOutputPath } from './manifest.js';
  * (pipewright version, targets, display path, sha256 of the source), holding what link and the report need: the
  * pipeline name and the range of `metadata.name`, the diagnostics, the pipeline header (the IR without its tasks), the
  * full IR as JSON text (parsed only if a reused unit's `ir` is asked for: linking needs headers only, and parsing every
- * IR was most of a warm compile), and each output's path, sha256 and file metadata — not its text. A hit is used only when every output on disk still has that content; otherwise the spec
- * is compiled again. So a warm compile reads and hashes the sources, stats the outputs, links, and writes nothing.
+ * IR was most of a warm compile), and each output's path, sha256 and file metadata — not its text. A hit is used
+ * only when every output on disk still has that content; otherwise the spec is compiled again. So a warm compile
+ * reads and hashes the sources, stats the outputs, links, and writes nothing.
  *
  * How an output is known to be unchanged, the way git's index knows a work-tree file is: its metadata (inode, size,
  * mtime and ctime in nanoseconds) equals what was recorded when its bytes were known to equal the text — just after
@@ -25,8 +26,9 @@ import { isSafeOutputPath } from './manifest.js';
  * set back, so rewriting a file, even to the same size with a forged mtime, is noticed. A file whose ctime is too
  * recent for a later write to get a different ctime (timestamps advance in clock ticks; see SETTLE_NS) is not given
  * metadata ("racily clean" in git's words): recording waits for the tick to pass, else it is hashed the next time.
- * Outputs without matching metadata are read and hashed; their text is then those bytes. Outputs matched by metadata
- * are not read: their text is read from disk only if something asks for it (check --cache does; a warm compile does not).
+ * Outputs without matching metadata are read and hashed; their text is then those bytes. Outputs matched by
+ * metadata are not read: their text is read from disk only if something asks for it (check --cache does; a warm
+ * compile does not).
  *
  * Never trusted blindly: an unreadable, unparsable or foreign file (other format, other pipewright version) is ignored
  * and rewritten; an entry is looked up only by the key of the spec as it is now, and its shape is checked before use.
@@ -66,7 +68,7 @@ function nowNs(): bigint {
   return BigInt(Date.now()) * 1_000_000n;
 }
 
-/** Metadata of a regular file at `path` (not followed: a symbolic link is no output of ours, and the writer refuses it). */
+/** Metadata of a regular file at `path`, links not followed: the cache never vouches for a symbolic link. */
 async function statFile(path: string): Promise<BigIntStats | undefined> {
   try {
     const st = await lstat(path, { bigint: true });

@@ -23,8 +23,9 @@ import { serializeYaml } from './serialize.js';
  */
 
 /**
- * One generated file: path relative to the output directory (POSIX), full text. `text` may be a getter that reads the
- * text on first use (compile's persistent cache hands out outputs it verified on disk that way, src/emit/compile-cache.ts).
+ * One generated file: path relative to the output directory (POSIX), full text. `text` may be a getter that reads
+ * the text on first use (compile's persistent cache hands out outputs it verified on disk that way, see
+ * src/emit/compile-cache.ts).
  */
 export interface OutputText {
   readonly path: string;
