@@ -58,10 +58,14 @@ function fingerprint(st: BigIntStats): string {
   return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
 }
 
+/** When a write after `st` was read is sure to get another ctime: its ctime plus one timestamp tick (see SETTLE_NS). */
+function settlesAt(st: BigIntStats): bigint {
+  return st.ctimeNs + (st.ctimeNs % 1_000_000_000n === 0n ? SETTLE_WHOLE_SECONDS_NS : SETTLE_NS);
+}
+
 /** Whether a write after `st` was read is sure to change ctime (else the metadata may not tell that write apart). */
 function settled(st: BigIntStats, nowNs: bigint): boolean {
-  const window = st.ctimeNs % 1_000_000_000n === 0n ? SETTLE_WHOLE_SECONDS_NS : SETTLE_NS;
-  return nowNs - st.ctimeNs >= window;
+  return nowNs >= settlesAt(st);
 }
 
 function nowNs(): bigint {
@@ -363,8 +367,7 @@ export class CompileCache {
       if (settled(st, nowNs())) this.#setStat(item.output, fingerprint(st));
       else {
         unsettled.push(item);
-        const window = st.ctimeNs % 1_000_000_000n === 0n ? SETTLE_WHOLE_SECONDS_NS : SETTLE_NS;
-        if (st.ctimeNs + window > latest) latest = st.ctimeNs + window;
+        if (settlesAt(st) > latest) latest = settlesAt(st);
       }
     }
     if (unsettled.length === 0) return;
