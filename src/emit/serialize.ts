@@ -16,6 +16,9 @@ import type { EmittedFile } from '../targets/target.js';
  *   double-quoted with JSON escapes (plus escapes for characters YAML does not print or 1.1 reads as line breaks:
  *   U+0085, U+2028, U+2029, DEL, C1, BOM, lone surrogates), or single-quoted when it has `"` and nothing to escape.
  * - No anchors or aliases (an object used twice is written twice); no line folding.
+ * - A multi-line string that is itself a text file (ends with one line break, no empty, blank-looking or
+ *   space-led lines, no tabs, trailing spaces or characters to escape) is written as a `|` literal block, one source
+ *   line per line: the Kubernetes run plan embeds each task's Job as YAML text, which must stay diffable line by line.
  * - Key order: `apiVersion`, `kind`, `metadata` first in each document (Kubernetes convention), then insertion order:
  *   emitters build objects in the order they want (sorted where there is no natural order).
  * - Header lines become `# ` comments; documents are separated by `---`; LF only; one trailing newline.
@@ -76,6 +79,22 @@ function scalar(value: unknown): string {
   throw new Error(`serializeYaml: cannot write a ${typeof value}`);
 }
 
+// A literal block keeps every character of such text as is; anything else stays on one quoted line.
+const CONTROL = '\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\ufeff\\ufffe\\uffff\\ud800-\\udfff';
+// First line starts with a non-space (no indentation indicator needed); every line ends with a non-space (not blank).
+const BLOCK_SAFE = new RegExp(
+  `^[^\\s${CONTROL}](?:[^${CONTROL}]*[^\\s${CONTROL}])?\\n(?:[^${CONTROL}]*[^\\s${CONTROL}]\\n)*$`,
+);
+
+function isBlockText(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 1 && v.indexOf('\n') < v.length - 1 && BLOCK_SAFE.test(v);
+}
+
+function pushBlockText(head: string, text: string, indent: string, out: string[]): void {
+  out.push(`${head} |\n`);
+  for (const line of text.slice(0, -1).split('\n')) out.push(`${indent}  ${line}\n`);
+}
+
 function isCollection(v: unknown): v is object {
   return v !== null && typeof v === 'object';
 }
@@ -95,6 +114,8 @@ function block(v: object, indent: string, first: string, out: string[]): void {
     for (const item of v) {
       if (isCollection(item) && !isEmpty(item)) {
         block(item, `${indent}  `, `${prefix}- `, out);
+      } else if (isBlockText(item)) {
+        pushBlockText(`${prefix}-`, item, indent, out);
       } else {
         out.push(`${prefix}- ${inline(item)}\n`);
       }
@@ -107,6 +128,8 @@ function block(v: object, indent: string, first: string, out: string[]): void {
     if (isCollection(item) && !isEmpty(item)) {
       out.push(`${prefix}${key}:\n`);
       block(item, `${indent}  `, `${indent}  `, out);
+    } else if (isBlockText(item)) {
+      pushBlockText(`${prefix}${key}:`, item, indent, out);
     } else {
       out.push(`${prefix}${key}: ${inline(item)}\n`);
     }

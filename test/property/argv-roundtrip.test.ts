@@ -183,7 +183,11 @@ describe('property: argv and env reach the task unchanged', () => {
     fc.assert(
       fc.property(caseArb, (c) => {
         const docs = parseAllDocuments(textOf(pipeline([c]), emitKubernetes), { version: '1.1' }) as Doc[];
-        const container = docs.map((d) => d.toJS()).find((d) => d.kind === 'Job').spec.template.spec.containers[0];
+        // The Job template is YAML text inside the run plan ConfigMap: read both layers as a YAML 1.1 reader would.
+        const plan = docs.map((d) => d.toJS()).find((d) => d.kind === 'ConfigMap');
+        const taskText = Object.entries<string>(plan.data).find(([k]) => k.startsWith('task.'))![1];
+        const job = (parseAllDocuments(taskText, { version: '1.1' }) as Doc[])[0]!.toJS();
+        const container = job.spec.template.spec.containers[0];
         for (const e of container.env ?? []) {
           if (e.name === BUILTIN_ENV.ds) e.value = kubernetesText([{ text: values.ds }]);
           if (e.name === 'PIPEWRIGHT_PARAM_REGION') e.value = kubernetesText([{ text: values.region }]);

@@ -16,6 +16,7 @@ import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -60,6 +61,7 @@ const K8S_MODELS: Record<string, (data: never) => { validate(): void }> = {
   ServiceAccount: (d) => new ServiceAccount(d),
   Role: (d) => new Role(d),
   RoleBinding: (d) => new RoleBinding(d),
+  ConfigMap: (d) => new ConfigMap(d),
 };
 
 /** The documents of a file as YAML 1.1 readers see them; fails when 1.1 and 1.2 disagree or parsing is unclean. */
@@ -93,6 +95,21 @@ function validateFile(path: string, text: string): string[] {
       const kind = (doc as { kind?: string }).kind ?? '';
       if (kind === 'Job') errors.push(...errorsOf(validators.job, doc));
       if (kind === 'CronJob') errors.push(...errorsOf(validators.cronJob, doc));
+      // The run plan: each task's Job template is YAML text that must itself be a strictly valid Job.
+      if (kind === 'ConfigMap') {
+        for (const [key, value] of Object.entries((doc as { data?: Record<string, string> }).data ?? {})) {
+          const inner = readAsTargets(`${path}#${key}`, value);
+          if (!key.startsWith('task.')) continue;
+          for (const job of inner) {
+            errors.push(...errorsOf(validators.job, job).map((e) => `${key}: ${e}`));
+            try {
+              new Job(job as never).validate();
+            } catch (e) {
+              errors.push(`${key}: kubernetes-models Job: ${(e as Error).message}`);
+            }
+          }
+        }
+      }
       const model = K8S_MODELS[kind];
       if (!model) errors.push(`unexpected kind ${JSON.stringify(kind)}`);
       else {

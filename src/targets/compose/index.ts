@@ -123,7 +123,11 @@ function service(task: TaskIR, ir: PipelineIR): Record<string, unknown> {
   return svc;
 }
 
-/** User labels first, then ours (ours win on a clash), sorted by key. */
+/**
+ * User labels first, then ours (ours win on a clash), sorted by key. Only what identifies this service and its own
+ * content hash: the pipeline's version and spec hash are in the top-level `x-pipewright` alone, so a version bump
+ * changes one place, not every service (the docker executor labels containers with them at run time).
+ */
 function labels(ir: PipelineIR, task: TaskIR): Record<string, string> {
   const all: Record<string, string> = {
     ...ir.labels,
@@ -131,8 +135,6 @@ function labels(ir: PipelineIR, task: TaskIR): Record<string, string> {
     'pipewright.dev/pipeline': ir.name,
     'pipewright.dev/task': task.specId,
     'pipewright.dev/instance': task.id,
-    'pipewright.dev/version': ir.version,
-    'pipewright.dev/spec-hash': ir.specHash,
     'pipewright.dev/task-hash': task.hash,
   };
   return Object.fromEntries(

@@ -1,47 +1,54 @@
 /**
  * Kubernetes target: `k8s/<pipeline>.yaml`, one multi-document file per pipeline, in this order:
- * ServiceAccount, Role, RoleBinding (the runner's least-privilege identity), CronJob (only with a schedule), then one
- * suspended `batch/v1` Job per task instance in topological order. The applied Jobs are templates: they never start by
- * themselves; the runner releases a run by creating copies in `pipewright.dev/needs` order (see docs/targets.md).
+ * ServiceAccount, Role, RoleBinding (the runner's least-privilege identity), the run plan ConfigMap, and a CronJob
+ * (only with a schedule) that starts `pipewright release`. The run plan holds the pipeline-wide facts once
+ * (`pipeline.yaml`) and one Job template per task instance (`task.<id>.yaml`, topological order); the runner creates
+ * a run's Jobs from it. No idle Job is parked in the cluster (docs/kubernetes.md has the numbers behind this choice).
+ *
+ * A one-line change is a one-object change: no object carries spec-wide labels (spec hash, version); those live in
+ * the plan's `pipeline.yaml` only, and each task template carries its own content hash.
  */
 import type { ICronJob } from 'kubernetes-models/batch/v1/CronJob';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IJobSpec } from 'kubernetes-models/batch/v1/JobSpec';
 import type { IRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import type { IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
+import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { generatedHeader } from '../../emit/header.js';
-import { hashValue } from '../../model/hash.js';
+import { serializeDocument } from '../../emit/serialize.js';
 import type { PipelineIR, TaskIR } from '../../model/ir.js';
 import { renderTemplate } from '../../model/template.js';
 import type { Emitter, TargetWarning } from '../target.js';
 import { escapeKubernetesLiteral, kubernetesText, referencedEnvVars } from './expansion.js';
-import { dnsLabel, isLabelKey, labelValue, MAX_CRONJOB_NAME, nameWithHash } from './names.js';
+import { dnsLabel, isLabelKey, labelValue, MAX_CRONJOB_NAME } from './names.js';
+import { PIPELINE_KEY, type RunPlanPipeline, runPlanName, taskKey } from './run-plan.js';
 
-/** The pipewright image the CronJob runs; kept equal to package.json's version by a test. */
-export const RUNNER_IMAGE = 'ghcr.io/pipewright/pipewright:0.1.0';
+/**
+ * The default image the CronJob's runner uses: what `docker build -t pipewright:<version> .` (the Dockerfile over the
+ * npm package) tags locally — no registry we do not own. Kept equal to package.json's version by a test; a project
+ * pushing the image elsewhere sets its own reference (see docs/kubernetes.md).
+ */
+export const RUNNER_IMAGE = 'localhost/pipewright:0.1.0';
 /** A scheduled run that could not start within this many seconds (controller down, previous run still going) is skipped. */
 export const STARTING_DEADLINE_SECONDS = 300;
 export const SUCCESSFUL_JOBS_HISTORY_LIMIT = 3;
 export const FAILED_JOBS_HISTORY_LIMIT = 3;
-/** Kubernetes' Job back-off between pod retries: 10s, doubled each time, capped at 6 minutes. */
-const KUBERNETES_BACKOFF = '10s, 20s, 40s … capped at 6m';
 
 const MANAGED_BY = 'app.kubernetes.io/managed-by';
 const LABEL = {
   pipeline: 'pipewright.dev/pipeline',
   task: 'pipewright.dev/task',
-  version: 'pipewright.dev/version',
-  specHash: 'pipewright.dev/spec-hash',
   component: 'app.kubernetes.io/component',
 } as const;
 const ANNOTATION = {
   needs: 'pipewright.dev/needs',
   task: 'pipewright.dev/task',
+  type: 'pipewright.dev/type',
   specId: 'pipewright.dev/spec-task',
-  specHash: 'pipewright.dev/spec-hash',
-  version: 'pipewright.dev/version',
+  taskHash: 'pipewright.dev/task-hash',
   source: 'pipewright.dev/source',
+  retries: 'pipewright.dev/retries',
   retryDelay: 'pipewright.dev/retry-delay-seconds',
   description: 'pipewright.dev/description',
   inputs: 'pipewright.dev/inputs',
@@ -53,22 +60,26 @@ export const POOL_LABEL = 'pipewright.dev/pool';
 interface Names {
   runner: string;
   cronJob: string;
+  plan: string;
 }
 
-export function kubernetesNames(ir: PipelineIR): Names {
-  return { runner: dnsLabel(`${ir.name}-runner`), cronJob: dnsLabel(ir.name, MAX_CRONJOB_NAME) };
+export function kubernetesNames(pipeline: string): Names {
+  return {
+    runner: dnsLabel(`${pipeline}-runner`),
+    cronJob: dnsLabel(pipeline, MAX_CRONJOB_NAME),
+    plan: runPlanName(pipeline),
+  };
 }
 
 /**
- * Labels on every resource: the user's metadata.labels (valid Kubernetes keys only) under pipewright's own.
- * The spec hash is 64 hex characters, one more than a label value allows: labels carry its first 16, annotations all.
+ * Labels on every resource: the user's metadata.labels (valid Kubernetes keys only) under pipewright's own, which
+ * say what owns the object and which pipeline it belongs to — never the spec hash or version, which change with
+ * every edit (they are in the run plan's `pipeline.yaml`).
  */
 function commonLabels(ir: PipelineIR, warnings: TargetWarning[]): Record<string, string> {
   const ours: Record<string, string> = {
     [MANAGED_BY]: 'pipewright',
     [LABEL.pipeline]: ir.name,
-    [LABEL.specHash]: ir.specHash.slice(0, 16),
-    [LABEL.version]: labelValue(ir.version),
   };
   const out: Record<string, string> = {};
   for (const key of Object.keys(ir.labels).sort()) {
@@ -99,14 +110,18 @@ function serviceAccount(names: Names, labels: Record<string, string>): IServiceA
   return { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: names.runner, labels } };
 }
 
-/** Only what releasing a run needs, in the namespace the file is applied to: Jobs (copy, unsuspend, clean up) and pod logs. */
+/**
+ * Only what releasing a run needs, in the namespace the file is applied to: read this pipeline's run plan, create,
+ * follow and clean up Jobs, read pod logs.
+ */
 function role(names: Names, labels: Record<string, string>): IRole {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'Role',
     metadata: { name: names.runner, labels },
     rules: [
-      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'watch'] },
+      { apiGroups: [''], resources: ['configmaps'], resourceNames: [names.plan], verbs: ['get'] },
+      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'delete', 'get', 'list', 'watch'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
       { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
     ],
@@ -124,18 +139,29 @@ function roleBinding(names: Names, labels: Record<string, string>): IRoleBinding
   };
 }
 
-/** The runner's argv: everything it needs to release this pipeline's Jobs for the scheduled logical date. */
-export function runnerArgs(ir: PipelineIR): string[] {
-  const args = ['release', ir.name, '--target', 'k8s', '--namespace', '$(PIPEWRIGHT_NAMESPACE)'];
-  args.push('--spec-hash', ir.specHash, '--timezone', escapeKubernetesLiteral(ir.timezone));
-  if (ir.catchup) args.push('--catchup');
-  if (ir.startDate !== undefined) args.push('--start-date', ir.startDate);
-  if (ir.endDate !== undefined) args.push('--end-date', ir.endDate);
-  if (ir.slaSeconds !== undefined) args.push('--sla-seconds', String(ir.slaSeconds));
-  return args;
+/**
+ * The runner's argv. Everything else it needs (schedule, timezone, catchup, dates, SLA, tasks) it reads from the run
+ * plan, so editing those changes the plan alone, not the CronJob too.
+ */
+export function runnerArgs(pipeline: string): string[] {
+  return [
+    'release',
+    escapeKubernetesLiteral(pipeline),
+    '--target',
+    'kubernetes',
+    '--namespace',
+    '$(PIPEWRIGHT_NAMESPACE)',
+    '--scheduled',
+  ];
 }
 
-function cronJob(ir: PipelineIR, schedule: string, names: Names, labels: Record<string, string>): ICronJob {
+function cronJob(
+  ir: PipelineIR,
+  schedule: string,
+  names: Names,
+  labels: Record<string, string>,
+  image: string,
+): ICronJob {
   const podLabels = sortRecord({ ...labels, [LABEL.component]: 'runner' });
   return {
     apiVersion: 'batch/v1',
@@ -162,8 +188,8 @@ function cronJob(ir: PipelineIR, schedule: string, names: Names, labels: Record<
               containers: [
                 {
                   name: 'runner',
-                  image: RUNNER_IMAGE,
-                  args: runnerArgs(ir),
+                  image,
+                  args: runnerArgs(ir.name),
                   env: [{ name: 'PIPEWRIGHT_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }],
                 },
               ],
@@ -203,12 +229,16 @@ function resources(task: TaskIR) {
   return Object.keys(amounts).length === 0 ? undefined : { requests: { ...amounts }, limits: { ...amounts } };
 }
 
-function job(ir: PipelineIR, task: TaskIR, labels: Record<string, string>): IJob {
+/**
+ * A task's Job template in the run plan. The runner names each attempt's Job and fills the PIPEWRIGHT_* values; it
+ * retries itself (honouring retryDelay), so the Job's own back-off is off.
+ */
+function jobTemplate(ir: PipelineIR, task: TaskIR, labels: Record<string, string>): IJob {
   const podLabels = { [MANAGED_BY]: 'pipewright', [LABEL.pipeline]: ir.name, [LABEL.task]: labelValue(task.id) };
   const env = containerEnv(ir, task);
   const resourceLimits = resources(task);
   const spec: IJobSpec = {
-    backoffLimit: task.retries,
+    backoffLimit: 0,
     ...(task.timeoutSeconds === undefined ? {} : { activeDeadlineSeconds: task.timeoutSeconds }),
     template: {
       metadata: { labels: podLabels },
@@ -232,40 +262,67 @@ function job(ir: PipelineIR, task: TaskIR, labels: Record<string, string>): IJob
       },
     },
   };
-  // The whole spec is immutable once created; its hash in the name turns any change into a new Job, not a failed apply.
-  const name = nameWithHash(`${ir.name}-${task.id}`, hashValue(spec).slice(0, 8));
   const annotations: Record<string, string> = {
     ...(task.description === undefined ? {} : { [ANNOTATION.description]: task.description }),
     // Lineage as written in the spec (`{{ ds }}` kept), for catalog tools reading the cluster.
     ...(task.inputs.length === 0 ? {} : { [ANNOTATION.inputs]: JSON.stringify(task.inputs.map(renderTemplate)) }),
     ...(task.outputs.length === 0 ? {} : { [ANNOTATION.outputs]: JSON.stringify(task.outputs.map(renderTemplate)) }),
     [ANNOTATION.needs]: task.needs.join(','),
+    [ANNOTATION.retries]: String(task.retries),
     [ANNOTATION.retryDelay]: String(task.retryDelaySeconds),
-    [ANNOTATION.source]: ir.file,
-    [ANNOTATION.specHash]: ir.specHash,
     [ANNOTATION.specId]: task.specId,
     [ANNOTATION.task]: task.id,
-    [ANNOTATION.version]: ir.version,
+    // This task's own content hash: it changes when this task changes, and only then.
+    [ANNOTATION.taskHash]: task.hash,
+    [ANNOTATION.type]: task.type,
   };
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: { name, labels: sortRecord({ ...labels, [LABEL.task]: labelValue(task.id) }), annotations },
-    spec: { suspend: true, ...spec },
+    metadata: { labels: sortRecord({ ...labels, [LABEL.task]: labelValue(task.id) }), annotations },
+    spec,
+  };
+}
+
+/** The pipeline-wide facts, in one place: what the runner needs besides the task templates. */
+function pipelineFacts(ir: PipelineIR): RunPlanPipeline {
+  return {
+    pipeline: ir.name,
+    version: ir.version,
+    specHash: ir.specHash,
+    source: ir.file,
+    ...(ir.schedule === undefined ? {} : { schedule: ir.schedule }),
+    timezone: ir.timezone,
+    enabled: ir.enabled,
+    catchup: ir.catchup,
+    ...(ir.startDate === undefined ? {} : { startDate: ir.startDate }),
+    ...(ir.endDate === undefined ? {} : { endDate: ir.endDate }),
+    concurrency: ir.concurrency,
+    ...(ir.slaSeconds === undefined ? {} : { slaSeconds: ir.slaSeconds }),
+    params: ir.params.map((p) => ({
+      name: p.name,
+      env: p.envVar,
+      ...(p.default === undefined ? {} : { default: p.default }),
+      ...(p.enum === undefined ? {} : { enum: p.enum }),
+    })),
+    tasks: ir.tasks.map((t) => t.id),
+  };
+}
+
+function runPlan(ir: PipelineIR, names: Names, labels: Record<string, string>): IConfigMap {
+  const data: Record<string, string> = { [PIPELINE_KEY]: serializeDocument(pipelineFacts(ir)) };
+  for (const task of ir.tasks) data[taskKey(task.id)] = serializeDocument(jobTemplate(ir, task, labels));
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: names.plan, labels: sortRecord({ ...labels, [LABEL.component]: 'run-plan' }) },
+    data,
   };
 }
 
 /** What Kubernetes cannot express exactly: said once per pipeline, at the first task it concerns. */
 function capabilityWarnings(ir: PipelineIR): TargetWarning[] {
   const warnings: TargetWarning[] = [];
-  const delayed = ir.tasks.find((t) => t.retries > 0 && t.retryDelaySeconds > 0);
-  if (delayed) {
-    warnings.push({
-      code: 'PW305',
-      path: ['spec', 'tasks', delayed.specId, 'retryDelay'],
-      message: `Kubernetes retries a Job's pod with its own back-off (${KUBERNETES_BACKOFF}); retryDelay (${delayed.retryDelaySeconds}s for '${delayed.specId}') is recorded in the annotation ${ANNOTATION.retryDelay} but not applied`,
-    });
-  }
   const enumParam = ir.params.find((p) => p.enum !== undefined);
   if (enumParam) {
     warnings.push({
@@ -284,14 +341,32 @@ function capabilityWarnings(ir: PipelineIR): TargetWarning[] {
   return warnings;
 }
 
+/** What the API server accepts in a ConfigMap's data (keys and values together). */
+export const MAX_CONFIGMAP_BYTES = 1024 * 1024;
+
+function planSize(plan: IConfigMap): number {
+  let bytes = 0;
+  for (const [key, value] of Object.entries(plan.data ?? {}))
+    bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+  return bytes;
+}
+
 export const emitKubernetes: Emitter = (ir) => {
   const warnings: TargetWarning[] = [];
   const labels = commonLabels(ir, warnings);
   warnings.push(...capabilityWarnings(ir));
-  const names = kubernetesNames(ir);
-  const documents: unknown[] = [serviceAccount(names, labels), role(names, labels), roleBinding(names, labels)];
-  if (ir.schedule !== undefined) documents.push(cronJob(ir, ir.schedule, names, labels));
-  for (const task of ir.tasks) documents.push(job(ir, task, labels));
+  const names = kubernetesNames(ir.name);
+  const plan = runPlan(ir, names, labels);
+  const size = planSize(plan);
+  if (size > MAX_CONFIGMAP_BYTES) {
+    warnings.push({
+      code: 'PW305',
+      path: ['spec', 'tasks'],
+      message: `the Kubernetes run plan of '${ir.name}' is ${size} bytes for ${ir.tasks.length} task instances, more than the ${MAX_CONFIGMAP_BYTES} a ConfigMap holds: the API server will refuse it at apply; split the pipeline`,
+    });
+  }
+  const documents: unknown[] = [serviceAccount(names, labels), role(names, labels), roleBinding(names, labels), plan];
+  if (ir.schedule !== undefined) documents.push(cronJob(ir, ir.schedule, names, labels, RUNNER_IMAGE));
   return {
     files: [{ path: `k8s/${ir.name}.yaml`, header: generatedHeader(ir), documents }],
     warnings,
