@@ -1,6 +1,7 @@
-// npm run schema: writes schema/pipeline.schema.json from src/spec/types.ts (the single source of truth).
-// Exports generateSchema() so test/spec/schema.test.ts can regenerate in memory and fail when the committed file is stale.
-import { writeFileSync } from 'node:fs';
+// npm run schema: writes schema/pipeline.schema.json from src/spec/types.ts and schema/config.schema.json from
+// src/config/types.ts (the single sources of truth). Exports the generators so tests can regenerate in memory and fail
+// when a committed file is stale.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import TJS from 'typescript-json-schema';
@@ -8,6 +9,8 @@ import TJS from 'typescript-json-schema';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const SCHEMA_PATH = join(root, 'schema', 'pipeline.schema.json');
 export const SCHEMA_ID = 'https://pipewright.dev/schema/pipeline.schema.json';
+export const CONFIG_SCHEMA_PATH = join(root, 'schema', 'config.schema.json');
+export const CONFIG_SCHEMA_ID = 'https://pipewright.dev/schema/config.schema.json';
 
 const SETTINGS = {
   required: true,
@@ -111,7 +114,48 @@ export function schemaText() {
   return `${JSON.stringify(generateSchema(), null, 2)}\n`;
 }
 
+/** The schema of src/config/types.ts#ProjectConfig (pipewright.yaml), with stable key order. */
+export function generateConfigSchema() {
+  const program = TJS.getProgramFromFiles([join(root, 'src', 'config', 'types.ts')], {
+    strict: true,
+    skipLibCheck: true,
+  });
+  const generator = TJS.buildGenerator(program, SETTINGS);
+  if (!generator) throw new Error('typescript-json-schema could not read src/config/types.ts');
+  const raw = generator.getSchemaForSymbol('ProjectConfig');
+  const definitions = raw.definitions ?? {};
+  // Pipelines are named by metadata.name: the same DNS-1123 label as in a spec.
+  const specNames = TJS.buildGenerator(
+    TJS.getProgramFromFiles([join(root, 'src', 'spec', 'types.ts')], { strict: true, skipLibCheck: true }),
+    SETTINGS,
+  ).getSchemaForSymbol('PipelineMetadata').properties.name;
+  raw.properties.pipelines.propertyNames = { pattern: specNames.pattern, maxLength: specNames.maxLength };
+  // Editors show the code's name on hover: taken from the closed set in src/diagnostics/codes.ts.
+  const names = Object.fromEntries(
+    [...readFileSync(join(root, 'src', 'diagnostics', 'codes.ts'), 'utf8').matchAll(/^\s+(PW\d{3}): '([^']+)'/gm)].map(
+      (m) => [m[1], m[2]],
+    ),
+  );
+  for (const [code, schema] of Object.entries(definitions.DiagnosticLevels.properties)) {
+    if (!names[code]) throw new Error(`gen-schema: ${code} is not in src/diagnostics/codes.ts`);
+    schema.description = `${code} ${names[code]} (docs/diagnostics.md#${code.toLowerCase()}-${names[code]}): off, warn or error`;
+  }
+  const { $schema: _schema, definitions: _definitions, ...rest } = raw;
+  return sortKeys({
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: CONFIG_SCHEMA_ID,
+    ...rest,
+    definitions,
+  });
+}
+
+export function configSchemaText() {
+  return `${JSON.stringify(generateConfigSchema(), null, 2)}\n`;
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   writeFileSync(SCHEMA_PATH, schemaText());
   console.log(`wrote ${SCHEMA_PATH}`);
+  writeFileSync(CONFIG_SCHEMA_PATH, configSchemaText());
+  console.log(`wrote ${CONFIG_SCHEMA_PATH}`);
 }

@@ -31,6 +31,8 @@ export interface Diagnostic {
   message: string;
   /** E.g. "previously defined at 11:5" for duplicates. */
   related?: RelatedLocation[];
+  /** The compile target a capability note (PW3xx) is about: `compose`, `k8s` or `gitlab`. */
+  target?: string;
 }
 
 /** Thrown only for user errors that cannot be expressed as a diagnostic list (bad CLI usage, unreadable paths). */

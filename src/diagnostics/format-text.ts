@@ -5,12 +5,16 @@
 import { redactSecrets } from '../spec/secrets.js';
 import { codeFrame, FrameSource, sanitizeForTerminal } from './code-frame.js';
 import type { Diagnostic, SourceRange } from './diagnostic.js';
-import { type DiagnosticReport, summarize, summaryLine } from './format-summary.js';
+import { type DiagnosticReport, type Summary, summarize, summaryLine } from './format-summary.js';
 
 export interface TextFormatOptions {
   color?: boolean;
   /** Context lines around the range (default 1). */
   context?: number;
+  /** A line printed after a diagnostic's frame (e.g. how many similar notes were folded into it, see fold.ts). */
+  notes?: ReadonlyMap<Diagnostic, string>;
+  /** Counts for the summary line when the report shows only some diagnostics (--quiet, folding). */
+  summary?: Summary;
 }
 
 /** Codes whose range IS a secret value: the range is masked in every frame of that file, whatever it contains. */
@@ -35,8 +39,10 @@ export function formatText(report: DiagnosticReport, options: TextFormatOptions 
     out += `${paint('1', location(d))}: ${paint(d.severity === 'error' ? '1;31' : '1;33', d.severity)}: ${message(d)} ${paint('2', `[${d.code}]`)}\n`;
     const source = frameSource(d.file);
     if (source) out += codeFrame(source, d.range, { color, context: options.context ?? 1 });
+    const note = options.notes?.get(d);
+    if (note !== undefined) out += `${paint('2', note)}\n`;
   }
-  const summary = summarize(report);
+  const summary = options.summary ?? summarize(report);
   const line = summaryLine(summary);
   out += `${out === '' ? '' : '\n'}${summary.errors > 0 ? paint('1;31', line) : paint('1', line)}\n`;
   return out;

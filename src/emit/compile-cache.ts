@@ -145,6 +145,7 @@ function isDiagnostic(value: unknown): value is Diagnostic {
     (value.severity === 'error' || value.severity === 'warning') &&
     typeof value.code === 'string' &&
     typeof value.message === 'string' &&
+    (value.target === undefined || typeof value.target === 'string') &&
     (value.related === undefined ||
       (Array.isArray(value.related) &&
         value.related.every(

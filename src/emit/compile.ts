@@ -198,13 +198,19 @@ export function warningPath(spec: PipelineSpec, path: SpecPath): SpecPath {
   return path;
 }
 
-function warningDiagnostic(doc: SpecDocument, spec: PipelineSpec, warning: TargetWarning): Diagnostic {
+function warningDiagnostic(
+  doc: SpecDocument,
+  spec: PipelineSpec,
+  warning: TargetWarning,
+  target: TargetName,
+): Diagnostic {
   return {
     file: doc.file,
     range: doc.rangeOf(warningPath(spec, warning.path)),
     severity: 'warning',
     code: warning.code,
     message: warning.message,
+    target,
   };
 }
 
@@ -225,7 +231,7 @@ export function compileSpec(file: string, source: string, options: CompileOption
   const outputs: OutputText[] = [];
   for (const target of selectedTargets(options.targets)) {
     const emitted = TARGET_DEFINITIONS[target].emit(ir);
-    for (const w of emitted.warnings) diagnostics.push(warningDiagnostic(doc, checked.spec, w));
+    for (const w of emitted.warnings) diagnostics.push(warningDiagnostic(doc, checked.spec, w, target));
     for (const f of emitted.files) outputs.push({ path: f.path, text: serializeYaml(f) });
   }
   return { ...base, ir, header: pipelineHeader(ir), diagnostics: sortDiagnostics(diagnostics), outputs };

@@ -1,13 +1,22 @@
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { VERSION } from '../cli/main.js';
-import { UserError } from '../diagnostics/diagnostic.js';
+import { applyLevels, hasLevels } from '../config/levels.js';
+import type { ProjectConfig } from '../config/types.js';
+import { hasErrors, UserError } from '../diagnostics/diagnostic.js';
 import { discoverSpecs } from '../spec/discover.js';
 import { MAX_SPEC_BYTES, rejectedSpec, tooLargeMessage } from '../spec/load.js';
 import type { TargetName } from '../targets/target.js';
 import { buildId } from './build-id.js';
 import { type CheckInput, type CheckReport, compareOutputs } from './check.js';
-import { type CompiledSpec, type CompileResult, compileSources, compileSpec, type SpecInput } from './compile.js';
+import {
+  type CompiledSpec,
+  type CompileResult,
+  compileSources,
+  compileSpec,
+  OutputFiles,
+  type SpecInput,
+} from './compile.js';
 import { CompileCache, type CompileCacheStats } from './compile-cache.js';
 import { buildManifest, MANIFEST_PATH, serializeManifest } from './manifest.js';
 import { readManifest, type WriteReport, writeOutputs } from './write.js';
@@ -33,6 +42,8 @@ export interface ProjectOptions {
    * `--no-cache`.
    */
   useCache?: boolean;
+  /** The project configuration: its per-code levels apply to the diagnostics (src/config/levels.ts). */
+  config?: ProjectConfig;
 }
 
 /** A reason to stop before doing anything (bad --out): the CLI turns it into a UserError. */
@@ -171,7 +182,24 @@ export async function compileProject(options: ProjectOptions): Promise<ProjectRe
 
 const LOOKUP_BATCH = 32;
 
+/**
+ * The configured levels applied to a compile result (after caching: the cache keeps what the specs say, whatever the
+ * configuration). A warning made an error makes the result fail like any error: no files.
+ */
+export function withConfiguredLevels<T extends CompileResult>(result: T, config: ProjectConfig | undefined): T {
+  if (!hasLevels(config)) return result;
+  const pipelines = new Map(result.units.flatMap((u) => (u.pipeline === undefined ? [] : [[u.file, u.pipeline]])));
+  const diagnostics = applyLevels(result.diagnostics, config, (file) => pipelines.get(file));
+  const failed = hasErrors(diagnostics) && !hasErrors(result.diagnostics);
+  return { ...result, diagnostics, ...(failed ? { files: new OutputFiles() } : {}) };
+}
+
 async function compileWithCache(options: ProjectOptions): Promise<{ result: ProjectResult; cache?: CompileCache }> {
+  const { result, cache } = await compileWithCacheRaw(options);
+  return { result: withConfiguredLevels(result, options.config), ...(cache ? { cache } : {}) };
+}
+
+async function compileWithCacheRaw(options: ProjectOptions): Promise<{ result: ProjectResult; cache?: CompileCache }> {
   const out = resolveOutDir(options.cwd, options.out, options.paths);
   const inputs = await readSources(options);
   const compileOptions = { targets: options.targets, outDir: out.display };

@@ -36,11 +36,19 @@ export function validateSpecs(docs: readonly SpecDocument[], rules: readonly Rul
   return { diagnostics: sortDiagnostics(diagnostics), checked };
 }
 
-/** ajv's errors for one document, as PW100 diagnostics at the offending node. */
-export function schemaDiagnosticsOf(doc: SpecDocument): Diagnostic[] {
-  const errors = reduceErrors(schemaErrors(doc.value));
+/** A JSON Schema to check documents against: its validator and the schema itself (for allowed keys and hints). */
+export interface DocumentSchema {
+  errors(value: unknown): ErrorObject[];
+  schema(): Record<string, unknown>;
+}
+
+const PIPELINE_SCHEMA: DocumentSchema = { errors: schemaErrors, schema: pipelineSchema };
+
+/** ajv's errors for one document, as PW100 diagnostics at the offending node (the pipeline schema by default). */
+export function schemaDiagnosticsOf(doc: SpecDocument, against: DocumentSchema = PIPELINE_SCHEMA): Diagnostic[] {
+  const errors = reduceErrors(against.errors(doc.value));
   return errors.map((error) => {
-    const { path, key, message } = describe(error, doc);
+    const { path, key, message } = describe(error, doc, against);
     return {
       file: doc.file,
       range: doc.rangeOf(path, { key }),
@@ -77,10 +85,10 @@ interface Described {
   message: string;
 }
 
-function describe(error: ErrorObject, doc: SpecDocument): Described {
+function describe(error: ErrorObject, doc: SpecDocument, against: DocumentSchema): Described {
   const path = parsePointer(error.instancePath);
   const label = pathLabel(path);
-  const schema = schemaAt(path);
+  const schema = schemaAt(path, against);
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case 'additionalProperty':
@@ -208,8 +216,8 @@ interface SchemaNode {
 }
 
 /** The (dereferenced) schema that applies at `path`, for allowed-property lists and hints. */
-function schemaAt(path: SpecPath): SchemaNode | undefined {
-  const root = pipelineSchema() as SchemaNode & { definitions?: Record<string, SchemaNode> };
+function schemaAt(path: SpecPath, against: DocumentSchema): SchemaNode | undefined {
+  const root = against.schema() as SchemaNode & { definitions?: Record<string, SchemaNode> };
   const deref = (node: SchemaNode | undefined): SchemaNode | undefined => {
     let current = node;
     for (let hops = 0; current?.$ref && hops < 10; hops++) {

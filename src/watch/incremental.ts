@@ -22,6 +22,8 @@ export interface IncrementalOptions {
   cache?: SpecCache<CompiledSpec>;
   /** compile's writer (injectable to observe writes; defaults to src/emit/write.ts writeOutputs). */
   write?: typeof writeOutputs;
+  /** Applied to each compiled unit after the cache (the project configuration's diagnostic levels). */
+  adjust?: (unit: CompiledSpec) => CompiledSpec;
 }
 
 interface Entry {
@@ -90,11 +92,12 @@ export class IncrementalCompiler implements WatchEngine {
         continue;
       }
       // a refused file (too large, not UTF-8) has a placeholder source: never cached under it
-      const unit = input.rejected
+      const compiled = input.rejected
         ? rejectedUnit({ ...input, file }, input.rejected)
         : this.#cache.getOrCompute({ file, source: input.source }, () =>
             compileSpec(file, input.source, this.#compileOptions),
           );
+      const unit = this.options.adjust ? this.options.adjust(compiled) : compiled;
       if (previous)
         previous.unit = unit; // in place: #order holds the entry objects
       else {

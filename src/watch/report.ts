@@ -68,3 +68,38 @@ export function jsonEvent(event: RebuildEvent): string {
 export function jsonMessage(event: 'warning' | 'error', message: string): string {
   return JSON.stringify({ event, message });
 }
+
+/** What identifies a diagnostic across edits: code, message and the text of its line (not the line number, which
+ * shifts when a line is added above it). */
+function identity(d: Diagnostic, sources: ReadonlyMap<string, string>): string {
+  const line = sources.get(d.file)?.split('\n')[d.range.start.line - 1]?.trim() ?? '';
+  return `${d.code}\0${d.severity}\0${d.message}\0${line}`;
+}
+
+/**
+ * watch's text output prints only diagnostics that changed: after the first build, a saved file's diagnostics that
+ * were already shown (same code, message and line text) are not repeated. Fixed ones simply stop appearing; the
+ * status line says when a spec is still failing.
+ */
+export class ShownDiagnostics {
+  readonly #shown = new Map<string, Set<string>>();
+
+  /** The diagnostics of `fresh` not shown before (`repeated` counts the others); remembers what `event` now reports for every changed file. */
+  select(event: Pick<RebuildEvent, 'fresh' | 'changed' | 'sources'>): { show: Diagnostic[]; repeated: number } {
+    const show: Diagnostic[] = [];
+    let repeated = 0;
+    const now = new Map<string, Set<string>>();
+    for (const d of event.fresh) {
+      const id = identity(d, event.sources);
+      const before = this.#shown.get(d.file);
+      if (before?.has(id)) repeated++;
+      else show.push(d);
+      const ids = now.get(d.file) ?? new Set<string>();
+      ids.add(id);
+      now.set(d.file, ids);
+    }
+    for (const file of event.changed) this.#shown.delete(file);
+    for (const [file, ids] of now) this.#shown.set(file, new Set([...(this.#shown.get(file) ?? []), ...ids]));
+    return { show, repeated };
+  }
+}

@@ -1,6 +1,8 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { VERSION } from '../cli/main.js';
+import { applyLevels, hasLevels } from '../config/levels.js';
+import type { ProjectConfig } from '../config/types.js';
 import type { SpecCache } from '../emit/cache.js';
 import type { CompiledSpec } from '../emit/compile.js';
 import { discoverSpecFiles, ProjectError, readSpecInput, resolveOutDir } from '../emit/project.js';
@@ -32,6 +34,8 @@ export interface WatchOptions {
   cache?: SpecCache<CompiledSpec>;
   /** compile's writer, injectable to observe writes (default: src/emit/write.ts). */
   write?: typeof writeOutputs;
+  /** The project configuration: its diagnostic levels apply to every rebuild. */
+  config?: ProjectConfig;
 }
 
 /**
@@ -65,6 +69,14 @@ export function startWatch(options: WatchOptions): WatchSession {
     version: VERSION,
     ...(options.cache ? { cache: options.cache } : {}),
     ...(options.write ? { write: options.write } : {}),
+    ...(hasLevels(options.config)
+      ? {
+          adjust: (unit: CompiledSpec) => ({
+            ...unit,
+            diagnostics: applyLevels(unit.diagnostics, options.config, () => unit.pipeline),
+          }),
+        }
+      : {}),
   });
   return startSession({
     scope: new SpecScope(dirs, files, [out.abs]),

@@ -97,7 +97,7 @@ describe('pipewright validate', () => {
     });
     const unknownFlag = await runCliCapture(['validate', '--strict'], { cwd: dir });
     expect(unknownFlag.code).toBe(2);
-    expect(unknownFlag.stderr).toMatch(/^pipewright: validate: Unknown option '--strict'/);
+    expect(unknownFlag.stderr).toMatch(/^pipewright: validate: unknown option '--strict'/);
     const missing = await runCliCapture(['validate'], { cwd: dir });
     expect(missing).toEqual({ code: 1, stdout: '', stderr: 'pipewright: no such file or directory: pipelines/\n' });
     for (const r of [badFormat, unknownFlag, missing]) expect(r.stderr).not.toMatch(/\n\s+at /);

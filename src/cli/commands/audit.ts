@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { UserError } from '../../diagnostics/diagnostic.js';
 import { headFileOf, readLedger, verifyLedger } from '../../runtime/ledger.js';
 import { oneOf, parseCommandArgs } from '../args.js';
-import type { CliIO, Command } from '../io.js';
+import { type CliIO, type Command, userPath } from '../io.js';
 
 const HELP = `Usage: pipewright audit verify [--ledger FILE] [--format text|json]
        pipewright audit log [--pipeline NAME] [--ledger FILE] [--format text|json]
@@ -19,6 +19,9 @@ Options:
   --ledger <file>     ledger file (default .pipewright/ledger.jsonl)
   --pipeline <name>   log: only records of this pipeline
   --format <fmt>      text (default) or json
+
+Exit codes: 0 chain intact (verify) or records printed (log), 1 the chain is broken or the ledger cannot be read,
+2 usage error or internal error.
 `;
 
 function detailText(details: Record<string, string | number | boolean | null>): string {
@@ -43,7 +46,10 @@ export const command: Command = {
       throw new UserError('audit: use `pipewright audit verify` or `pipewright audit log`', 2);
     if (rest.length > 0) throw new UserError(`audit ${sub} takes no further arguments (got ${rest.join(' ')})`, 2);
     const format = oneOf(values.format, ['text', 'json'] as const, '--format', 'text');
-    const file = resolve(io.cwd, values.ledger ?? '.pipewright/ledger.jsonl');
+    const file = resolve(
+      io.cwd,
+      values.ledger === undefined ? '.pipewright/ledger.jsonl' : userPath(io, values.ledger),
+    );
 
     if (sub === 'verify') {
       if (values.pipeline !== undefined)

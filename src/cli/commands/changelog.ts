@@ -8,7 +8,7 @@ import { redactDeep } from '../../history/redact.js';
 import { renderChangelog } from '../../history/render-changelog.js';
 import { renderChangelogJson } from '../../history/render-json.js';
 import { oneOf, parseCommandArgs } from '../args.js';
-import type { Command } from '../io.js';
+import { type Command, userPath } from '../io.js';
 
 const HELP = `Usage: pipewright changelog [options]
 
@@ -55,7 +55,10 @@ export const command: Command = {
     let template: { name: string; source: string } | undefined;
     if (values.template !== undefined) {
       try {
-        template = { name: values.template, source: await readFile(resolve(io.cwd, values.template), 'utf8') };
+        template = {
+          name: values.template,
+          source: await readFile(resolve(io.cwd, userPath(io, values.template)), 'utf8'),
+        };
       } catch (error) {
         throw new UserError(
           `changelog: cannot read template ${values.template}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
@@ -67,7 +70,7 @@ export const command: Command = {
       await repo.assertNotShallow();
       const to = await repo.resolveCommit(values.to ?? 'HEAD');
       const from = values.from === undefined ? undefined : await repo.resolveCommit(values.from);
-      const dir = repo.repoPath(io.cwd, values.path ?? 'pipelines');
+      const dir = repo.repoPath(io.cwd, values.path === undefined ? 'pipelines' : userPath(io, values.path));
       const reader = repo.openBlobReader();
       let changelog: Changelog;
       try {

@@ -12,7 +12,7 @@ import {
 } from '../../emit/report.js';
 import { TARGETS } from '../../targets/target.js';
 import { oneOf, parseCommandArgs } from '../args.js';
-import { type CliIO, type Command, useColor } from '../io.js';
+import { type CliIO, type Command, useColor, userPath } from '../io.js';
 import { asUserError, parseTargets } from './compile.js';
 
 const HELP = `Usage: pipewright check [paths…] [--out generated] [--target …] [--format text|json] [--max-diff-lines N] [--cache]
@@ -32,6 +32,9 @@ Options:
   --max-diff-lines <n>   diff lines to print (default 200; 0 prints none)
   --cache                reuse (and update) .pipewright/cache/compile-v1.json like compile does: faster on your
                          own machine; never in CI, where that file could come from the checkout
+
+Exit codes: 0 up to date, 1 out of date or the specs have errors, 2 usage error, invalid pipewright.yaml or
+internal error.
 `;
 
 export const command: Command = {
@@ -56,11 +59,12 @@ export const command: Command = {
     const targets = parseTargets(values.target);
     const result = await checkProject(
       {
-        paths: positionals.length > 0 ? positionals : ['pipelines'],
+        paths: positionals.length > 0 ? positionals.map((p) => userPath(io, p)) : ['pipelines'],
         cwd: io.cwd,
-        out: values.out ?? 'generated',
+        out: values.out === undefined ? 'generated' : userPath(io, values.out),
         ...(targets ? { targets } : {}),
         useCache: values.cache === true,
+        ...(io.project?.config ? { config: io.project.config } : {}),
       },
       TARGETS,
     ).catch(asUserError);

@@ -1,12 +1,20 @@
 import { performance } from 'node:perf_hooks';
 import { UserError } from '../../diagnostics/diagnostic.js';
+import { formatCodeQuality } from '../../diagnostics/format-codequality.js';
 import { ManifestError } from '../../emit/manifest.js';
 import { compileAndWrite, ProjectError } from '../../emit/project.js';
-import { compileSummary, diagnosticCounts, diagnosticsJson, diagnosticsText, plural } from '../../emit/report.js';
+import { compileSummary, diagnosticCounts, diagnosticsJson, plural } from '../../emit/report.js';
 import { WriteRefused } from '../../emit/write.js';
 import { TARGETS, type TargetName } from '../../targets/target.js';
 import { oneOf, parseCommandArgs } from '../args.js';
-import { type CliIO, type Command, useColor } from '../io.js';
+import {
+  DIAGNOSTIC_OPTIONS,
+  DIAGNOSTIC_OPTIONS_HELP,
+  diagnosticView,
+  renderDiagnostics,
+  warningLimitExceeded,
+} from '../diagnostics.js';
+import { type CliIO, type Command, useColor, userPath } from '../io.js';
 
 const ALIASES: Record<string, TargetName> = { compose: 'compose', k8s: 'k8s', kubernetes: 'k8s', gitlab: 'gitlab' };
 
@@ -31,7 +39,8 @@ export function asUserError(error: unknown): never {
   throw error;
 }
 
-const HELP = `Usage: pipewright compile [paths…] [--target compose,k8s,gitlab] [--out generated] [--format text|json] [--no-cache]
+const HELP = `Usage: pipewright compile [paths…] [--target compose,k8s,gitlab] [--out generated] [--format text|json|codequality]
+                         [--no-cache] [--quiet] [--verbose] [--max-warnings N]
 
 Compile pipeline specs (default: pipelines/) into generated/<target>/… for every target.
 
@@ -42,8 +51,13 @@ deleted pipeline) and never touches a file that manifest does not list.
 Options:
   --target <list>   targets to compile: compose, k8s (kubernetes), gitlab (default: all)
   --out <dir>       output directory inside the working directory (default: generated)
-  --format <fmt>    text (default) or json
+  --format <fmt>    text (default), json, or codequality (a GitLab Code Quality report of every diagnostic,
+                    the target capability notes PW3xx included, on stdout)
   --no-cache        compile every spec: neither read nor update the compile cache
+${DIAGNOSTIC_OPTIONS_HELP}
+
+Levels of warning codes (off, warn, error) come from pipewright.yaml (docs/config.md); a warning made an error stops
+compile like any error.
 
 Compile cache: per-spec results are kept in .pipewright/cache/compile-v1.json (keep .pipewright/ out of version
 control), keyed by the pipewright version and build, the targets, the spec's path and the sha256 of its text. A spec
@@ -52,7 +66,8 @@ size, mtime, ctime) as recorded after compile wrote them, else the same sha256. 
 version, other targets, a damaged cache file, an output changed by hand) is compiled again. With --format json,
 "cache" says how many specs were reused and how many compiled.
 
-Exit codes: 0 compiled (warnings allowed), 1 errors in specs or nothing could be written, 2 usage error.
+Exit codes: 0 compiled (warnings allowed), 1 errors in specs, nothing could be written, or more warnings than
+--max-warnings (the files are written then), 2 usage error, invalid pipewright.yaml or internal error.
 `;
 
 export const command: Command = {
@@ -66,23 +81,35 @@ export const command: Command = {
         out: { type: 'string' },
         format: { type: 'string' },
         'no-cache': { type: 'boolean' },
+        ...DIAGNOSTIC_OPTIONS,
       },
       'compile',
     );
-    const format = oneOf(values.format, ['text', 'json'] as const, '--format', 'text');
+    const format = oneOf(values.format, ['text', 'json', 'codequality'] as const, '--format', 'text');
+    const view = diagnosticView(values);
     const targets = parseTargets(values.target) ?? [...TARGETS];
-    const paths = positionals.length > 0 ? positionals : ['pipelines'];
+    const paths = positionals.length > 0 ? positionals.map((p) => userPath(io, p)) : ['pipelines'];
     const started = performance.now();
     const result = await compileAndWrite({
       paths,
       cwd: io.cwd,
-      out: values.out ?? 'generated',
+      out: values.out === undefined ? 'generated' : userPath(io, values.out),
       targets,
       useCache: values['no-cache'] !== true,
+      ...(io.project?.config ? { config: io.project.config } : {}),
     }).catch(asUserError);
     const ms = performance.now() - started;
     const counts = diagnosticCounts(result.diagnostics);
     const out = result.out.display;
+    const overLimit = warningLimitExceeded(result.diagnostics, view);
+    const limitLine = overLimit ? `pipewright: compile: ${overLimit}\n` : '';
+    const listed = view.quiet ? result.diagnostics.filter((d) => d.severity === 'error') : result.diagnostics;
+
+    if (format === 'codequality') {
+      io.stdout(formatCodeQuality({ diagnostics: listed, files: result.specCount }));
+      io.stderr(limitLine);
+      return result.write && !overLimit ? 0 : 1;
+    }
 
     if (format === 'json') {
       const w = result.write;
@@ -98,17 +125,19 @@ export const command: Command = {
             removed: w?.removed ?? [],
             handEdited: w?.handEdited ?? [],
             ...(result.cache ? { cache: result.cache } : {}),
-            ...diagnosticsJson(result.diagnostics, result.specCount),
+            ...diagnosticsJson(listed, result.specCount),
             durationMs: Math.round(ms),
           },
           null,
           2,
         )}\n`,
       );
-      return w ? 0 : 1;
+      io.stderr(limitLine);
+      return w && !overLimit ? 0 : 1;
     }
 
-    io.stderr(diagnosticsText(result.diagnostics, result.units, useColor(io)));
+    const sources = new Map(result.units.map((u) => [u.file, u.source]));
+    io.stderr(renderDiagnostics(result.diagnostics, result.units.length, sources, view, { color: useColor(io) }));
     if (!result.write) {
       io.stderr(
         `compile failed: ${plural(counts.errors, 'error')}, ${plural(counts.warnings, 'warning')} — nothing written\n`,
@@ -118,6 +147,7 @@ export const command: Command = {
     for (const p of result.write.handEdited)
       io.stderr(`note: ${out}/${p} had been edited by hand; compile replaced it\n`);
     io.stdout(`${compileSummary(result.pipelines.length, result.write, ms)}\n`);
-    return 0;
+    io.stderr(limitLine);
+    return overLimit ? 1 : 0;
   },
 };

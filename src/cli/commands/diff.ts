@@ -9,7 +9,7 @@ import { renderDiffMarkdown } from '../../history/render-markdown.js';
 import { renderDiffText } from '../../history/render-text.js';
 import { hasBreaking, hasViolations } from '../../history/report.js';
 import { oneOf, parseCommandArgs } from '../args.js';
-import { type Command, useColor } from '../io.js';
+import { type Command, useColor, userPath } from '../io.js';
 
 const HELP = `Usage: pipewright diff <base> [<head>] [options]
 
@@ -61,7 +61,7 @@ export const command: Command = {
         cwd: io.cwd,
         base,
         ...(head !== undefined ? { head } : {}),
-        path: values.path ?? 'pipelines',
+        path: values.path === undefined ? 'pipelines' : userPath(io, values.path),
       });
       if (!result.ok) {
         // The shared formatter: positions, code frames (secrets masked) and a summary line.

@@ -4,13 +4,15 @@ import { renderGraph } from '../../emit/graph.js';
 import { readSources } from '../../emit/project.js';
 import { diagnosticCounts, diagnosticsText, plural } from '../../emit/report.js';
 import { oneOf, parseCommandArgs } from '../args.js';
-import { type CliIO, type Command, useColor } from '../io.js';
+import { type CliIO, type Command, useColor, userPath } from '../io.js';
 
 const HELP = `Usage: pipewright graph <pipeline> [paths…] [--format mermaid|dot]
 
 Print the DAG of one pipeline (by metadata.name) — task instances, their type (task or check) and their needs — as a
 Mermaid flowchart (default; paste it into a \`\`\`mermaid block of a merge request) or Graphviz DOT (\`| dot -Tsvg\`).
 Specs are read from paths (default: pipelines/). Checks are drawn as hexagons.
+
+Exit codes: 0 printed, 1 no such pipeline or its spec has errors, 2 usage error or internal error.
 `;
 
 export const command: Command = {
@@ -22,7 +24,10 @@ export const command: Command = {
     const [name, ...paths] = positionals;
     if (name === undefined)
       throw new UserError('graph: which pipeline? (usage: pipewright graph <pipeline> [paths…])', 2);
-    const inputs = await readSources({ paths: paths.length > 0 ? paths : ['pipelines'], cwd: io.cwd });
+    const inputs = await readSources({
+      paths: paths.length > 0 ? paths.map((p) => userPath(io, p)) : ['pipelines'],
+      cwd: io.cwd,
+    });
     // no targets: load, validate and normalize only
     const result = compileSources(inputs, { targets: [], outDir: '' });
     const unit = result.units.find((u) => u.pipeline === name);

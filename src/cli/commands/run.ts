@@ -15,7 +15,7 @@ import { readSecretsFile, resolveSecrets, SecretsFileError } from '../../runtime
 import { isRunId, listRuns, loadRunState, type RunState, runnerAlive } from '../../runtime/state.js';
 import { ComposeInterpolationError } from '../../targets/compose/interpolate.js';
 import { oneOf, parseCommandArgs } from '../args.js';
-import type { CliIO, Command } from '../io.js';
+import { type CliIO, type Command, userPath } from '../io.js';
 
 const HELP = `Usage: pipewright run <pipeline> [--executor local|docker] [--date YYYY-MM-DD | --backfill FROM..TO]
                        [--param name=value]… [--concurrency N] [--resume <runId>] [--format text|json]
@@ -127,7 +127,10 @@ export const command: Command = {
     const concurrency = Number(concurrencyText);
     const given = parseParams(values.param);
     const runsDir = join(io.cwd, '.pipewright', 'runs');
-    const ledgerFile = resolve(io.cwd, values.ledger ?? join('.pipewright', 'ledger.jsonl'));
+    const ledgerFile = resolve(
+      io.cwd,
+      values.ledger === undefined ? join('.pipewright', 'ledger.jsonl') : userPath(io, values.ledger),
+    );
 
     // What to run: a recorded run, or a pipeline for one or more dates.
     let resumed: RunState | undefined;
@@ -181,7 +184,7 @@ export const command: Command = {
     const { plan, artifact } = await loadRunArtifact({
       pipeline,
       cwd: io.cwd,
-      out: values.out ?? 'generated',
+      out: values.out === undefined ? 'generated' : userPath(io, values.out),
       specPaths: ['pipelines'],
       compile: values.compile === true,
     }).catch(asUserError);
@@ -197,7 +200,7 @@ export const command: Command = {
     let secretsFile: Map<string, string> | undefined;
     if (values['secrets-file'] !== undefined) {
       try {
-        secretsFile = readSecretsFile(resolve(io.cwd, values['secrets-file']));
+        secretsFile = readSecretsFile(resolve(io.cwd, userPath(io, values['secrets-file'])));
       } catch (error) {
         asUserError(error);
       }

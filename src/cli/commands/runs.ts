@@ -15,6 +15,8 @@ Options:
   --pipeline <name>   only runs of this pipeline
   --limit <n>         only the last n runs (default 50; 0 = all)
   --format <fmt>      text (default) or json
+
+Exit codes: 0 listed (also when there are no runs), 2 usage error or internal error.
 `;
 
 export const command: Command = {

@@ -1,50 +1,70 @@
+import { applyLevels } from '../../config/levels.js';
 import { hasErrors } from '../../diagnostics/diagnostic.js';
 import { formatCodeQuality } from '../../diagnostics/format-codequality.js';
 import { formatJson } from '../../diagnostics/format-json.js';
 import type { DiagnosticReport } from '../../diagnostics/format-summary.js';
-import { formatText } from '../../diagnostics/format-text.js';
 import { loadSpecFiles } from '../../spec/discover.js';
 import { validateSpecs } from '../../spec/validate.js';
 import { oneOf, parseCommandArgs } from '../args.js';
-import { type Command, useColor } from '../io.js';
+import {
+  DIAGNOSTIC_OPTIONS,
+  DIAGNOSTIC_OPTIONS_HELP,
+  diagnosticView,
+  renderDiagnostics,
+  warningLimitExceeded,
+} from '../diagnostics.js';
+import { type Command, useColor, userPath } from '../io.js';
 
-const HELP = `Usage: pipewright validate [paths...] [--format text|json|codequality]
+const HELP = `Usage: pipewright validate [paths...] [--format text|json|codequality] [--quiet] [--max-warnings N]
 
 Check pipeline specs: safe YAML 1.2 reading, the JSON Schema (schema/pipeline.schema.json) and the semantic rules
 (needs, cycles, cron, time zones, durations, quantities, pinned images, plaintext secrets, templates, matrix size,
 id collisions, duplicate pipeline names across files). Every problem is reported with file:line:col.
 
-Paths are files or directories (searched recursively for *.yaml and *.yml); default: pipelines/.
+Paths are files or directories (searched recursively for *.yaml and *.yml); default: pipelines/ of the project.
+Levels of warning codes (off, warn, error) come from pipewright.yaml (docs/config.md).
 
 Options:
   --format text          file:line:col: severity: message [code], a code frame and a summary (default)
   --format json          {"diagnostics":[{file,line,column,endLine,endColumn,severity,code,message}],
                           "summary":{files,errors,warnings}}
   --format codequality   GitLab Code Quality report (artifacts:reports:codequality) for merge-request widgets
+${DIAGNOSTIC_OPTIONS_HELP}
 
 Colours only on a terminal and when NO_COLOR is unset. Secret values are never printed.
-Codes and examples: docs/diagnostics.md.
+Codes and examples: docs/diagnostics.md (or \`pipewright explain <code>\`).
 
-Exit codes: 0 no errors (warnings allowed), 1 errors found or a path does not exist, 2 usage or internal error.
+Exit codes: 0 no errors (warnings allowed), 1 errors found, more warnings than --max-warnings, or a path does not
+exist, 2 usage error, invalid pipewright.yaml or internal error.
 `;
 
 export const command: Command = {
   summary: 'check pipeline specs (YAML safety, schema, semantic rules) with positioned diagnostics',
   help: HELP,
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, { format: { type: 'string' } }, 'validate');
+    const { values, positionals } = parseCommandArgs(
+      argv,
+      { format: { type: 'string' }, ...DIAGNOSTIC_OPTIONS },
+      'validate',
+    );
     const format = oneOf(values.format, ['text', 'json', 'codequality'] as const, '--format', 'text');
-    const paths = positionals.length > 0 ? positionals : ['pipelines/'];
+    const view = diagnosticView(values);
+    const paths = positionals.length > 0 ? positionals.map((p) => userPath(io, p)) : ['pipelines/'];
     const docs = await loadSpecFiles(paths, io.cwd);
-    const { diagnostics } = validateSpecs(docs);
-    const report: DiagnosticReport = {
-      diagnostics,
-      files: docs.length,
-      sources: new Map(docs.map((d) => [d.file, d.source])),
-    };
+    const validation = validateSpecs(docs);
+    const pipelines = new Map(validation.checked.map((c) => [c.doc.file, c.spec.metadata.name]));
+    const diagnostics = applyLevels(validation.diagnostics, io.project?.config, (file) => pipelines.get(file));
+    const sources = new Map(docs.map((d) => [d.file, d.source]));
+    const listed = view.quiet ? diagnostics.filter((d) => d.severity === 'error') : diagnostics;
+    const report: DiagnosticReport = { diagnostics: listed, files: docs.length, sources };
     if (format === 'json') io.stdout(formatJson(report));
     else if (format === 'codequality') io.stdout(formatCodeQuality(report));
-    else io.stdout(formatText(report, { color: useColor(io) }));
-    return hasErrors(diagnostics) ? 1 : 0;
+    else
+      io.stdout(
+        renderDiagnostics(diagnostics, docs.length, sources, view, { color: useColor(io), summaryAlways: true }),
+      );
+    const overLimit = warningLimitExceeded(diagnostics, view);
+    if (overLimit) io.stderr(`pipewright: validate: ${overLimit}\n`);
+    return hasErrors(diagnostics) || overLimit ? 1 : 0;
   },
 };

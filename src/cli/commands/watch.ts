@@ -1,13 +1,13 @@
 import { UserError } from '../../diagnostics/diagnostic.js';
-import { formatText } from '../../diagnostics/format-text.js';
 import { ManifestError } from '../../emit/manifest.js';
 import { ProjectError } from '../../emit/project.js';
 import { WriteRefused } from '../../emit/write.js';
-import { jsonEvent, jsonMessage, statusLine } from '../../watch/report.js';
+import { jsonEvent, jsonMessage, ShownDiagnostics, statusLine } from '../../watch/report.js';
 import { DEFAULT_DEBOUNCE_MS, MIN_DEBOUNCE_MS, type RebuildEvent } from '../../watch/session.js';
 import { startWatch } from '../../watch/watch.js';
 import { oneOf, parseCommandArgs } from '../args.js';
-import { type CliIO, type Command, useColor } from '../io.js';
+import { DIAGNOSTIC_OPTIONS, DIAGNOSTIC_OPTIONS_HELP, diagnosticView, renderDiagnostics } from '../diagnostics.js';
+import { type CliIO, type Command, useColor, userPath } from '../io.js';
 import { parseTargets } from './compile.js';
 
 const HELP = `Usage: pipewright watch [paths…] [--target compose,k8s,gitlab] [--out generated] [--format text|json]
@@ -28,8 +28,15 @@ Options:
                     json: one JSON object per line per rebuild, for editor integrations
   --debounce <ms>   quiet time before a burst of file events is rebuilt (default ${DEFAULT_DEBOUNCE_MS}, minimum ${MIN_DEBOUNCE_MS})
   --poll            poll the file system instead of OS events (network file systems, some containers)
+${DIAGNOSTIC_OPTIONS_HELP.split('\n').slice(0, 3).join('\n')}
 
-Ctrl-C or SIGTERM stops watching (exit 0). Details and event format: docs/watch.md.
+Text output shows each diagnostic once: after a save, only diagnostics that are new or changed are printed (one
+line counts those not repeated). Levels of warning codes come from pipewright.yaml (docs/config.md).
+
+Ctrl-C or SIGTERM stops watching. Details and event format: docs/watch.md.
+
+Exit codes: 0 stopped by Ctrl-C/SIGTERM (errors in specs do not end watching), 1 the output directory or a path
+cannot be used, 2 usage error, invalid pipewright.yaml or internal error.
 `;
 
 function userFacing(error: unknown): string | undefined {
@@ -61,6 +68,8 @@ export const command: Command = {
         format: { type: 'string' },
         debounce: { type: 'string' },
         poll: { type: 'boolean' },
+        quiet: DIAGNOSTIC_OPTIONS.quiet,
+        verbose: DIAGNOSTIC_OPTIONS.verbose,
       },
       'watch',
     );
@@ -70,7 +79,8 @@ export const command: Command = {
     if (debounceMs < MIN_DEBOUNCE_MS && format === 'text') {
       io.stderr(`note: --debounce ${debounceMs} raised to ${MIN_DEBOUNCE_MS} ms (see docs/watch.md)\n`);
     }
-    const paths = positionals.length > 0 ? positionals : ['pipelines'];
+    const paths = positionals.length > 0 ? positionals.map((p) => userPath(io, p)) : ['pipelines'];
+    const view = diagnosticView(values);
     const color = useColor(io);
 
     let session: ReturnType<typeof startWatch>;
@@ -78,8 +88,9 @@ export const command: Command = {
       session = startWatch({
         cwd: io.cwd,
         paths,
-        out: values.out ?? 'generated',
+        out: values.out === undefined ? 'generated' : userPath(io, values.out),
         ...(targets ? { targets } : {}),
+        ...(io.project?.config ? { config: io.project.config } : {}),
         debounceMs,
         ...(values.poll ? { usePolling: true } : {}),
       });
@@ -88,15 +99,18 @@ export const command: Command = {
       throw error;
     }
 
+    const shown = new ShownDiagnostics();
     const onRebuild = (event: RebuildEvent) => {
       if (format === 'json') {
         io.stdout(`${jsonEvent(event)}\n`);
         return;
       }
-      if (event.fresh.length > 0) {
-        io.stderr(
-          formatText({ diagnostics: event.fresh, files: event.changed.length, sources: event.sources }, { color }),
-        );
+      const { show, repeated } = shown.select(event);
+      if (show.length > 0) {
+        io.stderr(renderDiagnostics(show, event.changed.length, event.sources, view, { color }));
+      }
+      if (repeated > 0 && !view.quiet) {
+        io.stderr(`(${repeated} diagnostic${repeated === 1 ? '' : 's'} shown before and unchanged: not repeated)\n`);
       }
       const line = statusLine(event, new Date());
       const paint = event.failing.length > 0 ? '1;31' : '32';
