@@ -44,3 +44,13 @@ export function userPath(io: CliIO, path: string): string {
   const rel = relative(io.cwd, resolve(io.invokedFrom, path));
   return rel === '' ? '.' : rel.split(sep).join('/');
 }
+
+/**
+ * Where a read-only command that lists files (validate) shows paths from: the directory the user ran pipewright in, so
+ * `file:line:col` is clickable there. Its default spec path is the project's `pipelines/`, as seen from there.
+ */
+export function invocationView(io: CliIO, defaultDir: string): { base: string; defaultPath: string } {
+  if (io.invokedFrom === undefined || io.invokedFrom === io.cwd) return { base: io.cwd, defaultPath: defaultDir };
+  const rel = relative(io.invokedFrom, resolve(io.cwd, defaultDir)).split(sep).join('/');
+  return { base: io.invokedFrom, defaultPath: rel === '' ? '.' : rel };
+}

@@ -13,7 +13,7 @@ import {
   renderDiagnostics,
   warningLimitExceeded,
 } from '../diagnostics.js';
-import { type Command, useColor, userPath } from '../io.js';
+import { type Command, invocationView, useColor } from '../io.js';
 
 const HELP = `Usage: pipewright validate [paths...] [--format text|json|codequality] [--quiet] [--max-warnings N]
 
@@ -22,6 +22,7 @@ Check pipeline specs: safe YAML 1.2 reading, the JSON Schema (schema/pipeline.sc
 id collisions, duplicate pipeline names across files). Every problem is reported with file:line:col.
 
 Paths are files or directories (searched recursively for *.yaml and *.yml); default: pipelines/ of the project.
+Paths are shown relative to the directory you run validate in.
 Levels of warning codes (off, warn, error) come from pipewright.yaml (docs/config.md).
 
 Options:
@@ -49,8 +50,10 @@ export const command: Command = {
     );
     const format = oneOf(values.format, ['text', 'json', 'codequality'] as const, '--format', 'text');
     const view = diagnosticView(values);
-    const paths = positionals.length > 0 ? positionals.map((p) => userPath(io, p)) : ['pipelines/'];
-    const docs = await loadSpecFiles(paths, io.cwd);
+    // paths as typed, shown relative to where pipewright was run (the project's pipelines/ by default)
+    const { base, defaultPath } = invocationView(io, 'pipelines/');
+    const paths = positionals.length > 0 ? positionals : [defaultPath];
+    const docs = await loadSpecFiles(paths, base);
     const validation = validateSpecs(docs);
     const pipelines = new Map(validation.checked.map((c) => [c.doc.file, c.spec.metadata.name]));
     const diagnostics = applyLevels(validation.diagnostics, io.project?.config, (file) => pipelines.get(file));
