@@ -114,21 +114,20 @@ export function schemaText() {
   return `${JSON.stringify(generateSchema(), null, 2)}\n`;
 }
 
+/** A schema generator over one source file of src/ (e.g. 'config/types.ts'). */
+function generatorFor(file) {
+  const program = TJS.getProgramFromFiles([join(root, 'src', file)], { strict: true, skipLibCheck: true });
+  const generator = TJS.buildGenerator(program, SETTINGS);
+  if (!generator) throw new Error(`typescript-json-schema could not read src/${file}`);
+  return generator;
+}
+
 /** The schema of src/config/types.ts#ProjectConfig (pipewright.yaml), with stable key order. */
 export function generateConfigSchema() {
-  const program = TJS.getProgramFromFiles([join(root, 'src', 'config', 'types.ts')], {
-    strict: true,
-    skipLibCheck: true,
-  });
-  const generator = TJS.buildGenerator(program, SETTINGS);
-  if (!generator) throw new Error('typescript-json-schema could not read src/config/types.ts');
-  const raw = generator.getSchemaForSymbol('ProjectConfig');
+  const raw = generatorFor('config/types.ts').getSchemaForSymbol('ProjectConfig');
   const definitions = raw.definitions ?? {};
   // Pipelines are named by metadata.name: the same DNS-1123 label as in a spec.
-  const specNames = TJS.buildGenerator(
-    TJS.getProgramFromFiles([join(root, 'src', 'spec', 'types.ts')], { strict: true, skipLibCheck: true }),
-    SETTINGS,
-  ).getSchemaForSymbol('PipelineMetadata').properties.name;
+  const specNames = generatorFor('spec/types.ts').getSchemaForSymbol('PipelineMetadata').properties.name;
   raw.properties.pipelines.propertyNames = { pattern: specNames.pattern, maxLength: specNames.maxLength };
   // Editors show the code's name on hover: taken from the closed set in src/diagnostics/codes.ts.
   const names = Object.fromEntries(
