@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Diagnostic, type SourceRange, UserError } from '../diagnostics/diagnostic.js';
 import { sha256Hex } from '../model/hash.js';
 import type { PipelineHeader, PipelineIR } from '../model/ir.js';
+import { readTextNoFollow } from '../spec/no-follow.js';
 import { SpecCache } from './cache.js';
 import type { CompiledSpec, OutputText, SpecInput } from './compile.js';
 import { isSafeOutputPath } from './manifest.js';
@@ -223,9 +224,10 @@ function lazyIr(unit: CompiledSpec, text: string, header: PipelineHeader): void 
   });
 }
 
+/** An output's text, never through a link (a link, special file or unreadable file is simply a miss). */
 async function readOutput(path: string): Promise<string | undefined> {
   try {
-    return await readFile(path, 'utf8');
+    return await readTextNoFollow(path, path);
   } catch {
     return undefined;
   }

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { VERSION } from '../cli/main.js';
 import { applyLevels, hasLevels } from '../config/levels.js';
@@ -6,6 +6,7 @@ import type { ProjectConfig } from '../config/types.js';
 import { hasErrors, UserError } from '../diagnostics/diagnostic.js';
 import { discoverSpecs } from '../spec/discover.js';
 import { MAX_SPEC_BYTES, rejectedSpec, tooLargeMessage } from '../spec/load.js';
+import { linkMessage, linkOnTheWay, linkOnTheWaySync, readNoFollow, readTextNoFollow } from '../spec/no-follow.js';
 import type { TargetName } from '../targets/target.js';
 import { buildId } from './build-id.js';
 import { type CheckInput, type CheckReport, compareOutputs } from './check.js';
@@ -105,6 +106,21 @@ export function resolveOutDir(cwd: string, out: string, specPaths: readonly stri
   return { abs, display: toPosix(rel) };
 }
 
+/**
+ * resolveOutDir, and no existing segment from the working directory down to the output directory may be a symbolic
+ * link: `--out linkdir/gen` through a linked parent would write (and delete) outside the project. Real paths then
+ * stay inside the working directory.
+ */
+export function resolveOutDirNoLinks(cwd: string, out: string, specPaths: readonly string[]): ResolvedOut {
+  const resolved = resolveOutDir(cwd, out, specPaths);
+  const link = linkOnTheWaySync(cwd, relative(cwd, resolved.abs), '');
+  if (link !== undefined)
+    throw new ProjectError(
+      `--out ${out}: ${link} is a symbolic link; the output directory must be a real directory inside the working directory (${cwd})`,
+    );
+  return resolved;
+}
+
 /** Lists the spec files (absolute paths, sorted) under absolute files/directories: the watch engine's seam. */
 export type DiscoverSpecs = (paths: string[]) => Promise<string[]>;
 
@@ -153,11 +169,14 @@ export async function readSources(options: Pick<ProjectOptions, 'paths' | 'cwd'>
  * files one by one. Throws the fs error when the file cannot be read (gone, permissions).
  */
 export async function readSpecInput(path: string, file: string): Promise<SpecInput> {
-  const { size } = await stat(path);
-  if (size > MAX_SPEC_BYTES) return { file, source: '', rejected: rejectedSpec(file, 'PW008', tooLargeMessage(size)) };
-  const bytes = await readFile(path);
+  // never through a link: the watch engine hands over paths of changed files, which may have become links
+  const read = await readNoFollow(path, file, MAX_SPEC_BYTES);
+  if (read === undefined)
+    throw Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), { code: 'ENOENT' });
+  if ('tooLarge' in read)
+    return { file, source: '', rejected: rejectedSpec(file, 'PW008', tooLargeMessage(read.tooLarge)) };
   try {
-    return { file, source: UTF8.decode(bytes) };
+    return { file, source: UTF8.decode(read.bytes) };
   } catch {
     return { file, source: '', rejected: rejectedSpec(file, 'PW001', 'file is not valid UTF-8: save it as UTF-8') };
   }
@@ -200,7 +219,7 @@ async function compileWithCache(options: ProjectOptions): Promise<{ result: Proj
 }
 
 async function compileWithCacheRaw(options: ProjectOptions): Promise<{ result: ProjectResult; cache?: CompileCache }> {
-  const out = resolveOutDir(options.cwd, options.out, options.paths);
+  const out = resolveOutDirNoLinks(options.cwd, options.out, options.paths);
   const inputs = await readSources(options);
   const compileOptions = { targets: options.targets, outDir: out.display };
   if (!options.useCache) {
@@ -246,6 +265,7 @@ export async function compileAndWrite(options: ProjectOptions): Promise<ProjectR
   let write: WriteReport;
   try {
     write = await writeOutputs(result.out.abs, result.files, {
+      display: result.out.display,
       version: VERSION,
       targets: options.targets,
       ...(result.verified ? { verified: result.verified } : {}),
@@ -261,16 +281,6 @@ export async function compileAndWrite(options: ProjectOptions): Promise<ProjectR
   return { ...result, write };
 }
 
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'EISDIR')
-      return undefined;
-    throw error;
-  }
-}
-
 export interface ProjectCheck extends ProjectResult {
   report?: CheckReport;
   input?: CheckInput;
@@ -284,8 +294,9 @@ export async function checkProject(
   options: Omit<ProjectOptions, 'targets'> & { targets?: readonly TargetName[] },
   allTargets: readonly TargetName[],
 ): Promise<ProjectCheck> {
-  const outAbs = resolveOutDir(options.cwd, options.out, options.paths).abs;
-  const manifest = await readManifest(outAbs);
+  const out = resolveOutDirNoLinks(options.cwd, options.out, options.paths);
+  const outAbs = out.abs;
+  const manifest = await readManifest(outAbs, out.display);
   const targets = options.targets ?? (manifest && manifest.targets.length > 0 ? manifest.targets : allTargets);
   const result = await compileProject({ ...options, targets });
   if (result.diagnostics.some((d) => d.severity === 'error')) return result;
@@ -293,8 +304,17 @@ export async function checkProject(
   expected.set(MANIFEST_PATH, serializeManifest(buildManifest(result.files, targets, VERSION, result.verified)));
   const owned = Object.keys(manifest?.files ?? {});
   const actual = new Map<string, string>();
-  for (const path of new Set([...expected.keys(), ...owned])) {
-    const text = await readIfExists(join(outAbs, path));
+  const paths = [...new Set([...expected.keys(), ...owned])].sort();
+  // every link is named before any file is opened: a link's target never reaches the diff (nor /dev/zero memory)
+  const checked = new Set<string>();
+  const links: string[] = [];
+  for (const path of paths) {
+    const link = await linkOnTheWay(outAbs, path, out.display, checked);
+    if (link !== undefined) links.push(link);
+  }
+  if (links.length > 0) throw new ProjectError([...new Set(links)].map(linkMessage).join('\n'));
+  for (const path of paths) {
+    const text = await readTextNoFollow(join(outAbs, path), `${out.display}/${path}`);
     if (text !== undefined) actual.set(path, text);
   }
   const input: CheckInput = { expected, actual, owned };

@@ -11,9 +11,9 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/** `compiled 3 pipelines: 2 written, 7 unchanged, 1 removed (123 ms)` */
+/** `compiled 3 pipelines: 2 written, 7 unchanged, 1 deleted (123 ms)` */
 export function compileSummary(pipelines: number, write: WriteReport, ms: number): string {
-  return `compiled ${plural(pipelines, 'pipeline')}: ${write.written.length} written, ${write.unchanged.length} unchanged, ${write.removed.length} removed (${Math.round(ms)} ms)`;
+  return `compiled ${plural(pipelines, 'pipeline')}: ${write.written.length} written, ${write.unchanged.length} unchanged, ${write.removed.length} deleted (${Math.round(ms)} ms)`;
 }
 
 export function diagnosticCounts(diagnostics: readonly Diagnostic[]): { errors: number; warnings: number } {

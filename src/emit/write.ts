@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { sha256Hex } from '../model/hash.js';
+import { LinkRefused, linkMessage, linkOnTheWay, readTextNoFollow, refuseLinks } from '../spec/no-follow.js';
 import type { TargetName } from '../targets/target.js';
 import {
   buildManifest,
@@ -36,13 +37,21 @@ export interface WriteOptions {
    * must be rewritten; without it the writer reads the manifest from disk, as compile does.
    */
   knownManifest?: Manifest;
+  /** The output directory as shown to users (`generated`), prefixed to paths in refusals. */
+  display?: string;
 }
 
 export interface WriteReport {
   written: string[];
   unchanged: string[];
+  /** Stale outputs deleted: their bytes were exactly what pipewright recorded writing. */
   removed: string[];
-  /** Owned files whose bytes on disk no longer matched the manifest (edited by hand): overwritten or removed. */
+  /**
+   * Stale paths the manifest listed whose bytes are not what pipewright wrote (edited by hand, or not pipewright's at
+   * all): left on disk and dropped from the manifest.
+   */
+  kept: string[];
+  /** Owned files whose bytes on disk no longer matched the manifest (edited by hand): overwritten. */
   handEdited: string[];
   /** The manifest now in the output directory (pass it back as `knownManifest` to skip re-reading it). */
   manifest?: Manifest;
@@ -56,40 +65,17 @@ export class WriteRefused extends Error {
   }
 }
 
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+/** The text of `outDir/path`, never through a link (callers check the segments first with refuseLinks). */
+async function readOwned(outDir: string, path: string, display: string): Promise<string | undefined> {
+  return readTextNoFollow(join(outDir, path), display === '' ? path : `${display}/${path}`);
 }
 
-/** The manifest in `outDir`, or undefined when there is none. Throws ManifestError when it is not ours. */
-export async function readManifest(outDir: string): Promise<Manifest | undefined> {
-  const text = await readIfExists(join(outDir, MANIFEST_PATH));
+/** The manifest in `outDir`, or undefined when there is none. Throws ManifestError when it is not ours, LinkRefused
+ * when it (or the directory) is a symbolic link. `display`: the output directory as shown to users. */
+export async function readManifest(outDir: string, display = ''): Promise<Manifest | undefined> {
+  await refuseLinks(outDir, MANIFEST_PATH, display);
+  const text = await readOwned(outDir, MANIFEST_PATH, display);
   return text === undefined ? undefined : parseManifest(text);
-}
-
-/**
- * Why `path` (relative to outDir) must not be touched: a symbolic link on the way (a linked directory or file could
- * make compile write or delete outside the output directory). Undefined when the path is plain or does not exist yet.
- */
-async function linkOnTheWay(outDir: string, path: string): Promise<string | undefined> {
-  let current = outDir;
-  for (const segment of ['', ...path.split('/')]) {
-    current = segment === '' ? current : join(current, segment);
-    const info = await lstat(current).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return undefined;
-      throw error;
-    });
-    if (info === undefined) return undefined;
-    if (info.isSymbolicLink()) {
-      const shown = segment === '' ? 'the output directory' : current.slice(outDir.length + 1);
-      return `${path}: ${shown} is a symbolic link; compile writes and deletes only real files inside the output directory`;
-    }
-  }
-  return undefined;
 }
 
 /** Write through a temporary file in the same directory and rename: readers see the old or the new bytes, never half. */
@@ -119,9 +105,12 @@ async function pruneEmptyDirs(outDir: string, relPath: string): Promise<void> {
 
 /**
  * Make `outDir` hold `files` (path relative to outDir → text): all-or-nothing planning first (every refusal is found
- * before anything is touched), then only changed bytes are written, atomically; owned outputs of the compiled targets
- * that are no longer produced are removed; files the manifest does not list are never removed, and never overwritten
- * unless they carry pipewright's generated header. The manifest is written last.
+ * before anything is touched or read), then only changed bytes are written, atomically. Nothing is read, written or
+ * deleted through a symbolic link (src/spec/no-follow.ts). Owned outputs of the compiled targets that are no longer
+ * produced are deleted only when their bytes are still exactly what pipewright recorded writing (the manifest's
+ * sha256) and carry its generated header; any other file the manifest lists is kept and dropped from the manifest
+ * (a hand-edited or forged manifest cannot make compile delete a file). Files the manifest does not list are never
+ * deleted, and never overwritten unless they carry pipewright's generated header. The manifest is written last.
  */
 export async function writeOutputs(
   outDir: string,
@@ -131,25 +120,42 @@ export async function writeOutputs(
   for (const path of files.keys()) {
     if (!isSafeOutputPath(path)) throw new Error(`writeOutputs: unsafe output path ${JSON.stringify(path)}`);
   }
-  const manifestLink = await linkOnTheWay(outDir, MANIFEST_PATH);
-  if (manifestLink) throw new WriteRefused(`refusing to write anything:\n  ${manifestLink}`);
+  const display = options.display ?? '';
+  const shown = (path: string) => (display === '' ? path : `${display}/${path}`);
+  const checked = new Set<string>();
+  const refusals: string[] = [];
+  const refuseLink = async (path: string) => {
+    const link = await linkOnTheWay(outDir, path, display, checked);
+    if (link !== undefined) refusals.push(linkMessage(link === '' ? 'the output directory' : link));
+    return link !== undefined;
+  };
+  if (await refuseLink(MANIFEST_PATH))
+    throw new WriteRefused(`refusing to write anything:\n  ${refusals.join('\n  ')}`);
   const known = options.knownManifest;
-  const previous = known ?? (await readManifest(outDir));
+  const previous = known ?? (await readManifest(outDir, display));
   const owned = previous?.files ?? {};
   const selected = new Set(options.targets);
   const keep = options.keep ?? new Set<string>();
+  // Stale: owned by the manifest, of a target compiled now, not produced any more, not explicitly kept.
+  const stale = Object.keys(owned)
+    .filter((p) => !files.has(p) && !keep.has(p))
+    .filter((p) => {
+      const target = targetOfPath(p);
+      return target === undefined || selected.has(target);
+    })
+    .sort();
+  const candidates = [...files.keys()].filter((p) => !options.verified?.has(p)).sort();
+  // links first, before any file is opened: a link to /dev/zero or outside the project is never read
+  for (const path of [...[...files.keys()].sort(), ...stale]) await refuseLink(path);
+  if (refusals.length > 0)
+    throw new WriteRefused(`refusing to write anything:\n  ${[...new Set(refusals)].join('\n  ')}`);
 
   const toWrite: string[] = [];
-  const unchanged: string[] = [];
+  const unchanged = [...files.keys()].filter((p) => options.verified?.has(p)).sort();
   const handEdited: string[] = [];
-  const refusals: string[] = [];
-  for (const path of [...files.keys()].sort()) {
-    if (options.verified?.has(path)) {
-      unchanged.push(path);
-      continue;
-    }
+  for (const path of candidates) {
     const text = files.get(path)!;
-    const current = await readIfExists(join(outDir, path));
+    const current = await readOwnedOrRefuse(outDir, path, shown(path), refusals);
     if (current === text) {
       unchanged.push(path);
       continue;
@@ -159,32 +165,28 @@ export async function writeOutputs(
         if (sha256Hex(current) !== owned[path]) handEdited.push(path);
       } else if (!current.startsWith(GENERATED_MARK)) {
         refusals.push(
-          `${path} exists and was not written by pipewright (not in ${MANIFEST_PATH}): move it away or delete it`,
+          `${shown(path)} exists and was not written by pipewright (not in ${MANIFEST_PATH}): move it away or delete it`,
         );
       }
     }
     toWrite.push(path);
   }
-  // Stale: owned by the manifest, of a target compiled now, not produced any more, not explicitly kept.
-  const stale = Object.keys(owned)
-    .filter((p) => !files.has(p) && !keep.has(p))
-    .filter((p) => {
-      const target = targetOfPath(p);
-      return target === undefined || selected.has(target);
-    })
-    .sort();
-  for (const path of [...toWrite, ...stale]) {
-    const link = await linkOnTheWay(outDir, path);
-    if (link) refusals.push(link);
-  }
+  const staleText = new Map<string, string | undefined>();
+  for (const path of stale) staleText.set(path, await readOwnedOrRefuse(outDir, path, shown(path), refusals));
   if (refusals.length > 0) throw new WriteRefused(`refusing to write anything:\n  ${refusals.join('\n  ')}`);
+  unchanged.sort();
 
   for (const path of toWrite) await writeAtomic(join(outDir, path), files.get(path)!);
   const removed: string[] = [];
+  const kept: string[] = [];
   for (const path of stale) {
-    const current = await readIfExists(join(outDir, path));
+    const current = staleText.get(path);
     if (current === undefined) continue;
-    if (sha256Hex(current) !== owned[path]) handEdited.push(path);
+    // only what pipewright itself wrote, byte for byte: never a file a hand-edited manifest names
+    if (sha256Hex(current) !== owned[path] || !current.startsWith(GENERATED_MARK)) {
+      kept.push(path);
+      continue;
+    }
     await rm(join(outDir, path), { force: true });
     removed.push(path);
     await pruneEmptyDirs(outDir, path);
@@ -198,7 +200,23 @@ export async function writeOutputs(
   manifest.files = Object.fromEntries(entries);
   const unchangedManifest = known
     ? sameManifest(known, manifest)
-    : (await readIfExists(join(outDir, MANIFEST_PATH))) === serializeManifest(manifest);
+    : (await readOwned(outDir, MANIFEST_PATH, display)) === serializeManifest(manifest);
   if (!unchangedManifest) await writeAtomic(join(outDir, MANIFEST_PATH), serializeManifest(manifest));
-  return { written: toWrite, unchanged, removed, handEdited: [...new Set(handEdited)].sort(), manifest };
+  return { written: toWrite, unchanged, removed, kept, handEdited: [...new Set(handEdited)].sort(), manifest };
+}
+
+/** readOwned, a special file (device, FIFO) becoming a refusal instead of an exception. */
+async function readOwnedOrRefuse(
+  outDir: string,
+  path: string,
+  display: string,
+  refusals: string[],
+): Promise<string | undefined> {
+  try {
+    return await readTextNoFollow(join(outDir, path), display);
+  } catch (error) {
+    if (!(error instanceof LinkRefused)) throw error;
+    refusals.push(error.message);
+    return undefined;
+  }
 }

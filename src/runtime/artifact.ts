@@ -3,11 +3,11 @@
  * write for this pipeline today (the `check` comparison, for one file), or with `--compile` the artifact compiled in
  * memory from the spec as it is now.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareOutputs } from '../emit/check.js';
 import { compileProject } from '../emit/project.js';
 import { formatDiagnosticLines } from '../emit/report.js';
+import { LinkRefused, readTextNoFollow, refuseLinks } from '../spec/no-follow.js';
 import { planFromComposeText, type RunPlan } from './plan.js';
 
 export class ArtifactError extends Error {
@@ -64,10 +64,13 @@ export async function loadRunArtifact(options: LoadArtifactOptions): Promise<Loa
       artifact: `${unit.file} (compiled in memory)`,
     };
   }
+  // never through a link: the artifact a run executes must be the file in the output directory itself
+  await refuseLinks(project.out.abs, path, project.out.display);
   let actual: string | undefined;
   try {
-    actual = await readFile(join(project.out.abs, path), 'utf8');
-  } catch {
+    actual = await readTextNoFollow(join(project.out.abs, path), display);
+  } catch (error) {
+    if (error instanceof LinkRefused) throw error;
     actual = undefined;
   }
   // check's comparison, restricted to this pipeline's artifact.

@@ -5,7 +5,7 @@ import { applyLevels, hasLevels } from '../config/levels.js';
 import type { ProjectConfig } from '../config/types.js';
 import type { SpecCache } from '../emit/cache.js';
 import type { CompiledSpec } from '../emit/compile.js';
-import { discoverSpecFiles, ProjectError, readSpecInput, resolveOutDir } from '../emit/project.js';
+import { discoverSpecFiles, ProjectError, readSpecInput, resolveOutDirNoLinks } from '../emit/project.js';
 import type { writeOutputs } from '../emit/write.js';
 import { TARGETS, type TargetName } from '../targets/target.js';
 import { SpecScope } from './filter.js';
@@ -46,7 +46,7 @@ export interface WatchOptions {
 export function startWatch(options: WatchOptions): WatchSession {
   const cwd = resolve(options.cwd);
   const paths = options.paths && options.paths.length > 0 ? options.paths : ['pipelines'];
-  const out = resolveOutDir(cwd, options.out ?? 'generated', paths);
+  const out = resolveOutDirNoLinks(cwd, options.out ?? 'generated', paths);
   const dirs: string[] = [];
   const files: string[] = [];
   for (const given of paths) {

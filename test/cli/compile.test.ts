@@ -8,7 +8,7 @@ import { files, pipelineSpec, project, removeProjects } from './compile-support.
 
 afterAll(removeProjects);
 
-const SUMMARY = /^compiled (\d+) pipelines?: (\d+) written, (\d+) unchanged, (\d+) removed \(\d+ ms\)\n$/;
+const SUMMARY = /^compiled (\d+) pipelines?: (\d+) written, (\d+) unchanged, (\d+) deleted \(\d+ ms\)\n$/;
 
 describe('pipewright compile', () => {
   it('writes every target, then finds everything unchanged on a second run', async () => {

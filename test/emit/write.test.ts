@@ -44,6 +44,7 @@ describe('writeOutputs', () => {
       written: ['compose/a.compose.yaml', 'k8s/a.yaml'],
       unchanged: [],
       removed: [],
+      kept: [],
       handEdited: [],
       manifest: parseManifest(await read(MANIFEST_PATH)),
     });
@@ -103,8 +104,11 @@ describe('writeOutputs', () => {
     expect(second.manifest!.files).toEqual({ 'compose/a.yaml': sha256Hex('a\n'), 'compose/b.yaml': sha256Hex('B\n') });
 
     // it is trusted instead of the file: a known owned file not produced any more is removed
-    await writeFile(join(out, 'compose/c.yaml'), 'c\n');
-    const known = { ...second.manifest!, files: { ...second.manifest!.files, 'compose/c.yaml': sha256Hex('c\n') } };
+    await writeFile(join(out, 'compose/c.yaml'), `${HEADER}c\n`);
+    const known = {
+      ...second.manifest!,
+      files: { ...second.manifest!.files, 'compose/c.yaml': sha256Hex(`${HEADER}c\n`) },
+    };
     const third = await writeOutputs(out, files({ 'compose/a.yaml': 'a\n', 'compose/b.yaml': 'B\n' }), {
       version: '1',
       targets: ALL,
@@ -126,7 +130,7 @@ describe('writeOutputs', () => {
   });
 
   it('removes its own stale outputs (and emptied directories) but never a file the manifest does not list', async () => {
-    await writeOutputs(out, files({ 'compose/a.yaml': 'a\n', 'k8s/old/b.yaml': 'b\n' }), {
+    await writeOutputs(out, files({ 'compose/a.yaml': 'a\n', 'k8s/old/b.yaml': `${HEADER}b\n` }), {
       version: '1',
       targets: ALL,
     });
@@ -146,7 +150,7 @@ describe('writeOutputs', () => {
     expect(Object.keys((await readManifest(out))!.files)).toEqual(['compose/a.yaml']);
 
     await rm(join(out, 'k8s/old/notes.txt'));
-    await writeOutputs(out, files({ 'compose/a.yaml': 'a\n', 'k8s/old/c.yaml': 'c\n' }), {
+    await writeOutputs(out, files({ 'compose/a.yaml': 'a\n', 'k8s/old/c.yaml': `${HEADER}c\n` }), {
       version: '1',
       targets: ALL,
     });
@@ -178,24 +182,27 @@ describe('writeOutputs', () => {
     expect(await read('compose/a.yaml')).toBe(`${HEADER}new\n`);
   });
 
-  it('overwrites a hand-edited owned file and reports it', async () => {
-    await writeOutputs(out, files({ 'compose/a.yaml': 'a\n', 'compose/gone.yaml': 'g\n' }), {
+  it('overwrites a hand-edited owned file and reports it; keeps a hand-edited stale one (never deletes edits)', async () => {
+    await writeOutputs(out, files({ 'compose/a.yaml': 'a\n', 'compose/gone.yaml': `${HEADER}g\n` }), {
       version: '1',
       targets: ALL,
     });
     await writeFile(join(out, 'compose/a.yaml'), 'a\nedited: by hand\n');
-    await writeFile(join(out, 'compose/gone.yaml'), 'edited too\n');
+    await writeFile(join(out, 'compose/gone.yaml'), `${HEADER}edited too\n`);
     const report = await writeOutputs(out, files({ 'compose/a.yaml': 'a\n' }), { version: '1', targets: ALL });
     expect(report).toMatchObject({
       written: ['compose/a.yaml'],
-      removed: ['compose/gone.yaml'],
-      handEdited: ['compose/a.yaml', 'compose/gone.yaml'],
+      removed: [],
+      kept: ['compose/gone.yaml'],
+      handEdited: ['compose/a.yaml'],
     });
     expect(await read('compose/a.yaml')).toBe('a\n');
+    expect(await read('compose/gone.yaml')).toBe(`${HEADER}edited too\n`);
+    expect(Object.keys((await readManifest(out))!.files)).toEqual(['compose/a.yaml']);
   });
 
   it('compiling a subset of targets keeps the other targets’ owned files and manifest entries', async () => {
-    await writeOutputs(out, files({ 'compose/a.yaml': 'a\n', 'k8s/a.yaml': 'k\n' }), {
+    await writeOutputs(out, files({ 'compose/a.yaml': `${HEADER}a\n`, 'k8s/a.yaml': 'k\n' }), {
       version: '1',
       targets: ['compose', 'k8s'],
     });
@@ -263,7 +270,7 @@ describe('writeOutputs and symbolic links', () => {
     await symlink(outside, join(out, 'k8s'));
     await expect(
       writeOutputs(out, files({ 'compose/a.yaml': 'a\n', 'k8s/a.yaml': 'k\n' }), { version: '1', targets: ALL }),
-    ).rejects.toThrow(/k8s\/a\.yaml: k8s is a symbolic link/);
+    ).rejects.toThrow(/k8s is a symbolic link/);
     expect(await readdir(outside)).toEqual([]);
     expect(await tree()).toEqual(['k8s']); // only the link itself: no compose/ file, no manifest
   });

@@ -26,10 +26,14 @@ beforeAll(() => {
   writeFileSync(join(root, 'pipelines', 'latin1.yaml'), Buffer.from([0x61, 0x3a, 0x20, 0xe9, 0x0a]));
   write('empty/readme.md');
   writeFileSync(join(outside, 'secret.yaml'), 'a: 1\n');
-  symlinkSync(join(outside, 'secret.yaml'), join(root, 'pipelines', 'escape.yaml'));
-  symlinkSync(outside, join(root, 'pipelines', 'escape-dir'));
-  symlinkSync(join(root, 'pipelines', 'b.yaml'), join(root, 'pipelines', 'z-link.yaml'));
-  symlinkSync(join(root, 'pipelines'), join(root, 'pipelines', 'nested', 'loop'));
+  mkdirSync(join(root, 'linked'));
+  writeFileSync(join(root, 'linked', 'ok.yaml'), 'a: 1\n');
+  symlinkSync(join(outside, 'secret.yaml'), join(root, 'linked', 'escape.yaml'));
+  symlinkSync(outside, join(root, 'linked', 'escape-dir'));
+  symlinkSync(join(root, 'linked', 'ok.yaml'), join(root, 'linked', 'z-link.yaml'));
+  symlinkSync(join(root, 'linked'), join(root, 'linked', 'loop'));
+  symlinkSync(join(root, 'linked'), join(root, 'linked', '.hidden-link'));
+  symlinkSync(join(root, 'pipelines'), join(root, 'pipelines-link'));
 });
 
 afterAll(() => {
@@ -46,8 +50,19 @@ describe('discoverSpecs', () => {
       'pipelines/big.yaml',
       'pipelines/latin1.yaml',
       'pipelines/nested/deep/c.YAML',
-      'pipelines/z-link.yaml',
     ]);
+  });
+
+  it('refuses every symbolic link under a spec directory (inside or outside, file, directory or loop), naming each', async () => {
+    const error = await discoverSpecs(['linked'], root).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    const lines = (error as Error).message.split('\n').map((l) => l.split(' is a symbolic link')[0]);
+    expect(lines).toEqual(['linked/escape-dir', 'linked/escape.yaml', 'linked/loop', 'linked/z-link.yaml']);
+  });
+
+  it('refuses a spec path that is, or lies below, a symbolic link', async () => {
+    await expect(discoverSpecs(['pipelines-link'], root)).rejects.toThrow(/^pipelines-link is a symbolic link/);
+    await expect(discoverSpecs(['pipelines-link/b.yaml'], root)).rejects.toThrow(/^pipelines-link is a symbolic link/);
   });
 
   it('takes named files as given and de-duplicates', async () => {

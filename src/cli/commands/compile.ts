@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { UserError } from '../../diagnostics/diagnostic.js';
 import { formatCodeQuality } from '../../diagnostics/format-codequality.js';
-import { ManifestError } from '../../emit/manifest.js';
+import { MANIFEST_PATH, ManifestError } from '../../emit/manifest.js';
 import { compileAndWrite, ProjectError } from '../../emit/project.js';
 import { compileSummary, diagnosticCounts, diagnosticsJson, plural } from '../../emit/report.js';
 import { WriteRefused } from '../../emit/write.js';
@@ -45,8 +45,10 @@ const HELP = `Usage: pipewright compile [paths…] [--target compose,k8s,gitlab]
 Compile pipeline specs (default: pipelines/) into generated/<target>/… for every target.
 
 All-or-nothing: any error writes nothing (exit 1). Only files whose bytes changed are written, each atomically.
-Files compile wrote are listed in <out>/.pipewright-manifest.json; compile removes its own stale outputs (e.g. of a
-deleted pipeline) and never touches a file that manifest does not list.
+Files compile wrote are listed in <out>/.pipewright-manifest.json with their sha256; compile deletes its own stale
+outputs (e.g. of a deleted pipeline) only when their bytes are still exactly what it wrote (printing "deleted …"),
+keeps any other listed file, and never touches a file that manifest does not list. Nothing is read, written or
+deleted through a symbolic link: a link in the output directory, in --out or under a spec directory is refused.
 
 Options:
   --target <list>   targets to compile: compose, k8s (kubernetes), gitlab (default: all)
@@ -123,6 +125,7 @@ export const command: Command = {
             written: w?.written ?? [],
             unchanged: w?.unchanged ?? [],
             removed: w?.removed ?? [],
+            kept: w?.kept ?? [],
             handEdited: w?.handEdited ?? [],
             ...(result.cache ? { cache: result.cache } : {}),
             ...diagnosticsJson(listed, result.specCount),
@@ -146,6 +149,11 @@ export const command: Command = {
     }
     for (const p of result.write.handEdited)
       io.stderr(`note: ${out}/${p} had been edited by hand; compile replaced it\n`);
+    for (const p of result.write.removed) io.stderr(`deleted ${out}/${p} (no spec produces it any more)\n`);
+    for (const p of result.write.kept)
+      io.stderr(
+        `note: kept ${out}/${p}: ${MANIFEST_PATH} lists it, but its bytes are not what pipewright wrote; no longer listed (delete it yourself if it is not needed)\n`,
+      );
     io.stdout(`${compileSummary(result.pipelines.length, result.write, ms)}\n`);
     io.stderr(limitLine);
     return overLimit ? 1 : 0;
