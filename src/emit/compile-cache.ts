@@ -1,12 +1,12 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { type BigIntStats, readFileSync } from 'node:fs';
-import { lstat, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Diagnostic, type SourceRange, UserError } from '../diagnostics/diagnostic.js';
 import { sha256Hex } from '../model/hash.js';
 import type { PipelineHeader, PipelineIR } from '../model/ir.js';
-import { readTextNoFollow } from '../spec/no-follow.js';
+import { linkOnTheWay, readTextNoFollow } from '../spec/no-follow.js';
 import { SpecCache } from './cache.js';
 import type { CompiledSpec, OutputText, SpecInput } from './compile.js';
 import { isSafeOutputPath } from './manifest.js';
@@ -34,6 +34,15 @@ import { isSafeOutputPath } from './manifest.js';
  * Never trusted blindly: an unreadable, unparsable or foreign file (other format, other pipewright version) is ignored
  * and rewritten; an entry is looked up only by the key of the spec as it is now, and its shape is checked before use.
  * Written atomically (temporary file + rename). Errors while writing it are ignored: a cache never fails a compile.
+ *
+ * A checked-out file vouches for nothing: the cache directory may come with a checkout (committed by mistake or by
+ * an attacker, restored from a shared CI cache), and an entry claiming "this spec has no errors and its outputs are
+ * these bytes" would make compile pass a broken spec and keep forged outputs. So every entry carries an HMAC-SHA256
+ * over its key and content under a secret key that never lives in the repository (src/emit/cache-key.ts: a random
+ * key in the user's cache directory, created on first use). An entry without a valid MAC is ignored and the spec
+ * compiled, so whatever the file says, the result is the one compile computes — the cache only saves time. The
+ * directory also writes its own `.gitignore` (`*`), and a `.pipewright/` or `cache/` that is a symbolic link turns
+ * the cache off (it is neither read nor written through the link).
  */
 
 export const COMPILE_CACHE_PATH = '.pipewright/cache/compile-v1.json';
@@ -96,6 +105,8 @@ function onDiskOutput(path: string, abs: string): OutputText {
 }
 
 interface StoredUnit {
+  /** HMAC-SHA256 (hex) of the entry's key and its other fields, under the machine-local key; set when saved. */
+  mac?: string;
   file: string;
   pipeline?: string;
   nameRange?: SourceRange;
@@ -117,6 +128,8 @@ export interface CompileCacheOptions {
   cwd: string;
   version: string;
   targets: readonly string[];
+  /** The machine-local secret that authenticates entries (src/emit/cache-key.ts); never stored in the project. */
+  key: Buffer;
 }
 
 export interface CompileCacheStats {
@@ -233,6 +246,15 @@ async function readOutput(path: string): Promise<string | undefined> {
   }
 }
 
+/**
+ * HMAC-SHA256 (hex) of a cache entry under the machine-local `secret`: its lookup key, NUL, and the JSON of every
+ * field but `mac` in their stored order (JSON.parse keeps the order JSON.stringify wrote, so a stored entry verifies).
+ */
+export function entryMac(secret: Buffer, key: string, entry: object): string {
+  const { mac: _mac, ...fields } = entry as { mac?: unknown };
+  return createHmac('sha256', secret).update(key).update('\0').update(JSON.stringify(fields)).digest('hex');
+}
+
 export class CompileCache {
   readonly #keys: SpecCache<never>;
   readonly #path: string;
@@ -247,19 +269,29 @@ export class CompileCache {
   #compiled = 0;
   /** Set when an entry gained file metadata in this run: the file must be rewritten even if nothing was compiled. */
   #dirty = false;
+  readonly #secret: Buffer;
 
   private constructor(options: CompileCacheOptions) {
     this.#keys = new SpecCache({ version: options.version, targets: options.targets });
     this.#path = join(options.cwd, COMPILE_CACHE_PATH);
     this.#version = options.version;
+    this.#secret = options.key;
   }
 
-  /** The cache of `cwd` (empty when there is no usable file). Never throws for a missing or damaged file. */
-  static async open(options: CompileCacheOptions): Promise<CompileCache> {
+  /**
+   * The cache of `cwd` (empty when there is no usable file), or undefined when `.pipewright/` or its `cache/` is a
+   * symbolic link (no cache at all then: nothing is read or written through it). Never throws for a missing or
+   * damaged file.
+   */
+  static async open(options: CompileCacheOptions): Promise<CompileCache | undefined> {
+    const link = await linkOnTheWay(options.cwd, COMPILE_CACHE_PATH, '').catch(() => COMPILE_CACHE_PATH);
+    if (link !== undefined) return undefined;
     const cache = new CompileCache(options);
     let parsed: unknown;
     try {
-      parsed = JSON.parse(await readFile(cache.#path, 'utf8'));
+      const text = await readTextNoFollow(cache.#path, COMPILE_CACHE_PATH);
+      if (text === undefined) return cache;
+      parsed = JSON.parse(text);
     } catch {
       return cache;
     }
@@ -277,7 +309,8 @@ export class CompileCache {
     if (input.rejected) return undefined;
     const key = this.#keys.key(input);
     const stored = Object.hasOwn(this.#stored, key) ? this.#stored[key] : undefined;
-    if (!isStoredUnit(stored, input.file)) return undefined;
+    // the MAC first: an entry this machine did not write is never looked at further
+    if (!this.#authentic(key, stored) || !isStoredUnit(stored, input.file)) return undefined;
     const outputs: OutputText[] = [];
     const checked: StoredOutput[] = [];
     for (const o of stored.outputs) {
@@ -298,7 +331,8 @@ export class CompileCache {
       if (renewed !== o.stat) this.#dirty = true;
       checked.push({ path: o.path, sha256: o.sha256, ...(renewed ? { stat: renewed } : {}) });
     }
-    const entry: StoredUnit = { ...stored, outputs: checked };
+    const { mac: _mac, ...fields } = stored;
+    const entry: StoredUnit = { ...fields, outputs: checked };
     const unit: CompiledSpec = {
       file: input.file,
       source: input.source,
@@ -383,6 +417,15 @@ export class CompileCache {
     }
   }
 
+  #mac(key: string, entry: object): string {
+    return entryMac(this.#secret, key, entry);
+  }
+
+  #authentic(key: string, stored: unknown): stored is StoredUnit {
+    if (!isObject(stored) || typeof stored.mac !== 'string' || !/^[0-9a-f]{64}$/.test(stored.mac)) return false;
+    return timingSafeEqual(Buffer.from(stored.mac, 'hex'), Buffer.from(this.#mac(key, stored), 'hex'));
+  }
+
   #setStat(output: StoredOutput, fp: string): void {
     // entries may be shared with the parsed file: set on the object kept for the next save, which is this one
     output.stat = fp;
@@ -399,6 +442,8 @@ export class CompileCache {
     const temp = join(dirname(this.#path), `.${randomBytes(6).toString('hex')}.tmp`);
     try {
       await mkdir(dirname(this.#path), { recursive: true });
+      // the directory keeps itself out of version control (never overwriting a file the user put there)
+      await writeFile(join(dirname(this.#path), '.gitignore'), '*\n', { flag: 'wx' }).catch(() => undefined);
       const handle = await open(temp, 'wx');
       try {
         // the JSON of a CacheFile, written entry by entry: no single string of the whole file (large projects)
@@ -406,7 +451,10 @@ export class CompileCache {
         let chunk = `${JSON.stringify(head).slice(0, -1)},"entries":{`;
         let first = true;
         for (const [key, entry] of this.#next) {
-          chunk += `${first ? '' : ','}${JSON.stringify(key)}:${JSON.stringify(entry)}`;
+          // mac last, over the other fields in the order they are written (JSON.parse keeps that order)
+          const { mac: _mac, ...fields } = entry;
+          const sealed = { ...fields, mac: this.#mac(key, fields) };
+          chunk += `${first ? '' : ','}${JSON.stringify(key)}:${JSON.stringify(sealed)}`;
           first = false;
           if (chunk.length > 1 << 20) {
             await handle.writeFile(chunk, 'utf8');

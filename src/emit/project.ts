@@ -9,6 +9,7 @@ import { MAX_SPEC_BYTES, rejectedSpec, tooLargeMessage } from '../spec/load.js';
 import { linkMessage, linkOnTheWay, linkOnTheWaySync, readNoFollow, readTextNoFollow } from '../spec/no-follow.js';
 import type { TargetName } from '../targets/target.js';
 import { buildId } from './build-id.js';
+import { cacheKeyFile, loadCacheKey } from './cache-key.js';
 import { type CheckInput, type CheckReport, compareOutputs } from './check.js';
 import {
   type CompiledSpec,
@@ -45,6 +46,11 @@ export interface ProjectOptions {
   useCache?: boolean;
   /** The project configuration: its per-code levels apply to the diagnostics (src/config/levels.ts). */
   config?: ProjectConfig;
+  /**
+   * Environment that locates the cache's machine-local key (src/emit/cache-key.ts; default process.env). Without
+   * HOME or XDG_CACHE_HOME there is no key and no persistent cache.
+   */
+  env?: Record<string, string | undefined>;
 }
 
 /** A reason to stop before doing anything (bad --out): the CLI turns it into a UserError. */
@@ -222,16 +228,16 @@ async function compileWithCacheRaw(options: ProjectOptions): Promise<{ result: P
   const out = resolveOutDirNoLinks(options.cwd, options.out, options.paths);
   const inputs = await readSources(options);
   const compileOptions = { targets: options.targets, outDir: out.display };
-  if (!options.useCache) {
+  const keyFile = options.useCache ? cacheKeyFile(options.env ?? process.env) : undefined;
+  const key = keyFile ? await loadCacheKey(keyFile) : undefined;
+  // The build fingerprint joins the version: code changed without a version bump must not reuse old results.
+  const cache = key
+    ? await CompileCache.open({ cwd: options.cwd, version: `${VERSION}+${buildId()}`, targets: options.targets, key })
+    : undefined;
+  if (!cache) {
     const result = compileSources(inputs, compileOptions, options.compile);
     return { result: { ...result, out, specCount: inputs.length } };
   }
-  // The build fingerprint joins the version: code changed without a version bump must not reuse old results.
-  const cache = await CompileCache.open({
-    cwd: options.cwd,
-    version: `${VERSION}+${buildId()}`,
-    targets: options.targets,
-  });
   const hits = new Map<string, CompiledSpec>();
   // lookups stat (and sometimes read) a few files each: overlapping them keeps the disk busy instead of the event loop
   for (let i = 0; i < inputs.length; i += LOOKUP_BATCH) {

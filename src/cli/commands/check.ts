@@ -18,8 +18,8 @@ import { asUserError, parseTargets } from './compile.js';
 const HELP = `Usage: pipewright check [paths…] [--out generated] [--target …] [--format text|json] [--max-diff-lines N] [--cache]
 
 Check that the output directory holds exactly what \`pipewright compile\` would write (CI runs this on the committed
-generated/). Nothing is written. Every spec is compiled: check is the gate, so by default it does not trust the
-compile cache (a .pipewright/ directory could come with the checkout).
+generated/). Nothing is written. Every spec is compiled unless --cache is given. Symbolic links under the output
+directory are refused before anything is opened (exit 1).
 
 Exit 0 when up to date. Exit 1 with the stale (different bytes), missing and extra (owned by the manifest but no longer
 produced) files and a unified diff from what is on disk to what compile would write, truncated after --max-diff-lines
@@ -30,8 +30,8 @@ Options:
   --target <list>        targets to check (default: those recorded in the manifest, else all)
   --format <fmt>         text (default) or json
   --max-diff-lines <n>   diff lines to print (default 200; 0 prints none)
-  --cache                reuse (and update) .pipewright/cache/compile-v1.json like compile does: faster on your
-                         own machine; never in CI, where that file could come from the checkout
+  --cache                reuse (and update) the compile cache like compile does: faster, same result (entries
+                         are authenticated with this machine's key, so a cache from the checkout is ignored)
 
 Exit codes: 0 up to date, 1 out of date or the specs have errors, 2 usage error, invalid pipewright.yaml or
 internal error.
@@ -61,6 +61,7 @@ export const command: Command = {
       {
         paths: positionals.length > 0 ? positionals.map((p) => userPath(io, p)) : ['pipelines'],
         cwd: io.cwd,
+        env: io.env,
         out: values.out === undefined ? 'generated' : userPath(io, values.out),
         ...(targets ? { targets } : {}),
         useCache: values.cache === true,

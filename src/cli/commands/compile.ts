@@ -61,12 +61,14 @@ ${DIAGNOSTIC_OPTIONS_HELP}
 Levels of warning codes (off, warn, error) come from pipewright.yaml (docs/config.md); a warning made an error stops
 compile like any error.
 
-Compile cache: per-spec results are kept in .pipewright/cache/compile-v1.json (keep .pipewright/ out of version
-control), keyed by the pipewright version and build, the targets, the spec's path and the sha256 of its text. A spec
-is reused only when that key matches and its outputs on disk are still as compiled: the same file metadata (inode,
-size, mtime, ctime) as recorded after compile wrote them, else the same sha256. Anything else (an edited spec, a new
-version, other targets, a damaged cache file, an output changed by hand) is compiled again. With --format json,
-"cache" says how many specs were reused and how many compiled.
+Compile cache: per-spec results are kept in .pipewright/cache/compile-v1.json (the directory ignores itself in git),
+keyed by the pipewright version and build, the targets, the spec's path and the sha256 of its text. A spec is reused
+only when that key matches, the entry carries a valid HMAC under this machine's secret key
+($XDG_CACHE_HOME/pipewright/compile-cache.key, else ~/.cache/pipewright/…, created on first use; never in the
+project), and its outputs on disk are still as compiled (same file metadata as recorded, else the same sha256).
+Anything else (an edited spec, a new version, other targets, a cache file from a checkout or another machine, an
+output changed by hand) is compiled again: the cache changes only the speed, never the result. Without HOME or
+XDG_CACHE_HOME there is no cache. With --format json, "cache" says how many specs were reused and how many compiled.
 
 Exit codes: 0 compiled (warnings allowed), 1 errors in specs, nothing could be written, or more warnings than
 --max-warnings (the files are written then), 2 usage error, invalid pipewright.yaml or internal error.
@@ -95,6 +97,7 @@ export const command: Command = {
     const result = await compileAndWrite({
       paths,
       cwd: io.cwd,
+      env: io.env,
       out: values.out === undefined ? 'generated' : userPath(io, values.out),
       targets,
       useCache: values['no-cache'] !== true,
