@@ -191,9 +191,19 @@ function writeHead(file: string, record: LedgerRecord): void {
   writeFileAtomic(headFileOf(file), `${JSON.stringify({ seq: record.seq, hash: record.hash })}\n`);
 }
 
+/** What `--expect-head` found: the record carrying the anchored hash, if any. */
+export interface AnchorResult {
+  hash: string;
+  found: boolean;
+  /** seq of the record with that hash (when found). */
+  seq?: number;
+  /** Records appended after it (when found). */
+  after?: number;
+}
+
 export type LedgerVerdict =
-  | { ok: true; records: number; head: string | null }
-  | { ok: false; records: number; line: number; seq?: number; reason: string };
+  | { ok: true; records: number; head: string | null; anchor?: AnchorResult }
+  | { ok: false; records: number; line: number; seq?: number; reason: string; anchor?: AnchorResult };
 
 const RECORD_KEYS = [
   'action',
@@ -212,16 +222,52 @@ const RECORD_KEYS = [
 
 /**
  * Checks the whole chain (pure: text in, verdict out). `head` is the content of the head file, if any.
- * Reports the first bad record by line number and what is wrong with it.
+ * Reports the first bad record by line number and what is wrong with it. `expectHead`: a record hash the caller kept
+ * outside the ledger's directory; the chain must contain it (records appended after it are fine), else the ledger
+ * was truncated below it or rewritten up to it — which the chain and head file alone cannot show when both were
+ * rewritten together.
  */
-export function verifyLedgerText(text: string, head?: string): LedgerVerdict {
+export function verifyLedgerText(text: string, head?: string, expectHead?: string): LedgerVerdict {
+  const verdict = verifyChain(text, head);
+  if (expectHead === undefined) return verdict;
+  const seq = verdict.ok || verdict.records > 0 ? seqOfHash(text, expectHead, verdict.records) : undefined;
+  const anchor: AnchorResult =
+    seq === undefined
+      ? { hash: expectHead, found: false }
+      : { hash: expectHead, found: true, seq, after: verdict.records - seq };
+  if (!verdict.ok) return { ...verdict, anchor };
+  if (!anchor.found)
+    return {
+      ok: false,
+      records: verdict.records,
+      line: verdict.records + 1,
+      reason: `the expected head ${expectHead} is not in the ledger: records up to it were deleted (the ledger was truncated) or rewritten`,
+      anchor,
+    };
+  return { ...verdict, anchor };
+}
+
+/** seq of the record (among the first `verified` lines) whose hash is `hash`. */
+function seqOfHash(text: string, hash: string, verified: number): number | undefined {
+  const lines = text.split('\n');
+  for (let i = 0; i < Math.min(verified, lines.length); i++) {
+    try {
+      if ((JSON.parse(lines[i]!) as LedgerRecord).hash === hash) return i + 1;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+function verifyChain(text: string, head?: string): LedgerVerdict {
   if (text === '') {
     if (head !== undefined && head.trim() !== '') {
       return {
         ok: false,
         records: 0,
         line: 1,
-        reason: 'the ledger is empty but its head file names a last record (records were deleted)',
+        reason: 'the ledger is missing or empty but its head file names a last record (records were deleted)',
       };
     }
     return { ok: true, records: 0, head: null };
@@ -284,11 +330,17 @@ export function verifyLedgerText(text: string, head?: string): LedgerVerdict {
   return { ok: true, records: lines.length, head: prev };
 }
 
-export function verifyLedger(file: string): LedgerVerdict {
-  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+/**
+ * verifyLedgerText on the file and its head file. A ledger file that does not exist while its head file does is a
+ * finding (records were deleted); when neither exists there is nothing to verify: `missing` (an error of use for
+ * callers, never an empty, intact ledger).
+ */
+export function verifyLedger(file: string, expectHead?: string): LedgerVerdict | { missing: true } {
   const headFile = headFileOf(file);
   const head = existsSync(headFile) ? readFileSync(headFile, 'utf8') : undefined;
-  return verifyLedgerText(text, head);
+  if (!existsSync(file) && head === undefined) return { missing: true };
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  return verifyLedgerText(text, head, expectHead);
 }
 
 /** All complete records (no verification: use verifyLedger for that). */

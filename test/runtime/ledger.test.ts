@@ -63,7 +63,9 @@ describe('ledger', () => {
     expect(record.commit).toBeNull();
   });
 
-  it('an empty or missing ledger verifies', () => {
+  it('an empty ledger verifies; a missing one (no head file either) is reported as missing, not as empty', () => {
+    expect(verifyLedger(file)).toEqual({ missing: true });
+    writeFileSync(file, '');
     expect(verifyLedger(file)).toEqual({ ok: true, records: 0, head: null });
   });
 

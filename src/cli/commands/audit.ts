@@ -1,10 +1,10 @@
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { UserError } from '../../diagnostics/diagnostic.js';
 import { headFileOf, readLedger, verifyLedger } from '../../runtime/ledger.js';
 import { oneOf, parseCommandArgs } from '../args.js';
 import { type CliIO, type Command, userPath } from '../io.js';
 
-const HELP = `Usage: pipewright audit verify [--ledger FILE] [--format text|json]
+const HELP = `Usage: pipewright audit verify [--ledger FILE] [--expect-head HASH] [--format text|json]
        pipewright audit log [--pipeline NAME] [--ledger FILE] [--format text|json]
 
 The ledger (.pipewright/ledger.jsonl) is append-only JSON lines: every run start/finish/skip and every task attempt,
@@ -15,14 +15,25 @@ with sequence number, time, actor, action, pipeline, version, spec hash, git com
   verify   check the chain; exit 1 naming the first bad record (edited, deleted, inserted, reordered, truncated)
   log      print the records (oldest first)
 
+What verify proves: every record is intact JSON with the expected fields, its hash matches its content, its prev is
+the hash of the record before it, sequence numbers run 1..N, and the head file agrees with the last record. What it
+cannot prove on its own: someone able to write .pipewright/ can drop the last records and the head file together,
+or rewrite the whole ledger with recomputed hashes. Keep the head hash verify prints somewhere else (a CI variable,
+a commit, a run report) and pass it back with --expect-head: the chain must then contain that record.
+
 Options:
   --ledger <file>     ledger file (default .pipewright/ledger.jsonl)
+  --expect-head <h>   verify: a record hash kept outside the ledger's directory; exit 1 unless the chain contains it
+                      (records appended after it are fine)
   --pipeline <name>   log: only records of this pipeline
   --format <fmt>      text (default) or json
 
 Exit codes: 0 chain intact (verify) or records printed (log), 1 the chain is broken or the ledger cannot be read,
 2 usage error or internal error.
 `;
+
+const VERIFIED =
+  'every record is intact JSON with the expected fields, its hash matches its content, its prev is the hash of the record before it, sequence numbers run from 1 without gaps, and the head file names the last record';
 
 function detailText(details: Record<string, string | number | boolean | null>): string {
   return Object.keys(details)
@@ -38,7 +49,12 @@ export const command: Command = {
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values, positionals } = parseCommandArgs(
       argv,
-      { ledger: { type: 'string' }, pipeline: { type: 'string' }, format: { type: 'string' } },
+      {
+        ledger: { type: 'string' },
+        pipeline: { type: 'string' },
+        format: { type: 'string' },
+        'expect-head': { type: 'string' },
+      },
       'audit',
     );
     const [sub, ...rest] = positionals;
@@ -54,14 +70,29 @@ export const command: Command = {
     if (sub === 'verify') {
       if (values.pipeline !== undefined)
         throw new UserError('audit verify checks the whole chain: --pipeline applies to log', 2);
-      const verdict = verifyLedger(file);
+      const expectHead = values['expect-head'];
+      if (expectHead !== undefined && !/^[0-9a-f]{64}$/.test(expectHead))
+        throw new UserError(`--expect-head must be a record hash (64 hex digits, as verify prints it)`, 2);
+      const verdict = verifyLedger(file, expectHead);
+      if ('missing' in verdict)
+        throw new UserError(
+          `no ledger at ${file} (and no head file): nothing to verify — check --ledger, or run a pipeline first`,
+          2,
+        );
       if (format === 'json') {
-        io.stdout(`${JSON.stringify({ ledger: file, ...verdict }, null, 2)}\n`);
+        io.stdout(`${JSON.stringify({ ledger: file, ...verdict, verified: VERIFIED }, null, 2)}\n`);
       } else if (verdict.ok) {
+        const anchor = verdict.anchor;
         io.stdout(
-          verdict.records === 0
-            ? `ledger ${file}: empty, nothing to verify\n`
-            : `ledger ${file}: ${verdict.records} record${verdict.records === 1 ? '' : 's'}, chain intact; head ${verdict.head}\n`,
+          `${
+            verdict.records === 0
+              ? `ledger ${file}: empty (0 records); head file consistent`
+              : `ledger ${file}: ${verdict.records} record${verdict.records === 1 ? '' : 's'}, chain intact; head ${verdict.head}`
+          }\n` +
+            (anchor?.found
+              ? `anchored: record ${anchor.seq} has the expected head ${anchor.hash}; ${anchor.after} record${anchor.after === 1 ? '' : 's'} appended after it\n`
+              : `not anchored: trailing records deleted with the head file, or a fully re-chained ledger, look the same; keep the head hash outside ${dirname(file)} and pass it with --expect-head\n`) +
+            `verified: ${VERIFIED}\n`,
         );
       } else {
         io.stderr(
