@@ -18,6 +18,8 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   run: () => import('./commands/run.js'),
   runs: () => import('./commands/runs.js'),
   audit: () => import('./commands/audit.js'),
+  plan: () => import('./commands/plan.js'),
+  apply: () => import('./commands/apply.js'),
 };
 
 export const COMMAND_NAMES: readonly string[] = [...Object.keys(COMMANDS), 'help'];

@@ -28,6 +28,7 @@ export interface DesiredObject {
   file: string;
   pipeline?: string;
   specHash?: string;
+  version?: string;
 }
 
 /** What a server-side apply dry-run (`dryRun=All`) of the desired object answered. */
@@ -58,6 +59,7 @@ export interface Action {
   object?: KubeObject;
   pipeline?: string;
   specHash?: string;
+  version?: string;
   /** update and replace: field-level changes from live to what the server would store. */
   changes?: FieldChange[];
   /** conflict, foreign, error, replace, forget: why. */
@@ -141,7 +143,12 @@ export function planActions(input: PlanInput): Plan {
     const ref = refOf(d.object, namespace);
     const key = refKey(ref);
     desiredKeys.add(key);
-    const context = { ref, pipeline: d.pipeline, specHash: d.specHash };
+    const context = {
+      ref,
+      ...(d.pipeline ? { pipeline: d.pipeline } : {}),
+      ...(d.specHash ? { specHash: d.specHash } : {}),
+      ...(d.version ? { version: d.version } : {}),
+    };
     const object = toApply(d.object, namespace);
     const live = input.live.get(key);
     const ours = live !== undefined && isLabelledOurs(live) && inInventory(inventory, key);
