@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { runCliCapture } from '../helpers/cli.js';
-import { composeSchemaErrors } from '../targets/compose-schema.js';
+import { composeSchemaErrors } from '../targets/target-schemas.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 

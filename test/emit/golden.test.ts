@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { compileSources } from '../../src/emit/compile.js';
 import { formatDiagnosticLines } from '../../src/emit/report.js';
 import { TARGETS } from '../../src/targets/target.js';
-import { composeSchemaErrors } from '../targets/compose-schema.js';
+import { composeSchemaErrors } from '../targets/target-schemas.js';
 
 /**
  * Golden fixtures: test/fixtures/compile/<case>/spec/*.yaml compiled for every target must equal

@@ -13,7 +13,7 @@ import { compileCompose } from './support.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DOC = readFileSync(join(ROOT, 'docs', 'runtime.md'), 'utf8');
-const DOC_CWD = '/work/main';
+const DOC_CWD = '/home/you/pipewright';
 
 /** Lines printed after the console line `$ <command>` (up to the block end or the next `$` line). */
 function documentedOutput(command: string): string[] {

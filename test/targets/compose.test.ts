@@ -8,7 +8,7 @@ import { normalizePipeline } from '../../src/model/normalize.js';
 import type { PipelineSpec, TaskSpec } from '../../src/spec/types.js';
 import { composeSecretVariables, emitCompose } from '../../src/targets/compose/index.js';
 import { interpolateCompose } from '../../src/targets/compose/interpolate.js';
-import { composeSchemaErrors } from './compose-schema.js';
+import { composeSchemaErrors } from './target-schemas.js';
 
 function spec(tasks: Record<string, TaskSpec>, extra: Partial<PipelineSpec['spec']> = {}): PipelineSpec {
   return {

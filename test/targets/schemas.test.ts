@@ -1,17 +1,16 @@
 /**
- * Every generated file validates against the targets' official schemas (/work/shared/schemas, see its README for the
- * ajv options): Compose spec, GitLab's ci.json, Kubernetes 1.32 strict Job/CronJob, plus kubernetes-models' own
- * validation (enums and required fields the strict schemas skip) for every Kubernetes document.
- * Files come from: every compile fixture's expected/ outputs, every fixture compiled for all three targets, and the
- * repository's own pipelines/ compiled for all three targets. Files are read back as YAML 1.1 (what Compose, GitLab
- * and Kubernetes parsers do) and must mean the same as under YAML 1.2.
+ * Every generated file validates against the targets' official schemas, vendored in test/schemas/ (see its README for
+ * sources, versions and licences): Compose spec, GitLab's ci.json, Kubernetes 1.32 strict schemas for every kind the
+ * Kubernetes target emits (Job, CronJob, ServiceAccount, Role, RoleBinding, ConfigMap; a kind without a strict schema
+ * fails), plus kubernetes-models' own validation (enums and required fields the strict schemas skip) for every
+ * document. Files come from: every compile fixture's expected/ outputs, every fixture compiled for all three targets,
+ * and the repository's own pipelines/ compiled for all three targets. Files are read back as YAML 1.1 (what Compose,
+ * GitLab and Kubernetes parsers do) and must mean the same as under YAML 1.2.
  */
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Ajv, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { ValidateFunction } from 'ajv';
 import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
@@ -23,36 +22,12 @@ import { parseAllDocuments } from 'yaml';
 import { compileSources } from '../../src/emit/compile.js';
 import { TARGETS } from '../../src/targets/target.js';
 import { compileCase, compileCases, FIXTURES_ROOT, specInputs } from './support/fixtures.js';
+import { type TargetValidators, targetValidators } from './target-schemas.js';
 
-// ajv-formats is CommonJS with `exports.default`: under NodeNext the default import is the module object.
-const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
-// The shared/ folder beside the checkout (CI lays a copy there), unless PIPEWRIGHT_SCHEMAS points elsewhere.
-const SCHEMAS = process.env.PIPEWRIGHT_SCHEMAS ?? fileURLToPath(new URL('../../../shared/schemas', import.meta.url));
-
-function loadSchema(path: string): Record<string, unknown> {
-  const schema = JSON.parse(readFileSync(join(SCHEMAS, path), 'utf8'));
-  delete schema.$schema;
-  return schema;
-}
-
-interface Validators {
-  compose: ValidateFunction;
-  gitlab: ValidateFunction;
-  job: ValidateFunction;
-  cronJob: ValidateFunction;
-}
-
-let validators: Validators;
+let validators: TargetValidators;
 
 beforeAll(() => {
-  const ajv = new Ajv({ strict: false, allErrors: true });
-  addFormats(ajv);
-  validators = {
-    compose: ajv.compile(loadSchema('compose-spec.json')),
-    gitlab: ajv.compile(loadSchema('gitlab-ci.json')),
-    job: ajv.compile(loadSchema('k8s/job-batch-v1.json')),
-    cronJob: ajv.compile(loadSchema('k8s/cronjob-batch-v1.json')),
-  };
+  validators = targetValidators();
 });
 
 const K8S_MODELS: Record<string, (data: never) => { validate(): void }> = {
@@ -93,15 +68,16 @@ function validateFile(path: string, text: string): string[] {
     else if (target === 'gitlab') errors.push(...errorsOf(validators.gitlab, doc));
     else if (target === 'k8s') {
       const kind = (doc as { kind?: string }).kind ?? '';
-      if (kind === 'Job') errors.push(...errorsOf(validators.job, doc));
-      if (kind === 'CronJob') errors.push(...errorsOf(validators.cronJob, doc));
+      const strict = validators.kinds.get(kind);
+      if (strict) errors.push(...errorsOf(strict, doc));
+      else errors.push(`no strict schema for kind ${JSON.stringify(kind)} in test/schemas/sources.json`);
       // The run plan: each task's Job template is YAML text that must itself be a strictly valid Job.
       if (kind === 'ConfigMap') {
         for (const [key, value] of Object.entries((doc as { data?: Record<string, string> }).data ?? {})) {
           const inner = readAsTargets(`${path}#${key}`, value);
           if (!key.startsWith('task.')) continue;
           for (const job of inner) {
-            errors.push(...errorsOf(validators.job, job).map((e) => `${key}: ${e}`));
+            errors.push(...errorsOf(validators.kinds.get('Job')!, job).map((e) => `${key}: ${e}`));
             try {
               new Job(job as never).validate();
             } catch (e) {
@@ -179,6 +155,19 @@ describe('generated files validate against the target schemas', () => {
     const badEnum =
       'apiVersion: batch/v1\nkind: Job\nmetadata: {name: x}\nspec:\n  template: {spec: {restartPolicy: Sometimes, containers: [{name: a, image: b}]}}\n';
     expect(validateFile('k8s/x.yaml', badEnum).join('\n')).toContain('kubernetes-models Job');
+    // every emitted kind has a strict schema: an unknown field anywhere is rejected
+    const badRole =
+      'apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: x}\nrules: [{apiGroups: [batch], resources: [jobs], verbs: [get], scope: all}]\n';
+    expect(validateFile('k8s/x.yaml', badRole).join('\n')).toContain('must NOT have additional properties');
+    const badBinding =
+      'apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: x, owner: me}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: x}\n';
+    expect(validateFile('k8s/x.yaml', badBinding).join('\n')).toContain('must NOT have additional properties');
+    const badAccount = 'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: x}\nautomount: false\n';
+    expect(validateFile('k8s/x.yaml', badAccount).join('\n')).toContain('must NOT have additional properties');
+    const badConfigMap = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: b}\nbinary: {}\n';
+    expect(validateFile('k8s/x.yaml', badConfigMap).join('\n')).toContain('must NOT have additional properties');
+    const unknownKind = 'apiVersion: v1\nkind: Secret\nmetadata: {name: x}\nstringData: {a: b}\n';
+    expect(validateFile('k8s/x.yaml', unknownKind).join('\n')).toContain('no strict schema for kind "Secret"');
     expect(validateFile('gitlab/x.gitlab-ci.yml', 'job:\n  script: [a]\n  retry: 3\n').length).toBeGreaterThan(0);
     expect(validateFile('compose/x.compose.yaml', 'services:\n  a:\n    restart: 7\n').length).toBeGreaterThan(0);
     expect(() => readAsTargets('x.yaml', 'a: yes\n')).toThrow();
