@@ -31,7 +31,8 @@ describe('vendored target schemas', () => {
     expect(new Set(Object.values(sources).map((s) => s.target))).toEqual(new Set(TARGETS));
     // a kind the Kubernetes target emits without a strict schema here fails test/targets/schemas.test.ts
     const kinds = new Set(Object.values(sources).flatMap((s) => (s.kind ? [s.kind] : [])));
-    for (const kind of ['ConfigMap', 'CronJob', 'Job', 'Role', 'RoleBinding', 'ServiceAccount']) expect(kinds.has(kind), kind).toBe(true);
+    for (const kind of ['ConfigMap', 'CronJob', 'Job', 'Role', 'RoleBinding', 'ServiceAccount'])
+      expect(kinds.has(kind), kind).toBe(true);
     expect(checkSchemas(sources)).toEqual([]);
   });
 
@@ -71,10 +72,15 @@ describe('vendored target schemas', () => {
     const run = spawnSync(
       process.execPath,
       [join(clone, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'test/targets/schemas.test.ts'],
-      { cwd: clone, encoding: 'utf8', env: { ...process.env, CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0' }, timeout: 240_000 },
+      {
+        cwd: clone,
+        encoding: 'utf8',
+        env: { ...process.env, CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0' },
+        timeout: 240_000,
+      },
     );
     expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: strip colours the runner may still print
+    // colours stripped in case the runner still prints them
     expect(run.stdout.replace(/\u001b\[[0-9;]*m/g, '')).toMatch(/Tests\s+\d+ passed/);
     const check = spawnSync(process.execPath, ['scripts/refresh-schemas.mjs', '--check'], {
       cwd: clone,
