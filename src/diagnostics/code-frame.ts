@@ -1,9 +1,11 @@
 /**
  * Code frames: the source lines around a diagnostic with a gutter and a caret under the range — with every secret
  * masked. Source text is user input: known secret formats (found over the whole file, so multi-line private keys are
- * caught) and any extra ranges the caller names (the values PW210/PW211 flagged) become `****`, and terminal control
- * characters are neutralised before anything reaches a terminal.
+ * caught), every scalar under `secrets:` that is not a `ref`, and any extra ranges the caller names (the values
+ * PW210/PW211 flagged) become `****`, and terminal control characters are neutralised before anything reaches a
+ * terminal.
  */
+import { secretValueRanges } from '../spec/secret-sections.js';
 import { findSecretSpans } from '../spec/secrets.js';
 import type { SourceRange } from './diagnostic.js';
 
@@ -32,12 +34,21 @@ export class FrameSource {
     const lineStarts: number[] = [0];
     for (let i = source.indexOf('\n'); i !== -1; i = source.indexOf('\n', i + 1)) lineStarts.push(i + 1);
     const toPosition = (offset: number) => {
-      let line = 0;
-      while (line + 1 < lineStarts.length && lineStarts[line + 1]! <= offset) line++;
-      return { line: line + 1, column: offset - lineStarts[line]! + 1 };
+      // Binary search: one lookup per span, O(log lines) (a linear walk per span was quadratic on big files).
+      let lo = 0;
+      let hi = lineStarts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1;
+        if (lineStarts[mid]! <= offset) lo = mid;
+        else hi = mid - 1;
+      }
+      return { line: lo + 1, column: offset - lineStarts[lo]! + 1 };
     };
     for (const span of findSecretSpans(source)) {
       this.addMask({ start: toPosition(span.start), end: toPosition(span.end) });
+    }
+    for (const [start, end] of secretValueRanges(source)) {
+      this.addMask({ start: toPosition(start), end: toPosition(end) });
     }
     for (const range of mask) this.addMask(range);
   }

@@ -34,6 +34,8 @@ export const CODES = {
   PW214: 'id-collision',
   PW215: 'missing-image',
   PW216: 'invalid-date',
+  PW217: 'reserved-env-name',
+  PW218: 'duplicate-env-name',
   PW301: 'target-gitlab-retry',
   PW302: 'target-compose-timeout',
   PW303: 'target-compose-schedule',

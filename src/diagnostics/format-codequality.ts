@@ -4,7 +4,7 @@
  * and the occurrence number), so GitLab tracks a finding instead of seeing it fixed and re-introduced.
  */
 import { createHash } from 'node:crypto';
-import { redactSecrets } from '../spec/secrets.js';
+import { redactKnownSecrets } from '../spec/secrets.js';
 import { CODES } from './codes.js';
 import type { DiagnosticReport } from './format-summary.js';
 
@@ -19,7 +19,7 @@ export interface CodeQualityIssue {
 export function toCodeQuality(report: DiagnosticReport): CodeQualityIssue[] {
   const occurrences = new Map<string, number>();
   return report.diagnostics.map((d) => {
-    const description = `${redactSecrets(d.message)} [${d.code}]`;
+    const description = `${redactKnownSecrets(d.message)} [${d.code}]`;
     const identity = `${d.file}\0${d.code}\0${description}`;
     const n = (occurrences.get(identity) ?? 0) + 1;
     occurrences.set(identity, n);

@@ -2,7 +2,7 @@
  * JSON output for tools: `{"diagnostics":[{file,line,column,endLine,endColumn,severity,code,message}],
  * "summary":{files,errors,warnings}}`, 1-based positions, end exclusive.
  */
-import { redactSecrets } from '../spec/secrets.js';
+import { redactKnownSecrets } from '../spec/secrets.js';
 import { type DiagnosticReport, type Summary, summarize } from './format-summary.js';
 
 export interface JsonDiagnostic {
@@ -31,7 +31,7 @@ export function toJsonReport(report: DiagnosticReport): JsonReport {
       endColumn: d.range.end.column,
       severity: d.severity,
       code: d.code,
-      message: redactSecrets(d.message),
+      message: redactKnownSecrets(d.message),
     })),
     summary: summarize(report),
   };

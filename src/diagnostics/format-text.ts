@@ -2,7 +2,7 @@
  * Text output for people: `path:line:col: error: message [PWnnn]`, a code frame with the range underlined (secrets
  * masked), and a summary line. Colours only when asked (the CLI asks when stdout is a TTY and NO_COLOR is unset).
  */
-import { redactSecrets } from '../spec/secrets.js';
+import { redactKnownSecrets } from '../spec/secrets.js';
 import { codeFrame, FrameSource, sanitizeForTerminal } from './code-frame.js';
 import type { Diagnostic, SourceRange } from './diagnostic.js';
 import { type DiagnosticReport, type Summary, summarize, summaryLine } from './format-summary.js';
@@ -54,5 +54,5 @@ function location(d: Diagnostic): string {
 
 /** Messages are built to be secret-free; redacting again costs nothing and guards against a careless rule. */
 function message(d: Diagnostic): string {
-  return sanitizeForTerminal(redactSecrets(d.message));
+  return sanitizeForTerminal(redactKnownSecrets(d.message));
 }

@@ -3,7 +3,7 @@
  * not used; `working_dir` (a container path) is ignored.
  *
  * Crash safety: the runner does not spawn the task directly but a small wrapper (`node -e WRAPPER`, its own process
- * group, detached from the runner) that spawns the task, relays its output to the runner and to
+ * group, detached from the runner) that spawns the task, relays its output (secrets masked) to the runner and to
  * `<attemptDir>/output.log`, and when the task ends writes `<attemptDir>/result.json` (exit code, signal) atomically.
  * A task whose runner was SIGKILLed therefore keeps running, and its exit code survives: a resumed runner finds the
  * result file, or finds the wrapper still alive (by its argv in /proc, which names the attempt directory) and waits,
@@ -14,14 +14,21 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AttemptSpec, Executor, ExecutorContext } from './executor.js';
 import { lineSplitter } from './executor.js';
+import { maskedStrings, outputMasker } from './mask.js';
 import type { AttemptHandle, AttemptOutcome } from './scheduler.js';
+
+/** The wrapper's own variable: the strings to mask in output (JSON), removed before the task starts. */
+const MASK_VARIABLE = 'PIPEWRIGHT_WRAPPER_MASK';
 
 /**
  * Runs as `node -e WRAPPER <attemptDir> <program> <args…>` (CommonJS, no dependencies). Ignores SIGTERM/SIGINT/SIGHUP
- * itself (the task in the same process group gets them) so that it can still record how the task ended.
+ * itself (the task in the same process group gets them) so that it can still record how the task ended. Output is
+ * masked (mask.ts, the same function as the live log) before it is written to output.log or relayed: the log on disk
+ * never holds a secret value of 8 characters or more. Output is stored as UTF-8 text.
  */
 export const WRAPPER = String.raw`
 const fs = require('node:fs');
+const { StringDecoder } = require('node:string_decoder');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const [dir, program, ...args] = process.argv.slice(1);
@@ -46,16 +53,27 @@ const finish = (result) => {
   process.exit(0);
 };
 for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(sig, () => {});
+const outputMasker = ${outputMasker.toString()};
+const masked = JSON.parse(process.env.${MASK_VARIABLE} || '[]');
+delete process.env.${MASK_VARIABLE};
 let child;
 try {
   child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
 } catch (error) {
   finish({ exitCode: null, error: 'cannot start ' + JSON.stringify(program) + ': ' + (error.code || error.message) });
 }
-const relay = (from, to) => from.on('data', (d) => {
-  try { fs.writeSync(log, d); } catch {}
-  try { to.write(d); } catch {}
-});
+const relay = (from, to) => {
+  const decoder = new StringDecoder('utf8');
+  const masker = outputMasker(masked, (text) => {
+    try { fs.writeSync(log, text); } catch {}
+    try { to.write(text); } catch {}
+  });
+  from.on('data', (d) => masker.push(decoder.write(d)));
+  from.on('end', () => {
+    masker.push(decoder.end());
+    masker.end();
+  });
+};
 relay(child.stdout, process.stdout);
 relay(child.stderr, process.stderr);
 child.on('error', (error) => finish({ exitCode: null, error: 'cannot start ' + JSON.stringify(program) + ': ' + (error.code || error.message) }));
@@ -129,7 +147,8 @@ export class LocalExecutor implements Executor {
     for (const [k, v] of Object.entries(this.options.hostEnv)) {
       if (v !== undefined && !k.startsWith('PIPEWRIGHT_')) env[k] = v;
     }
-    return { ...env, ...spec.env, ...spec.secrets };
+    const { masked } = maskedStrings(Object.values(spec.secrets));
+    return { ...env, ...spec.env, ...spec.secrets, [MASK_VARIABLE]: JSON.stringify(masked) };
   }
 
   async launch(spec: AttemptSpec, context: ExecutorContext): Promise<AttemptHandle> {

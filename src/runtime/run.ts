@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AttemptSpec, Executor, ExecutorContext, LogStream } from './executor.js';
 import { appendLedger, gitCommit, type LedgerEntry } from './ledger.js';
+import { maskedStrings, maskText } from './mask.js';
 import type { RunPlan } from './plan.js';
 import { resolveTask, runVariables } from './resolve.js';
 import type { AttemptHandle, AttemptRecord, TaskState } from './scheduler.js';
@@ -43,17 +44,19 @@ export interface ExecuteRunOptions {
   commit?: string | null;
 }
 
-/** Replaces every secret value in a line of task output with `***`. */
+/**
+ * Masks secret values in a line of task output with `***`: every line of every value of at least MIN_MASKED_LENGTH
+ * characters (see mask.ts). Only task output goes through it, never pipewright's own status lines.
+ */
 export function redactor(secrets: ReadonlyMap<string, Record<string, string>>): (line: string) => string {
-  const values = [...new Set([...secrets.values()].flatMap((s) => Object.values(s)))]
-    .filter((v) => v.length > 0)
-    .sort((a, b) => b.length - a.length);
-  if (values.length === 0) return (line) => line;
-  return (line) => {
-    let out = line;
-    for (const v of values) out = out.split(v).join('***');
-    return out;
-  };
+  const { masked } = maskedStrings(secretValues(secrets));
+  if (masked.length === 0) return (line) => line;
+  return (line) => maskText(line, masked);
+}
+
+/** Every distinct secret value of a run. */
+export function secretValues(secrets: ReadonlyMap<string, Record<string, string>>): string[] {
+  return [...new Set([...secrets.values()].flatMap((s) => Object.values(s)))];
 }
 
 function freshState(options: ExecuteRunOptions, runId: string): RunState {
@@ -133,7 +136,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunState> 
     const redact = redactor(options.secrets);
     const context: ExecutorContext = {
       log: (taskId, stream, line) => reporter.log(taskId, stream, redact(line)),
-      note: (taskId, message) => reporter.note(taskId, redact(message)),
+      note: (taskId, message) => reporter.note(taskId, message),
       persist,
     };
     const vars = runVariables(plan, { logicalDate: options.logicalDate, runId, params: options.params });
@@ -217,10 +220,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunState> 
               : outcome.exitCode === null
                 ? `killed by ${outcome.signal ?? 'a signal'}`
                 : `exit ${outcome.exitCode}`;
-          reporter.note(
-            taskId,
-            `attempt ${record.n} ${result === 'succeeded' ? 'succeeded' : `failed: ${redact(why)}`}`,
-          );
+          reporter.note(taskId, `attempt ${record.n} ${result === 'succeeded' ? 'succeeded' : `failed: ${why}`}`);
         },
         taskFinished: (taskId, task: TaskState) => {
           const type = taskById.get(taskId)!.type;

@@ -7,6 +7,7 @@
  *   2. the runner's environment: the variable, then the task's env name (DB_PASSWORD).
  */
 import { readFileSync } from 'node:fs';
+import { MIN_MASKED_LENGTH, maskedStrings } from './mask.js';
 import type { RunPlan, RunSecret } from './plan.js';
 
 export class SecretsFileError extends Error {
@@ -85,4 +86,26 @@ export function resolveSecrets(
     byTask.set(task.id, values);
   }
   return { byTask, missing: [...missing.values()] };
+}
+
+/**
+ * One warning per secret whose value (or a line of it) is shorter than MIN_MASKED_LENGTH: task output cannot mask
+ * it (see mask.ts). Names the ref and variable, never the value.
+ */
+export function unmaskableSecrets(
+  plan: Pick<RunPlan, 'tasks'>,
+  byTask: ReadonlyMap<string, Record<string, string>>,
+): string[] {
+  const out = new Set<string>();
+  for (const task of plan.tasks) {
+    for (const secret of task.secrets) {
+      const value = byTask.get(task.id)?.[secret.env];
+      if (value === undefined || maskedStrings([value]).tooShort.length === 0) continue;
+      const what = value.includes('\n') ? 'has a line' : 'is';
+      out.add(
+        `secret ${secret.ref} (${secret.env}) ${what} shorter than ${MIN_MASKED_LENGTH} characters: it cannot be masked in task output`,
+      );
+    }
+  }
+  return [...out];
 }

@@ -11,7 +11,7 @@ import { PlanError, type RunPlan } from '../../runtime/plan.js';
 import { type RunJson, runJson, runVerdict, summaryTable } from '../../runtime/report.js';
 import { dateRange, isLogicalDate, resolveParams } from '../../runtime/resolve.js';
 import { executeRun, type RunReporter } from '../../runtime/run.js';
-import { readSecretsFile, resolveSecrets, SecretsFileError } from '../../runtime/secrets.js';
+import { readSecretsFile, resolveSecrets, SecretsFileError, unmaskableSecrets } from '../../runtime/secrets.js';
 import { isRunId, listRuns, loadRunState, type RunState, runnerAlive } from '../../runtime/state.js';
 import { ComposeInterpolationError } from '../../targets/compose/interpolate.js';
 import { oneOf, parseCommandArgs } from '../args.js';
@@ -213,6 +213,7 @@ export const command: Command = {
       );
       throw new UserError(`missing secret value${secrets.missing.length === 1 ? '' : 's'}:\n${lines.join('\n')}`);
     }
+    for (const warning of unmaskableSecrets(plan, secrets.byTask)) io.stderr(`pipewright: warning: ${warning}\n`);
 
     let executor: Executor;
     if (executorName === 'docker') {

@@ -1,5 +1,6 @@
 import type { DiagnosticCode } from '../../diagnostics/codes.js';
 import { cycle } from './cycle.js';
+import { duplicateEnvName } from './duplicate-env-name.js';
 import { duplicatePipelineName } from './duplicate-pipeline-name.js';
 import { idCollision } from './id-collision.js';
 import { invalidCron } from './invalid-cron.js';
@@ -11,6 +12,7 @@ import { matrixTooLarge } from './matrix-too-large.js';
 import { missingImage } from './missing-image.js';
 import { plaintextSecret } from './plaintext-secret.js';
 import { plaintextSecretComment } from './plaintext-secret-comment.js';
+import { reservedEnvName } from './reserved-env-name.js';
 import type { Rule } from './rule.js';
 import { selfDependency } from './self-dependency.js';
 import { unknownNeeds } from './unknown-needs.js';
@@ -35,6 +37,8 @@ export const RULES: Rule[] = [
   idCollision,
   missingImage,
   invalidDate,
+  reservedEnvName,
+  duplicateEnvName,
 ];
 
 /** Rule name by code, for docs and tooling (each PW2xx code belongs to exactly one rule). */

@@ -8,8 +8,9 @@ const ADVICE = "store it in the secret store and reference it under 'secrets:'";
 
 /**
  * PW210: plaintext secrets in a spec. Known formats (AWS keys, private keys, GitHub/GitLab/Slack tokens, passwords in
- * URLs …) anywhere in the spec; literal values given to secret-like names (PASSWORD, API_KEY, TOKEN …) in env, param
- * defaults and command flags. Messages name the place and the kind of secret, never the value.
+ * URLs and connection strings …) anywhere in the spec, keys included; literal values given to secret-like names
+ * (PASSWORD, PGPASSWORD, API_KEY, TOKEN …) under any key (env, labels …), in param defaults and command flags.
+ * Messages name the place and the kind of secret, never the value.
  */
 export const plaintextSecret: Rule = {
   name: 'plaintext-secret',
@@ -25,7 +26,7 @@ export const plaintextSecret: Rule = {
       out.push(diagnostic(doc, range, 'error', 'PW210', message));
     };
 
-    // Known formats, in every string of the spec.
+    // Known formats, in every string of the spec, and in every key (a task id or env name can be a token too).
     walkStrings(spec, [], (path, value) => {
       const [first] = findKnownSecrets(value);
       if (first) {
@@ -37,19 +38,34 @@ export const plaintextSecret: Rule = {
         );
       }
     });
+    walkKeys(spec, [], (path) => {
+      const key = String(path[path.length - 1]);
+      const [first] = findKnownSecrets(key);
+      if (!first) return;
+      const flaggedKey = JSON.stringify(['key', ...path]);
+      if (flagged.has(flaggedKey)) return;
+      flagged.add(flaggedKey);
+      const where = path.length > 1 ? ` in ${describe(path.slice(0, -1))}` : '';
+      out.push(
+        diagnostic(
+          doc,
+          doc.rangeOf(path, { key: true }),
+          'error',
+          'PW210',
+          `a key${where} is a plaintext ${first.kind}: rename it; ${ADVICE}`,
+        ),
+      );
+    });
 
-    // Literal values for secret-like names.
+    // Literal values for secret-like names: every string given to a key (env, labels, any map), command flags, and
+    // param defaults (named by their param).
     const named = (path: SpecPath, name: string, value: string, span?: [number, number]) => {
       const text = span ? value.slice(span[0], span[1]) : value;
       const kind = isSecretLikeName(name) ? secretValueKind(text) : undefined;
       if (kind)
         report(path, value, span, `${describe(path)} holds a plaintext secret (${kind} for ${quote(name)}): ${ADVICE}`);
     };
-    const envs: [SpecPath, Record<string, string> | undefined][] = [
-      [['spec', 'defaults', 'env'], spec.spec.defaults?.env],
-    ];
     for (const { task, path } of tasksInSourceOrder(doc, spec)) {
-      envs.push([[...path, 'env'], task.env]);
       task.command.forEach((word, i) => {
         const wordPath = [...path, 'command', i];
         const assignment = /^-{0,2}([A-Za-z_][\w.-]*)=/.exec(word);
@@ -59,9 +75,10 @@ export const plaintextSecret: Rule = {
         if (flag && next !== undefined && !next.startsWith('-')) named([...path, 'command', i + 1], flag[1]!, next);
       });
     }
-    for (const [path, env] of envs) {
-      for (const [name, value] of Object.entries(env ?? {})) named([...path, name], name, value);
-    }
+    walkStrings(spec, [], (path, value) => {
+      const key = path[path.length - 1];
+      if (typeof key === 'string') named(path, key, value);
+    });
     for (const [name, param] of Object.entries(spec.spec.params ?? {})) {
       if (param.default !== undefined) named(['spec', 'params', name, 'default'], name, param.default);
     }
@@ -75,5 +92,16 @@ function walkStrings(value: unknown, path: SpecPath, visit: (path: SpecPath, val
     for (const [i, v] of value.entries()) walkStrings(v, [...path, i], visit);
   } else if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) walkStrings(v, [...path, k], visit);
+  }
+}
+
+function walkKeys(value: unknown, path: SpecPath, visit: (path: SpecPath) => void): void {
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) walkKeys(v, [...path, i], visit);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      visit([...path, k]);
+      walkKeys(v, [...path, k], visit);
+    }
   }
 }
