@@ -17,6 +17,7 @@ export const CODES = {
   PW009: 'yaml-tag',
   PW010: 'yaml-forbidden-key',
   PW011: 'yaml-key-type',
+  PW012: 'yaml-nul-character',
   PW100: 'schema',
   PW201: 'unknown-needs',
   PW202: 'cycle',

@@ -34,6 +34,8 @@ import { redactSecrets } from './secrets.js';
 export const MAX_SPEC_BYTES = 1024 * 1024;
 /** Real specs nest about 6 levels deep; the cap keeps every later (recursive) stage safe. */
 export const MAX_NESTING_DEPTH = 64;
+/** Longest mapping key: YAML readers reject implicit keys over 1024 characters, and compile writes keys implicitly. */
+export const MAX_KEY_LENGTH = 1024;
 /**
  * The lexer pre-pass only cuts off pathological depth (it sees a lower bound, so it reports a later position than the
  * exact CST walk would): moderately-too-deep input still gets the exact position from the CST walk.
@@ -356,7 +358,10 @@ class Loader {
     }
   }
 
-  /** Per mapping: duplicate keys (both positions), merge keys, prototype keys, null keys. */
+  /**
+   * Per mapping: duplicate keys (both positions), merge keys, prototype keys, null keys, keys too long to write back.
+   * Every string scalar: no NUL character (no argv, environment or target file can carry one).
+   */
   private checkKeys(root: AstNode): void {
     const stack: AstNode[] = [root];
     while (stack.length > 0) {
@@ -371,13 +376,35 @@ class Loader {
         }
       } else if (isSeq(node)) {
         for (const item of node.items) stack.push(item as AstNode);
+      } else if (isScalar(node)) {
+        this.checkNul(node);
       }
     }
+  }
+
+  private checkNul(scalar: Scalar): void {
+    if (typeof scalar.value !== 'string' || !scalar.value.includes('\0')) return;
+    const [start, end] = scalar.range ?? [0, 0];
+    this.report(
+      'PW012',
+      start,
+      end,
+      'string contains a NUL character (U+0000): no command, environment variable or target file can carry it; remove the \\0 / \\x00 / \\u0000 escape',
+    );
   }
 
   private checkKey(key: Scalar, seen: Map<string, Scalar>): void {
     const [start, end] = key.range ?? [0, 0];
     const name = String(key.value);
+    this.checkNul(key);
+    if (name.length > MAX_KEY_LENGTH) {
+      this.report(
+        'PW008',
+        start,
+        end,
+        `key is ${name.length} characters long; the limit is ${MAX_KEY_LENGTH} (YAML readers reject longer keys in the files compile writes)`,
+      );
+    }
     if (key.type === Scalar.PLAIN && NULL_KEY_SOURCES.has(key.source ?? String(key.value))) {
       this.report('PW011', start, Math.max(end, start + 1), 'a mapping key must be a non-empty string, not null');
       return;

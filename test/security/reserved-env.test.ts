@@ -84,7 +84,9 @@ describe('reserved environment names', () => {
   });
 
   it('accepts ordinary names', async () => {
-    const { code, compile } = await check(spec('REGION_NAME: eu', 'CIRCLE: x, GITHUB_SHA: y', 'DB_USER: { ref: db/user }'));
+    const { code, compile } = await check(
+      spec('REGION_NAME: eu', 'CIRCLE: x, GITHUB_SHA: y', 'DB_USER: { ref: db/user }'),
+    );
     expect(code).toBe(0);
     expect(compile.code).toBe(0);
   });

@@ -110,7 +110,11 @@ describe('detector gaps (issue 11 item 8, issue 18 item 2)', () => {
     ],
     ['a URL with credentials', { env: '        URL: postgres://user:Hunter2Prod@host/db' }, 'Hunter2Prod'],
     ['an env name that is a token', { env: `        ghp_${'A'.repeat(36)}: x` }, `ghp_${'A'.repeat(36)}`],
-    ['a task id that is a token', { tasks: `    ghp_${'B'.repeat(36)}:\n      command: [run]` }, `ghp_${'B'.repeat(36)}`],
+    [
+      'a task id that is a token',
+      { tasks: `    ghp_${'B'.repeat(36)}:\n      command: [run]` },
+      `ghp_${'B'.repeat(36)}`,
+    ],
   ];
   for (const [name, body, secret] of cases) {
     it(`flags ${name} (PW210) and never prints it`, async () => {

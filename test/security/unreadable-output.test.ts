@@ -1,0 +1,74 @@
+/**
+ * Output that breaks its readers (issue 11 item 9): a key over 1,024 characters compiled into YAML that `yaml` (1.1
+ * and 1.2) rejects, and a NUL character passed validation and failed at run time. Both are rejected by validate, with
+ * a position, and compile writes nothing.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCliCapture } from '../helpers/cli.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const head = `apiVersion: pipewright.dev/v1
+kind: Pipeline
+metadata:
+  name: p
+  version: 1.0.0
+  owner: data
+spec:
+  defaults:
+    image: alpine:3.19@sha256:${'a'.repeat(64)}
+  tasks:
+    t:
+`;
+
+async function run(body: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'pw-readers-'));
+  dirs.push(dir);
+  mkdirSync(join(dir, 'pipelines'));
+  writeFileSync(join(dir, 'pipelines', 'p.yaml'), head + body);
+  const json = await runCliCapture(['validate', '--format', 'json'], { cwd: dir });
+  const compile = await runCliCapture(['compile'], { cwd: dir });
+  const parsed = JSON.parse(json.stdout) as {
+    diagnostics: { code: string; line: number; column: number; message: string }[];
+  };
+  return { code: json.code, diagnostics: parsed.diagnostics, compile, generated: existsSync(join(dir, 'generated')) };
+}
+
+describe('keys YAML readers cannot read back', () => {
+  it('rejects an explicit key over 1,024 characters, at the key', async () => {
+    const key = 'K'.repeat(1100);
+    const r = await run(`      command: [run]\n      env:\n        ? ${key}\n        : x\n`);
+    expect(r.code).toBe(1);
+    expect(r.diagnostics.map((d) => `${d.code}@${d.line}:${d.column}`)).toContain('PW008@14:11');
+    expect(r.diagnostics.find((d) => d.code === 'PW008')?.message).toBe(
+      'key is 1100 characters long; the limit is 1024 (YAML readers reject longer keys in the files compile writes)',
+    );
+    expect(r.compile.code).toBe(1);
+    expect(r.generated).toBe(false);
+  });
+
+  it('accepts a key of exactly 1,024 characters', async () => {
+    const r = await run(`      command: [run]\n      env:\n        ? ${'K'.repeat(1024)}\n        : x\n`);
+    expect(r.diagnostics.filter((d) => d.code === 'PW008')).toEqual([]);
+  });
+});
+
+describe('NUL characters', () => {
+  it('rejects a NUL written as an escape in any string, at the string', async () => {
+    const r = await run(`      command: [sh, "a\\0b"]\n      description: "x\\x00y"\n`);
+    expect(r.code).toBe(1);
+    expect(r.diagnostics.filter((d) => d.code === 'PW012').map((d) => `${d.line}:${d.column}`)).toEqual([
+      '12:21',
+      '13:20',
+    ]);
+    expect(r.diagnostics[0]?.message).toMatch(/^string contains a NUL character \(U\+0000\)/);
+    expect(r.compile.code).toBe(1);
+    expect(r.generated).toBe(false);
+  });
+});
