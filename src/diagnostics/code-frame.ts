@@ -26,6 +26,7 @@ type MaskMap = Map<number, [number, number][]>;
 export class FrameSource {
   readonly lines: string[];
   private readonly masks: MaskMap = new Map();
+  private readonly merged = new Map<number, [number, number][]>();
 
   constructor(source: string, mask: readonly SourceRange[] = []) {
     this.lines = source.split('\n').map((l) => l.replace(/\r$/, ''));
@@ -66,37 +67,75 @@ export class FrameSource {
     }
   }
 
-  /** Line `n` (1-based) as it may be displayed, and a map from source column (1-based) to display column. */
-  display(n: number): { text: string; column: (sourceColumn: number) => number } {
+  /**
+   * Source columns [from, to) (0-based) of line `n` (1-based) as they may be displayed (masked, control characters
+   * neutralised, `…` where the line is cut), and a map from source column (1-based) to display column. Only the
+   * window is read: showing a frame costs the same on a 30 KB line as on a short one.
+   */
+  display(
+    n: number,
+    from = 0,
+    to = Number.POSITIVE_INFINITY,
+  ): { text: string; column: (sourceColumn: number) => number } {
     const raw = this.lines[n - 1] ?? '';
-    const spans = mergeSpans(this.masks.get(n) ?? []);
-    let text = '';
+    const end = Math.min(to, raw.length);
+    const start = Math.min(from, end);
+    const spans = this.mergedMasks(n);
+    let text = start > 0 ? CUT : '';
     const columnAt: number[] = [];
-    let i = 0;
-    for (const [from, to] of spans) {
-      if (from >= raw.length) break;
-      for (; i < from; i++) {
-        columnAt[i] = text.length;
+    let i = start;
+    // The first mask that ends after the window starts (binary search: a line can hold thousands of masks).
+    let lo = 0;
+    let hi = spans.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (spans[mid]![1] <= start) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let k = lo; k < spans.length && i < end; k++) {
+      const [maskFrom, maskTo] = spans[k]!;
+      for (; i < Math.min(maskFrom, end); i++) {
+        columnAt[i - start] = text.length;
         text += safeChar(raw[i]!);
       }
+      if (i >= end) break;
       const at = text.length;
       text += MASK;
-      for (; i < to; i++) columnAt[i] = at;
+      for (; i < Math.min(maskTo, end); i++) columnAt[i - start] = at;
     }
-    for (; i < raw.length; i++) {
-      columnAt[i] = text.length;
+    for (; i < end; i++) {
+      columnAt[i - start] = text.length;
       text += safeChar(raw[i]!);
     }
+    const shownLength = text.length;
+    if (end < raw.length) text += CUT;
     return {
       text,
       column: (sourceColumn) => {
         const index = sourceColumn - 1;
-        if (index < raw.length) return (columnAt[index] ?? text.length) + 1;
-        return text.length + (index - raw.length) + 1;
+        if (index < start) return start > 0 ? 2 : 1;
+        if (index < end) return (columnAt[index - start] ?? shownLength) + 1;
+        if (end < raw.length) return shownLength + 1;
+        return shownLength + (index - raw.length) + 1;
       },
     };
   }
+
+  private mergedMasks(n: number): [number, number][] {
+    let merged = this.merged.get(n);
+    if (!merged) {
+      merged = mergeSpans(this.masks.get(n) ?? []);
+      this.merged.set(n, merged);
+    }
+    return merged;
+  }
 }
+
+/** Source columns a frame shows of one line; longer lines are cut around the range (`…` marks the cut). */
+export const FRAME_WIDTH = 160;
+/** Columns shown before the range's start when a line is cut. */
+const FRAME_LEAD = 40;
+const CUT = '…';
 
 export function codeFrame(source: FrameSource, range: SourceRange, options: CodeFrameOptions = {}): string {
   const context = options.context ?? 1;
@@ -105,14 +144,24 @@ export function codeFrame(source: FrameSource, range: SourceRange, options: Code
   const first = Math.max(1, line - context);
   const last = Math.min(source.lines.length, line + context);
   const width = String(last).length;
+  const length = source.lines[line - 1]?.length ?? 0;
+  const from =
+    length <= FRAME_WIDTH ? 0 : Math.max(0, Math.min(range.start.column - 1 - FRAME_LEAD, length - FRAME_WIDTH));
+  const to = from + (length <= FRAME_WIDTH ? Number.POSITIVE_INFINITY : FRAME_WIDTH);
   const out: string[] = [];
   for (let n = first; n <= last; n++) {
-    const { text, column } = source.display(n);
+    // Context lines share the window when they reach into it; a shorter one is shown from its start.
+    const reaches = (source.lines[n - 1]?.length ?? 0) > from;
+    const { text, column } =
+      n === line
+        ? source.display(n, from, to)
+        : source.display(n, reaches ? from : 0, (reaches ? from : 0) + FRAME_WIDTH);
     const marker = n === line ? '>' : ' ';
     out.push(`${paint('2', `${marker} ${String(n).padStart(width)} |`)}${text === '' ? '' : ` ${text}`}`);
     if (n !== line) continue;
     const start = column(range.start.column);
-    const end = range.end.line === range.start.line ? column(range.end.column) : text.length + 1;
+    const shown = text.endsWith(CUT) && to < length ? text.length : text.length + 1;
+    const end = range.end.line === range.start.line ? Math.min(column(range.end.column), shown) : shown;
     const caretCount = Math.max(1, end - start);
     const lead = [...text.slice(0, start - 1)].map((ch) => (ch === '\t' ? '\t' : ' ')).join('');
     out.push(`${paint('2', `  ${' '.repeat(width)} |`)} ${lead}${paint('31', '^'.repeat(caretCount))}`);

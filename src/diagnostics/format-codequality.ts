@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { redactKnownSecrets } from '../spec/secrets.js';
 import { CODES } from './codes.js';
 import type { DiagnosticReport } from './format-summary.js';
+import { limitDiagnostics } from './limit.js';
 
 export interface CodeQualityIssue {
   description: string;
@@ -18,7 +19,8 @@ export interface CodeQualityIssue {
 
 export function toCodeQuality(report: DiagnosticReport): CodeQualityIssue[] {
   const occurrences = new Map<string, number>();
-  return report.diagnostics.map((d) => {
+  // The same per-file limit as every format: GitLab shows each issue inline, thousands of them help nobody.
+  return limitDiagnostics(report.diagnostics).shown.map((d) => {
     const description = `${redactKnownSecrets(d.message)} [${d.code}]`;
     const identity = `${d.file}\0${d.code}\0${description}`;
     const n = (occurrences.get(identity) ?? 0) + 1;

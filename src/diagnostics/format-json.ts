@@ -4,6 +4,7 @@
  */
 import { redactKnownSecrets } from '../spec/secrets.js';
 import { type DiagnosticReport, type Summary, summarize } from './format-summary.js';
+import { limitDiagnostics } from './limit.js';
 
 export interface JsonDiagnostic {
   file: string;
@@ -18,12 +19,15 @@ export interface JsonDiagnostic {
 
 export interface JsonReport {
   diagnostics: JsonDiagnostic[];
-  summary: Summary;
+  /** `omitted`: diagnostics beyond MAX_DIAGNOSTICS_PER_FILE per file, counted in errors/warnings but not listed. */
+  summary: Summary & { omitted?: number };
 }
 
 export function toJsonReport(report: DiagnosticReport): JsonReport {
+  const { shown, omitted } = limitDiagnostics(report.diagnostics);
+  const omittedCount = [...omitted.values()].reduce((a, b) => a + b, 0);
   return {
-    diagnostics: report.diagnostics.map((d) => ({
+    diagnostics: shown.map((d) => ({
       file: d.file,
       line: d.range.start.line,
       column: d.range.start.column,
@@ -33,7 +37,7 @@ export function toJsonReport(report: DiagnosticReport): JsonReport {
       code: d.code,
       message: redactKnownSecrets(d.message),
     })),
-    summary: summarize(report),
+    summary: { ...summarize(report), ...(omittedCount > 0 ? { omitted: omittedCount } : {}) },
   };
 }
 

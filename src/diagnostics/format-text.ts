@@ -6,6 +6,7 @@ import { redactKnownSecrets } from '../spec/secrets.js';
 import { codeFrame, FrameSource, sanitizeForTerminal } from './code-frame.js';
 import type { Diagnostic, SourceRange } from './diagnostic.js';
 import { type DiagnosticReport, type Summary, summarize, summaryLine } from './format-summary.js';
+import { limitDiagnostics, omittedLine } from './limit.js';
 
 export interface TextFormatOptions {
   color?: boolean;
@@ -35,13 +36,17 @@ export function formatText(report: DiagnosticReport, options: TextFormatOptions 
     return frames.get(file);
   };
   let out = '';
-  for (const d of report.diagnostics) {
+  const { shown, omitted } = limitDiagnostics(report.diagnostics);
+  shown.forEach((d, i) => {
     out += `${paint('1', location(d))}: ${paint(d.severity === 'error' ? '1;31' : '1;33', d.severity)}: ${message(d)} ${paint('2', `[${d.code}]`)}\n`;
     const source = frameSource(d.file);
     if (source) out += codeFrame(source, d.range, { color, context: options.context ?? 1 });
     const note = options.notes?.get(d);
     if (note !== undefined) out += `${paint('2', note)}\n`;
-  }
+    const more = omitted.get(d.file);
+    if (more !== undefined && shown[i + 1]?.file !== d.file)
+      out += `${omittedLine(sanitizeForTerminal(d.file), more)}\n`;
+  });
   const summary = options.summary ?? summarize(report);
   const line = summaryLine(summary);
   out += `${out === '' ? '' : '\n'}${summary.errors > 0 ? paint('1;31', line) : paint('1', line)}\n`;
