@@ -37,6 +37,7 @@ export const CODES = {
   PW216: 'invalid-date',
   PW217: 'reserved-env-name',
   PW218: 'duplicate-env-name',
+  PW219: 'pipeline-too-large',
   PW301: 'target-gitlab-retry',
   PW302: 'target-compose-timeout',
   PW303: 'target-compose-schedule',

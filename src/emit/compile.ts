@@ -4,6 +4,7 @@ import { normalizePipeline } from '../model/normalize.js';
 import type { SpecDocument, SpecPath } from '../spec/document.js';
 import { loadSpec } from '../spec/load.js';
 import { RULES } from '../spec/rules/index.js';
+import { estimatePipelineSize, MAX_OUTPUT_BYTES, tooLargeMessage } from '../spec/rules/pipeline-too-large.js';
 import type { CheckedDocument, Rule } from '../spec/rules/rule.js';
 import type { PipelineSpec } from '../spec/types.js';
 import { validateSpecs } from '../spec/validate.js';
@@ -233,6 +234,20 @@ export function compileSpec(file: string, source: string, options: CompileOption
     const emitted = TARGET_DEFINITIONS[target].emit(ir);
     for (const w of emitted.warnings) diagnostics.push(warningDiagnostic(doc, checked.spec, w, target));
     for (const f of emitted.files) outputs.push({ path: f.path, text: serializeYaml(f) });
+  }
+  // validate's PW219 estimate is meant to be an upper bound; should the real output exceed the cap anyway, refuse it
+  // here with the same code rather than write it.
+  const bytes = outputs.reduce((sum, o) => sum + o.text.length, 0);
+  if (bytes > MAX_OUTPUT_BYTES) {
+    const size = { ...estimatePipelineSize(checked.spec), outputBytes: bytes };
+    diagnostics.push({
+      file,
+      range: doc.rangeOf(['spec', 'tasks'], { key: true }),
+      severity: 'error',
+      code: 'PW219',
+      message: tooLargeMessage(checked.spec.metadata.name, size)!,
+    });
+    return { ...base, diagnostics: sortDiagnostics(diagnostics), outputs: [] };
   }
   return { ...base, ir, header: pipelineHeader(ir), diagnostics: sortDiagnostics(diagnostics), outputs };
 }

@@ -10,6 +10,7 @@ import { invalidQuantity } from './invalid-quantity.js';
 import { invalidTimezone } from './invalid-timezone.js';
 import { matrixTooLarge } from './matrix-too-large.js';
 import { missingImage } from './missing-image.js';
+import { pipelineTooLarge } from './pipeline-too-large.js';
 import { plaintextSecret } from './plaintext-secret.js';
 import { plaintextSecretComment } from './plaintext-secret-comment.js';
 import { reservedEnvName } from './reserved-env-name.js';
@@ -39,6 +40,7 @@ export const RULES: Rule[] = [
   invalidDate,
   reservedEnvName,
   duplicateEnvName,
+  pipelineTooLarge,
 ];
 
 /** Rule name by code, for docs and tooling (each PW2xx code belongs to exactly one rule). */
