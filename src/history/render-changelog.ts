@@ -62,13 +62,24 @@ export function renderChangelog(
   ]);
   // Exactly the json format as plain data: every key present, so strict mode only fails on real typos.
   const data = JSON.parse(renderChangelogJson(redactDeep(changelog))) as unknown;
+  let text: string;
   try {
     const render = hb.compile(template.source, { strict: true, knownHelpersOnly: true, knownHelpers, noEscape: true });
-    return redactSecrets(render(data));
+    text = render(data);
   } catch (error) {
     throw new HistoryError(templateError(template.name, error));
   }
+  if (text.length > MAX_CHANGELOG_BYTES) {
+    const mib = (n: number) => Math.ceil(n / (1024 * 1024));
+    throw new HistoryError(
+      `${template.name}: the template renders ${mib(text.length)} MiB; the limit is ${mib(MAX_CHANGELOG_BYTES)} MiB (does it repeat long fields or nest loops over the same list?)`,
+    );
+  }
+  return redactSecrets(text);
 }
+
+/** Largest rendered changelog: a template that multiplies its data fails here instead of flooding the output. */
+export const MAX_CHANGELOG_BYTES = 16 * 1024 * 1024;
 
 function templateError(name: string, error: unknown): string {
   const e = error as { message?: string; lineNumber?: number; column?: number };
