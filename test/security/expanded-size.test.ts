@@ -3,10 +3,9 @@
  * 65 s, peaked at 4.7 GB and crashed. validate must reject what compile cannot produce: documented caps on task
  * instances, on instance dependencies and on the output bytes of one pipeline, reported at a position, fast.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   estimatePipelineSize,
   MAX_INSTANCE_DEPENDENCIES,
@@ -14,28 +13,12 @@ import {
   MAX_TASK_INSTANCES,
 } from '../../src/spec/rules/pipeline-too-large.js';
 import { runCliCapture } from '../helpers/cli.js';
-
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-const head = `apiVersion: pipewright.dev/v1
-kind: Pipeline
-metadata:
-  name: p
-  version: 1.0.0
-  owner: data
-spec:
-  defaults:
-    image: alpine:3.19@sha256:${'a'.repeat(64)}
-  tasks:
-`;
+import { SPEC_HEAD, specProject, validateJson } from './support.js';
 
 /** `tasks` tasks, each a matrix of `width` values, each needing the previous one: tasks × width² dependencies. */
 function chained(tasks: number, width: number, command = '[run, "{{ matrix.v }}"]'): string {
   const values = `[${Array.from({ length: width }, (_, i) => `v${i}`).join(', ')}]`;
-  let out = head;
+  let out = SPEC_HEAD;
   for (let t = 0; t < tasks; t++) {
     out += `    t${t}:\n      command: ${command}\n      matrix: { v: ${values} }\n`;
     if (t > 0) out += `      needs: [t${t - 1}]\n`;
@@ -44,20 +27,10 @@ function chained(tasks: number, width: number, command = '[run, "{{ matrix.v }}"
 }
 
 async function run(spec: string) {
-  const dir = mkdtempSync(join(tmpdir(), 'pw-dag-'));
-  dirs.push(dir);
-  mkdirSync(join(dir, 'pipelines'));
-  writeFileSync(join(dir, 'pipelines', 'p.yaml'), spec);
+  const dir = specProject({ 'p.yaml': spec });
   const started = performance.now();
-  const validate = await runCliCapture(['validate', '--format', 'json'], { cwd: dir });
-  return {
-    dir,
-    validate,
-    json: JSON.parse(validate.stdout) as {
-      diagnostics: { code: string; line: number; column: number; message: string }[];
-    },
-    ms: performance.now() - started,
-  };
+  const { code, json } = await validateJson(dir);
+  return { dir, validate: { code }, json, ms: performance.now() - started };
 }
 
 describe('the expanded DAG is capped before compile', () => {

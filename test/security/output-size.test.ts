@@ -3,42 +3,19 @@
  * diagnostics on it (a 30 KB line of undefined aliases printed 452 MB). Frames are cut to a fixed width around the
  * range, and at most MAX_DIAGNOSTICS_PER_FILE diagnostics per file are shown; the summary still counts them all.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { codeFrame, FrameSource } from '../../src/diagnostics/code-frame.js';
 import { MAX_DIAGNOSTICS_PER_FILE } from '../../src/diagnostics/limit.js';
 import { runCliCapture } from '../helpers/cli.js';
-
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+import { SPEC_HEAD, specProject } from './support.js';
 
 function aliasSpec(count: number): string {
   const aliases = Array.from({ length: count }, (_, i) => `*a${i}`).join(', ');
-  return `apiVersion: pipewright.dev/v1
-kind: Pipeline
-metadata:
-  name: p
-  version: 1.0.0
-  owner: data
-spec:
-  defaults:
-    image: alpine:3.19@sha256:${'a'.repeat(64)}
-  tasks:
-    t:
-      command: [${aliases}]
-`;
+  return `${SPEC_HEAD}    t:\n      command: [${aliases}]\n`;
 }
 
 async function validate(text: string, format = 'text') {
-  const dir = mkdtempSync(join(tmpdir(), 'pw-size-'));
-  dirs.push(dir);
-  mkdirSync(join(dir, 'pipelines'));
-  writeFileSync(join(dir, 'pipelines', 'p.yaml'), text);
-  return runCliCapture(['validate', '--format', format], { cwd: dir });
+  return runCliCapture(['validate', '--format', format], { cwd: specProject({ 'p.yaml': text }) });
 }
 
 describe('diagnostic output stays proportional to what is shown', () => {

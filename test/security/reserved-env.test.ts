@@ -4,24 +4,11 @@
  * one name both a value and a secret (Kubernetes would get the name twice). Positioned errors, exit 1, nothing
  * compiled.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCliCapture } from '../helpers/cli.js';
-
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-function project(spec: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pw-env-'));
-  dirs.push(dir);
-  mkdirSync(join(dir, 'pipelines'));
-  writeFileSync(join(dir, 'pipelines', 'p.yaml'), spec);
-  return dir;
-}
+import { specProject, validateJson } from './support.js';
 
 const spec = (defaultsEnv: string, taskEnv: string, secrets = '') => `apiVersion: pipewright.dev/v1
 kind: Pipeline
@@ -42,15 +29,11 @@ spec:
       secrets: { ${secrets} }
 `;
 
-interface JsonOut {
-  diagnostics: { code: string; line: number; column: number; message: string }[];
-}
-
 async function check(text: string) {
-  const dir = project(text);
-  const json = await runCliCapture(['validate', '--format', 'json'], { cwd: dir });
+  const dir = specProject({ 'p.yaml': text });
+  const { code, json } = await validateJson(dir);
   const compile = await runCliCapture(['compile'], { cwd: dir });
-  return { dir, json: JSON.parse(json.stdout) as JsonOut, code: json.code, compile };
+  return { dir, json, code, compile };
 }
 
 describe('reserved environment names', () => {

@@ -3,27 +3,12 @@
  * messages of every format, and diff/changelog redaction. Regression tests for issue 11 items 4 (scanner speed) and 8
  * (detector gaps, key names as evidence) and issue 18 item 2 (frames, advice text, connection strings).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Change } from '../../src/history/change.js';
 import { redactDeep } from '../../src/history/redact.js';
 import { findSecretSpans, redactSecrets } from '../../src/spec/secrets.js';
 import { runCliCapture } from '../helpers/cli.js';
-
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-function project(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pw-secret-'));
-  dirs.push(dir);
-  mkdirSync(join(dir, 'pipelines'));
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, 'pipelines', name), text);
-  return dir;
-}
+import { specProject, validateJson } from './support.js';
 
 const IMAGE = `alpine:3.19@sha256:${'a'.repeat(64)}`;
 
@@ -51,15 +36,11 @@ function spec(body: { labels?: string; env?: string; command?: string; tasks?: s
   ].join('\n');
 }
 
-interface JsonOut {
-  diagnostics: { code: string; line: number; column: number; message: string }[];
-}
-
 async function validate(text: string) {
-  const dir = project({ 'p.yaml': text });
-  const json = await runCliCapture(['validate', '--format', 'json'], { cwd: dir });
+  const dir = specProject({ 'p.yaml': text });
+  const { code, json, raw } = await validateJson(dir);
   const plain = await runCliCapture(['validate'], { cwd: dir });
-  return { json: JSON.parse(json.stdout) as JsonOut, raw: json.stdout, text: plain.stdout, code: plain.code };
+  return { json, raw, text: plain.stdout, code };
 }
 
 describe('the secret scanner runs in time linear in its input (issue 11 item 4)', () => {
@@ -139,7 +120,7 @@ describe('detector gaps (issue 11 item 8, issue 18 item 2)', () => {
 describe('advice is never masked, only the value (issue 18 item 2)', () => {
   it('keeps the hint of a known-format finding in text, json and codequality', async () => {
     const token = `ghp_${'C'.repeat(36)}`;
-    const dir = project({ 'p.yaml': spec({ env: `        GH: ${token}` }) });
+    const dir = specProject({ 'p.yaml': spec({ env: `        GH: ${token}` }) });
     for (const format of ['text', 'json', 'codequality']) {
       const out = await runCliCapture(['validate', '--format', format], { cwd: dir });
       expect(out.stdout).not.toContain(token);

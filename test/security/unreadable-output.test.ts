@@ -3,41 +3,19 @@
  * and 1.2) rejects, and a NUL character passed validation and failed at run time. Both are rejected by validate, with
  * a position, and compile writes nothing.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCliCapture } from '../helpers/cli.js';
+import { SPEC_HEAD, specProject, validateJson } from './support.js';
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-const head = `apiVersion: pipewright.dev/v1
-kind: Pipeline
-metadata:
-  name: p
-  version: 1.0.0
-  owner: data
-spec:
-  defaults:
-    image: alpine:3.19@sha256:${'a'.repeat(64)}
-  tasks:
-    t:
-`;
+const head = `${SPEC_HEAD}    t:\n`;
 
 async function run(body: string) {
-  const dir = mkdtempSync(join(tmpdir(), 'pw-readers-'));
-  dirs.push(dir);
-  mkdirSync(join(dir, 'pipelines'));
-  writeFileSync(join(dir, 'pipelines', 'p.yaml'), head + body);
-  const json = await runCliCapture(['validate', '--format', 'json'], { cwd: dir });
+  const dir = specProject({ 'p.yaml': head + body });
+  const { code, json } = await validateJson(dir);
   const compile = await runCliCapture(['compile'], { cwd: dir });
-  const parsed = JSON.parse(json.stdout) as {
-    diagnostics: { code: string; line: number; column: number; message: string }[];
-  };
-  return { code: json.code, diagnostics: parsed.diagnostics, compile, generated: existsSync(join(dir, 'generated')) };
+  return { code, diagnostics: json.diagnostics, compile, generated: existsSync(join(dir, 'generated')) };
 }
 
 describe('keys YAML readers cannot read back', () => {
