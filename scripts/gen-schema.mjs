@@ -22,6 +22,9 @@ const SETTINGS = {
   titles: false,
   defaultProps: false,
   ignoreErrors: false,
+  // Read by yaml-language-server (and so by VS Code's YAML extension): human pattern messages, Markdown hovers and
+  // per-value enum docs. src/spec/schema.ts declares them to ajv so strict mode accepts them.
+  validationKeywords: ['patternErrorMessage', 'markdownDescription', 'enumDescriptions', 'markdownEnumDescriptions'],
 };
 
 /**
@@ -42,16 +45,30 @@ const KEY_PATTERNS = [
   {
     at: ['PipelineMetadata', 'labels'],
     pattern: '^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$',
+    message:
+      "must be a label key: an optional 'prefix/' (lowercase DNS name) and a name of letters, digits, '-', '_' and '.', e.g. team or example.com/tier",
   },
   // Referenced as {{ params.NAME }} and passed as PIPEWRIGHT_PARAM_NAME: lowercase so two names never share a variable.
-  { at: ['PipelineBody', 'params'], pattern: '^[a-z_][a-z0-9_]*$' },
+  {
+    at: ['PipelineBody', 'params'],
+    pattern: '^[a-z_][a-z0-9_]*$',
+    message: "must be lowercase letters, digits and '_', not starting with a digit, e.g. region",
+  },
   // Task ids become container, Job and GitLab job names (with a matrix suffix): short and DNS-friendly.
-  { at: ['PipelineBody', 'tasks'], pattern: '^[A-Za-z][A-Za-z0-9_-]{0,49}$' },
+  {
+    at: ['PipelineBody', 'tasks'],
+    pattern: '^[A-Za-z][A-Za-z0-9_-]{0,49}$',
+    message: "must be letters, digits, '-' and '_', starting with a letter, at most 50 characters, e.g. load_orders",
+  },
   { at: ['TaskDefaults', 'env'], type: 'EnvName' },
   { at: ['TaskSpec', 'env'], type: 'EnvName' },
   { at: ['TaskSpec', 'secrets'], type: 'EnvName' },
   // Referenced as {{ matrix.KEY }}.
-  { at: ['TaskSpec', 'matrix'], pattern: '^[a-z_][a-z0-9_]*$' },
+  {
+    at: ['TaskSpec', 'matrix'],
+    pattern: '^[a-z_][a-z0-9_]*$',
+    message: "must be lowercase letters, digits and '_', not starting with a digit, e.g. region",
+  },
 ];
 
 /** The schema of src/spec/types.ts#PipelineSpec, post-processed, with stable key order. */
@@ -72,9 +89,13 @@ export function generateSchema() {
     const parent = locate(definitions, at.slice(0, -1));
     parent[at[at.length - 1]] = aliasSchema(type);
   }
-  for (const { at, type, pattern } of KEY_PATTERNS) {
+  for (const { at, type, pattern, message } of KEY_PATTERNS) {
     const target = locate(definitions, at);
-    target.propertyNames = { pattern: type ? aliasSchema(type).pattern : pattern };
+    const alias = type ? aliasSchema(type) : undefined;
+    target.propertyNames = {
+      pattern: alias ? alias.pattern : pattern,
+      patternErrorMessage: alias ? alias.patternErrorMessage : message,
+    };
   }
   const { $schema: _schema, definitions: _definitions, ...rest } = raw;
   return sortKeys({

@@ -19,6 +19,7 @@ export const CODES = {
   PW011: 'yaml-key-type',
   PW012: 'yaml-nul-character',
   PW100: 'schema',
+  PW101: 'not-a-pipewright-spec',
   PW201: 'unknown-needs',
   PW202: 'cycle',
   PW203: 'self-dependency',

@@ -28,6 +28,7 @@ import {
 import type { DiagnosticCode } from '../diagnostics/codes.js';
 import { type Diagnostic, type SourceRange, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import type { SpecDocument, SpecPath } from './document.js';
+import { findBadIndentation } from './indentation.js';
 import { redactSecrets } from './secrets.js';
 
 /** Specs are small; anything bigger is a mistake or an attack. */
@@ -53,6 +54,15 @@ const COMPOSE_OPTIONS = {
   resolveKnownTags: false,
   prettyErrors: false,
 } as const;
+
+/** yaml's error codes for a line that is indented wrongly (they come in cascades; see indentationProblem). */
+const INDENTATION_CODES = new Set<string>([
+  'BAD_INDENT',
+  'BLOCK_AS_IMPLICIT_KEY',
+  'MULTILINE_IMPLICIT_KEY',
+  'MISSING_CHAR',
+  'UNEXPECTED_TOKEN',
+]);
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const NULL_KEY_SOURCES = new Set(['', '~', 'null', 'Null', 'NULL']);
@@ -129,7 +139,12 @@ class Loader {
     const doc = docs[0];
     if (!doc) return undefined;
     this.doc = doc;
-    for (const error of [...doc.errors, ...doc.warnings]) this.reportYamlError(error);
+    const problems = [...doc.errors, ...doc.warnings];
+    const indentation = this.indentationProblem(problems);
+    for (const error of problems) {
+      if (indentation && INDENTATION_CODES.has(error.code)) continue;
+      this.reportYamlError(error);
+    }
     if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null && !doc.contents.source)) {
       this.reportEmpty();
       return undefined;
@@ -308,6 +323,30 @@ class Loader {
       );
     }
     return true;
+  }
+
+  /**
+   * yaml reports a misindented line as a cascade of errors that often point at the line before ("Nested mappings are
+   * not allowed in compact mappings"): find the line that is off and say by how much, yamllint-style. Reported in
+   * place of that cascade (returns true); false when the errors are not about indentation or no line is clearly off.
+   */
+  private indentationProblem(problems: readonly YAMLError[]): boolean {
+    const related = problems.filter((e) => INDENTATION_CODES.has(e.code));
+    if (related.length === 0) return false;
+    const lastLine = Math.max(...related.map((e) => this.position(e.pos[0]).line));
+    const bad = findBadIndentation(this.text, lastLine + 1);
+    if (!bad) return false;
+    const start = this.offsetOfLine(bad.line) + bad.found;
+    const token = /^(?:-|[^\s:#]+(?::(?=\s|$))?)/.exec(this.text.slice(start))?.[0] ?? ' ';
+    const end = start + (token.endsWith(':') ? token.length - 1 : token.length);
+    const s = (n: number) => `${n} space${n === 1 ? '' : 's'}`;
+    this.report('PW001', start, end, `wrong indentation: expected ${s(bad.expected)}, found ${bad.found}`);
+    return true;
+  }
+
+  private offsetOfLine(line: number): number {
+    this.position(0);
+    return this.lineStarts![line - 1] ?? this.text.length;
   }
 
   private reportEmpty(): void {

@@ -9,6 +9,17 @@ import type { PipelineSpec } from './types.js';
 /** Found from src/spec/ and from dist/spec/ alike (both are two levels below the package root). */
 export const SCHEMA_URL = new URL('../../schema/pipeline.schema.json', import.meta.url);
 
+/**
+ * Annotation keywords yaml-language-server reads (human pattern messages, Markdown hovers, enum docs). They do not
+ * validate anything; declared so ajv's strict mode accepts them instead of rejecting the schema.
+ */
+export const EDITOR_KEYWORDS = [
+  'patternErrorMessage',
+  'markdownDescription',
+  'enumDescriptions',
+  'markdownEnumDescriptions',
+] as const;
+
 let compiled: ValidateFunction<PipelineSpec> | undefined;
 let schemaJson: Record<string, unknown> | undefined;
 
@@ -21,7 +32,7 @@ export function pipelineSchema(): Record<string, unknown> {
 /** The ajv validator (strict mode, every error reported), compiled on first use and reused. */
 export function pipelineValidator(): ValidateFunction<PipelineSpec> {
   if (!compiled) {
-    const ajv = new Ajv({ strict: true, allErrors: true, allowUnionTypes: false });
+    const ajv = new Ajv({ strict: true, allErrors: true, allowUnionTypes: false, keywords: [...EDITOR_KEYWORDS] });
     compiled = ajv.compile<PipelineSpec>(pipelineSchema());
   }
   return compiled;

@@ -6,7 +6,9 @@
 import type { ErrorObject } from 'ajv';
 import { type Diagnostic, type SourceRange, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import type { SpecDocument, SpecPath } from './document.js';
+import { type Foreign, recognizeForeign } from './foreign.js';
 import { printable } from './load.js';
+import { pruneRejected } from './prune.js';
 import { RULES } from './rules/index.js';
 import type { CheckedDocument, Rule } from './rules/rule.js';
 import { pipelineSchema, schemaErrors } from './schema.js';
@@ -22,16 +24,37 @@ export interface ValidationResult {
 export function validateSpecs(docs: readonly SpecDocument[], rules: readonly Rule[] = RULES): ValidationResult {
   const diagnostics: Diagnostic[] = [];
   const checked: CheckedDocument[] = [];
+  /** Schema-valid documents plus the parts of the others the schema did not reject: the rules see all of them. */
+  const ruleInputs: CheckedDocument[] = [];
   for (const doc of docs) {
     diagnostics.push(...doc.diagnostics);
     if (doc.value === undefined || doc.diagnostics.some((d) => d.severity === 'error')) continue;
-    const schemaDiagnostics = schemaDiagnosticsOf(doc);
-    diagnostics.push(...schemaDiagnostics);
-    if (schemaDiagnostics.length === 0) checked.push({ doc, spec: doc.value as PipelineSpec });
+    const foreign = recognizeForeign(doc.value);
+    if (foreign) {
+      diagnostics.push(notASpec(doc, foreign));
+      continue;
+    }
+    const errors = reduceErrors(schemaErrors(doc.value));
+    const misplaced = misindentedFields(doc, errors);
+    diagnostics.push(...schemaDiagnosticsFor(doc, errors, misplaced));
+    if (errors.length === 0) {
+      const input = { doc, spec: doc.value as PipelineSpec };
+      checked.push(input);
+      ruleInputs.push(input);
+      continue;
+    }
+    // A misplaced field is not what it was read as (a task named `secrets`): the rules do not see it at all.
+    const partial = pruneRejected(
+      doc.value,
+      errors,
+      parsePointer,
+      misplaced.map((m) => m.path),
+    );
+    if (partial) ruleInputs.push({ doc, spec: partial });
   }
   for (const rule of rules) {
-    if (rule.check) for (const input of checked) diagnostics.push(...rule.check(input));
-    if (rule.checkAll) diagnostics.push(...rule.checkAll(checked));
+    if (rule.check) for (const input of ruleInputs) diagnostics.push(...rule.check(input));
+    if (rule.checkAll) diagnostics.push(...rule.checkAll(ruleInputs));
   }
   return { diagnostics: sortDiagnostics(diagnostics), checked };
 }
@@ -47,16 +70,157 @@ const PIPELINE_SCHEMA: DocumentSchema = { errors: schemaErrors, schema: pipeline
 /** ajv's errors for one document, as PW100 diagnostics at the offending node (the pipeline schema by default). */
 export function schemaDiagnosticsOf(doc: SpecDocument, against: DocumentSchema = PIPELINE_SCHEMA): Diagnostic[] {
   const errors = reduceErrors(against.errors(doc.value));
-  return errors.map((error) => {
+  return schemaDiagnosticsFor(doc, errors, misindentedFields(doc, errors, against), against);
+}
+
+function schemaDiagnosticsFor(
+  doc: SpecDocument,
+  errors: readonly ErrorObject[],
+  dedented: readonly MisindentedField[],
+  against: DocumentSchema = PIPELINE_SCHEMA,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const field of dedented) out.push(field.diagnostic);
+  for (const error of errors) {
     const { path, key, message } = describe(error, doc, against);
-    return {
-      file: doc.file,
-      range: doc.rangeOf(path, { key }),
-      severity: 'error',
-      code: 'PW100',
-      message,
-    };
-  });
+    if (dedented.some((f) => startsWith(path, f.path))) continue;
+    out.push({ file: doc.file, range: doc.rangeOf(path, { key }), severity: 'error', code: 'PW100', message });
+  }
+  return out;
+}
+
+/** PW101: one line instead of a dozen schema errors about a file that was never meant to be a pipeline. */
+function notASpec(doc: SpecDocument, foreign: Foreign): Diagnostic {
+  const range = foreign.key === undefined ? doc.rangeOf([]) : doc.rangeOf([foreign.key], { key: true });
+  return {
+    file: doc.file,
+    range: { start: range.start, end: range.start.line === range.end.line ? range.end : range.start },
+    severity: 'error',
+    code: 'PW101',
+    message: `not a pipewright spec: this looks like ${foreign.what}; a pipewright spec starts with apiVersion: pipewright.dev/v1 and kind: Pipeline (keep other files out of the pipelines directory)`,
+  };
+}
+
+interface MisindentedField {
+  /** The key that was read at the wrong level (errors under it are replaced by the one diagnostic). */
+  path: SpecPath;
+  diagnostic: Diagnostic;
+}
+
+/**
+ * A known field indented one level too little: `secrets:` under a task, written at the task's own column, becomes a
+ * task named `secrets`; `retries:` at the level of `spec:` becomes an unknown property of the document. Recognised
+ * when the key has schema errors, is not a field of where it landed (or lands in a map of user-named entries) and
+ * is a field of the entry right above it. Reported once, at the key, with the column it needs.
+ */
+function misindentedFields(
+  doc: SpecDocument,
+  errors: readonly ErrorObject[],
+  against: DocumentSchema = PIPELINE_SCHEMA,
+): MisindentedField[] {
+  const out: MisindentedField[] = [];
+  const seen = new Set<string>();
+  for (const error of errors) {
+    const path = parsePointer(error.instancePath);
+    const candidates: SpecPath[] = [];
+    if (error.keyword === 'additionalProperties') candidates.push([...path, String(error.params.additionalProperty)]);
+    for (let i = path.length; i >= 1; i--) candidates.push(path.slice(0, i));
+    for (const keyPath of candidates) {
+      const name = keyPath[keyPath.length - 1];
+      if (typeof name !== 'string') continue;
+      const id = JSON.stringify(keyPath);
+      if (seen.has(id)) break;
+      const parentPath = keyPath.slice(0, -1);
+      const parentSchema = schemaAt(parentPath, against);
+      const namedEntries = parentSchema !== undefined && !Object.hasOwn(parentSchema.properties ?? {}, name);
+      if (!namedEntries && !isUserNamedMap(parentSchema)) continue;
+      const previous = previousSibling(doc, parentPath, name);
+      if (previous === undefined) continue;
+      const previousSchema = schemaAt([...parentPath, previous], against);
+      if (!previousSchema?.properties || !Object.hasOwn(previousSchema.properties, name)) continue;
+      // The value must have the field's shape: a task that happens to be named `image` is not a misplaced image.
+      if (!sameJsonType(valueAt(doc.value, keyPath), schemaAt([...parentPath, previous, name], against)?.type)) continue;
+      seen.add(id);
+      const keyRange = doc.rangeOf(keyPath, { key: true });
+      const previousRange = doc.rangeOf([...parentPath, previous], { key: true });
+      const childColumn = firstChildColumn(doc, [...parentPath, previous]) ?? previousRange.start.column + 2;
+      const owner = ownerLabel(parentPath, previous);
+      const landed = isUserNamedMap(parentSchema)
+        ? `it reads as ${entryKind(parentPath)} named '${printable(name)}'`
+        : `it reads as an unknown property of ${parentPath.length === 0 ? 'the document' : pathLabel(parentPath)}`;
+      out.push({
+        path: keyPath,
+        diagnostic: {
+          file: doc.file,
+          range: keyRange,
+          severity: 'error',
+          code: 'PW100',
+          message: `'${printable(name)}' is indented one level too little: ${landed}; as the '${name}' field of ${owner} it needs ${childColumn - 1} spaces, found ${keyRange.start.column - 1}`,
+        },
+      });
+      break;
+    }
+  }
+  return out;
+}
+
+/** A map whose keys the user names (tasks, params, env …): any key is allowed there, so a misplaced field hides. */
+function isUserNamedMap(schema: SchemaNode | undefined): boolean {
+  return schema !== undefined && schema.properties === undefined && typeof schema.additionalProperties === 'object';
+}
+
+function entryKind(path: SpecPath): string {
+  const last = path[path.length - 1];
+  const kinds: Record<string, string> = { tasks: 'a task', params: 'a param', env: 'a variable', secrets: 'a secret' };
+  return (typeof last === 'string' && kinds[last]) || 'an entry';
+}
+
+function ownerLabel(parentPath: SpecPath, previous: string): string {
+  const last = parentPath[parentPath.length - 1];
+  if (last === 'tasks') return `task '${printable(previous)}'`;
+  if (last === 'params') return `param '${printable(previous)}'`;
+  return `'${pathLabel([...parentPath, previous])}'`;
+}
+
+/** The key written right before `name` in the mapping at `parentPath` (source order), if any. */
+function previousSibling(doc: SpecDocument, parentPath: SpecPath, name: string): string | undefined {
+  const parent = valueAt(doc.value, parentPath);
+  if (parent === null || typeof parent !== 'object' || Array.isArray(parent)) return undefined;
+  const at = (key: string) => doc.rangeOf([...parentPath, key], { key: true }).start;
+  const mine = at(name);
+  let best: { key: string; line: number; column: number } | undefined;
+  for (const key of Object.keys(parent)) {
+    if (key === name) continue;
+    const p = at(key);
+    const before = p.line < mine.line || (p.line === mine.line && p.column < mine.column);
+    if (before && (!best || p.line > best.line || (p.line === best.line && p.column > best.column))) {
+      best = { key, ...p };
+    }
+  }
+  return best?.key;
+}
+
+/** The column of the first key inside the mapping at `path`, when it is a block mapping on later lines. */
+function firstChildColumn(doc: SpecDocument, path: SpecPath): number | undefined {
+  const value = valueAt(doc.value, path);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const keys = Object.keys(value);
+  if (keys.length === 0) return undefined;
+  const parent = doc.rangeOf(path, { key: true }).start;
+  const child = doc.rangeOf([...path, keys[0]!], { key: true }).start;
+  return child.line > parent.line ? child.column : undefined;
+}
+
+function sameJsonType(value: unknown, type: string | undefined): boolean {
+  if (type === undefined) return false;
+  const actual =
+    value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value === 'object' ? 'object' : typeof value;
+  if (type === 'integer') return actual === 'number';
+  return actual === type;
+}
+
+function startsWith(path: SpecPath, prefix: SpecPath): boolean {
+  return prefix.length <= path.length && prefix.every((s, i) => path[i] === s);
 }
 
 /**
@@ -117,16 +281,18 @@ function describe(error: ErrorObject, doc: SpecDocument, against: DocumentSchema
     case 'pattern': {
       if (error.propertyName !== undefined) {
         const name = error.propertyName;
+        const expected = schema?.propertyNames?.patternErrorMessage ?? `must match ${params.pattern}`;
         return {
           path: [...path, name],
           key: true,
-          message: `${keyKind(path)} '${printable(name)}' in ${label} must match ${params.pattern}${invisibleHint(name)}`,
+          message: `${keyKind(path)} '${printable(name)}' in ${label} ${expected}${invisibleHint(name)}`,
         };
       }
+      const expected = schema?.patternErrorMessage ?? `must match ${params.pattern}`;
       return {
         path,
         key: false,
-        message: `${label} must match ${params.pattern}${got(doc, path)}${hintFor(path, doc)}`,
+        message: `${label} ${expected}${got(doc, path)}${hintFor(path, doc) || fixHint(doc, path, schema)}`,
       };
     }
     case 'type': {
@@ -134,7 +300,7 @@ function describe(error: ErrorObject, doc: SpecDocument, against: DocumentSchema
       return {
         path,
         key: false,
-        message: `${label} must be ${article(expected)}${got(doc, path)}${typeHint(expected, doc, path)}`,
+        message: `${label} must be ${article(expected)}${got(doc, path)}${typeHint(expected, doc, path, schema)}`,
       };
     }
     case 'const':
@@ -209,10 +375,15 @@ function keyKind(path: SpecPath): string {
 interface SchemaNode {
   $ref?: string;
   type?: string;
+  pattern?: string;
+  /** Human text for a pattern mismatch ("must be a duration such as 30s, 10m, 1h30m"); also read by editors. */
+  patternErrorMessage?: string;
+  propertyNames?: SchemaNode;
   properties?: Record<string, SchemaNode>;
   additionalProperties?: SchemaNode | boolean;
   items?: SchemaNode;
   description?: string;
+  maxLength?: number;
 }
 
 /** The (dereferenced) schema that applies at `path`, for allowed-property lists and hints. */
@@ -253,13 +424,45 @@ function got(doc: SpecDocument, path: SpecPath): string {
   return kind === 'string' ? ` (got '${stripQuotes(text)}')` : ` (got ${kind} ${text})`;
 }
 
-function typeHint(expected: string, doc: SpecDocument, path: SpecPath): string {
+function typeHint(expected: string, doc: SpecDocument, path: SpecPath, schema: SchemaNode | undefined): string {
   const value = valueAt(doc.value, path);
   if (expected === 'string' && (typeof value === 'number' || typeof value === 'boolean' || value === null)) {
-    return mayEcho(path) ? `: quote it, e.g. "${sourceText(doc, doc.rangeOf(path)) ?? String(value)}"` : ': quote it';
+    if (!mayEcho(path)) return ': quote it';
+    const written = sourceText(doc, doc.rangeOf(path)) ?? String(value);
+    const fixes = fixesFor(written, schema);
+    if (fixes.length > 0) return `: write ${fixes.map((f) => JSON.stringify(f)).join(' or ')} (quoted)`;
+    if (schema?.patternErrorMessage !== undefined) return `: quote it, and it ${schema.patternErrorMessage}`;
+    return `: quote it, e.g. ${JSON.stringify(written)}`;
   }
   if (expected === 'boolean' && typeof value === 'string') return ': write true or false';
   return '';
+}
+
+/** `: did you mean "1.10.0"?` for a string that fails its pattern but is one small completion away from passing. */
+function fixHint(doc: SpecDocument, path: SpecPath, schema: SchemaNode | undefined): string {
+  const value = valueAt(doc.value, path);
+  if (typeof value !== 'string' || !mayEcho(path)) return '';
+  const fixes = fixesFor(value, schema).filter((f) => f !== value);
+  return fixes.length > 0 ? `: did you mean ${fixes.map((f) => JSON.stringify(f)).join(' or ')}?` : '';
+}
+
+/**
+ * Completions of what the user wrote that pass the pattern, at most two, so a fix hint never suggests a value that
+ * fails in turn: a version `1.10` becomes `1.10.0`, a duration `90` becomes `90s` or `90m`.
+ */
+export function fixesFor(written: string, schema: SchemaNode | undefined): string[] {
+  const text = written.trim();
+  if (schema?.pattern === undefined || text === '' || text.length > 60) return [];
+  let pattern: RegExp;
+  try {
+    pattern = new RegExp(schema.pattern, 'u');
+  } catch {
+    return [];
+  }
+  const candidates = [text, `${text}.0`, `${text}.0.0`, `${text}s`, `${text}m`, `${text}h`, `${text}d`];
+  if (/^v\d/.test(text)) candidates.push(text.slice(1), `${text.slice(1)}.0`, `${text.slice(1)}.0.0`);
+  const fits = (c: string) => pattern.test(c) && (schema.maxLength === undefined || c.length <= schema.maxLength);
+  return [...new Set(candidates)].filter(fits).slice(0, 2);
 }
 
 function hintFor(path: SpecPath, doc: SpecDocument): string {

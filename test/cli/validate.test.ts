@@ -31,7 +31,7 @@ describe('pipewright validate', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe(
       [
-        'pipelines/a.yaml:6:12: error: metadata.version must be a string (got number 1.10): quote it, e.g. "1.10" [PW100]',
+        'pipelines/a.yaml:6:12: error: metadata.version must be a string (got number 1.10): write "1.10.0" (quoted) [PW100]',
         '  5 |   name: daily-orders',
         '> 6 |   version: 1.10',
         '    |            ^^^^',

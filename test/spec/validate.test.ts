@@ -38,7 +38,7 @@ describe('validateSpecs: schema errors at the offending node', () => {
       '  enabled: yes\n  startDate: 2024-01-01\n  tasks:',
     );
     expect(lines(validate(src).diagnostics)).toEqual([
-      'p.yaml:5:12 PW100 metadata.version must be a string (got number 1.10): quote it, e.g. "1.10"',
+      'p.yaml:5:12 PW100 metadata.version must be a string (got number 1.10): write "1.10.0" (quoted)',
       "p.yaml:8:12 PW100 spec.enabled must be a boolean (got 'yes'): write true or false",
     ]);
   });
@@ -68,8 +68,8 @@ describe('validateSpecs: schema errors at the offending node', () => {
       'name: "daily\u00a0orders"',
     );
     expect(lines(validate(src).diagnostics)).toEqual([
-      "p.yaml:4:9 PW100 metadata.name must match ^[a-z]([-a-z0-9]*[a-z0-9])?$ (got 'daily\\u00a0orders'); it contains a no-break space (U+00A0)",
-      "p.yaml:9:5 PW100 task id 'extract\\u00a0raw' in spec.tasks must match ^[A-Za-z][A-Za-z0-9_-]{0,49}$; it contains a no-break space (U+00A0)",
+      "p.yaml:4:9 PW100 metadata.name must be lowercase letters, digits and '-', starting with a letter and not ending with '-', e.g. daily-orders (got 'daily\\u00a0orders'); it contains a no-break space (U+00A0)",
+      "p.yaml:9:5 PW100 task id 'extract\\u00a0raw' in spec.tasks must be letters, digits, '-' and '_', starting with a letter, at most 50 characters, e.g. load_orders; it contains a no-break space (U+00A0)",
     ]);
   });
 
@@ -110,20 +110,23 @@ describe('validateSpecs: rules', () => {
     },
   };
 
-  it('runs per-document checks on schema-valid documents only, then checkAll on all of them; output sorted', () => {
+  it('runs the checks on every document, on the parts the schema did not reject, then checkAll on all; output sorted', () => {
     const docs = [
       loadSpec('b.yaml', VALID.replace('daily-orders', 'b')),
       loadSpec('bad.yaml', 'kind: x\n'),
       loadSpec('a.yaml', VALID.replace('daily-orders', 'a')),
     ];
     const result = validateSpecs(docs, [rule]);
-    expect(seen).toEqual(['check b', 'check a', 'checkAll b.yaml,a.yaml']);
+    // bad.yaml has no valid metadata.name (the schema rejected the document's shape): its rules see what is left.
+    expect(seen).toEqual(['check b', 'check undefined', 'check a', 'checkAll b.yaml,bad.yaml,a.yaml']);
+    expect(result.checked.map((c) => c.doc.file)).toEqual(['b.yaml', 'a.yaml']);
     expect(result.diagnostics.map((d) => `${d.file} ${d.code}`)).toEqual([
       'a.yaml PW204',
       'b.yaml PW204',
       'bad.yaml PW100',
       'bad.yaml PW100',
       'bad.yaml PW100',
+      'bad.yaml PW204',
       'bad.yaml PW100',
     ]);
   });

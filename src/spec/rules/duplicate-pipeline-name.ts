@@ -17,6 +17,7 @@ export const duplicatePipelineName: Rule = {
     const sorted = [...inputs].sort((a, b) => (a.doc.file < b.doc.file ? -1 : a.doc.file > b.doc.file ? 1 : 0));
     for (const input of sorted) {
       const name = input.spec.metadata.name;
+      if (typeof name !== 'string') continue; // rejected by the schema, reported there
       const earlier = first.get(name);
       if (!earlier) {
         first.set(name, input);

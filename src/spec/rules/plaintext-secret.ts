@@ -66,7 +66,7 @@ export const plaintextSecret: Rule = {
         report(path, value, span, `${describe(path)} holds a plaintext secret (${kind} for ${quote(name)}): ${ADVICE}`);
     };
     for (const { task, path } of tasksInSourceOrder(doc, spec)) {
-      task.command.forEach((word, i) => {
+      (task.command ?? []).forEach((word, i) => {
         const wordPath = [...path, 'command', i];
         const assignment = /^-{0,2}([A-Za-z_][\w.-]*)=/.exec(word);
         if (assignment) named(wordPath, assignment[1]!, word, [assignment[0].length, word.length]);
