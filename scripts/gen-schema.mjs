@@ -34,6 +34,8 @@ const SETTINGS = {
 const ALIAS_VALUES = [
   { at: ['PipelineMetadata', 'labels', 'additionalProperties'], type: 'LabelValue' },
   { at: ['TaskSpec', 'matrix', 'additionalProperties', 'items'], type: 'MatrixValue' },
+  { at: ['TaskDefaults', 'env', 'additionalProperties'], type: 'EnvValue' },
+  { at: ['TaskSpec', 'env', 'additionalProperties'], type: 'EnvValue' },
 ];
 
 /**

@@ -176,6 +176,12 @@ export interface Resources {
  */
 export type EnvName = string;
 
+/**
+ * The value of an environment variable: plain configuration, may contain templates such as {{ ds }}. Never a secret
+ * value: use `secrets` with a reference instead.
+ */
+export type EnvValue = string;
+
 /** Values every task inherits unless it sets its own. */
 export interface TaskDefaults {
   /** Default container image: a pinned tag or an `@sha256` digest (never latest). */
@@ -194,7 +200,7 @@ export interface TaskDefaults {
   /** Default CPU and memory of every task. */
   resources?: Resources;
   /** Environment variables (plain configuration; never secret values: use `secrets`). */
-  env?: { [name: string]: string };
+  env?: { [name: string]: EnvValue };
   /** Node pool (Kubernetes nodeSelector) / runner tag (GitLab). */
   pool?: PoolName;
 }
@@ -264,7 +270,7 @@ export interface TaskSpec {
   /** Working directory inside the container. */
   workingDir?: string;
   /** Environment variables; values may contain templates. Never secret values: use `secrets`. */
-  env?: { [name: string]: string };
+  env?: { [name: string]: EnvValue };
   /** Environment variable -> secret reference. The value is injected at run time and never written anywhere. */
   secrets?: { [name: string]: SecretRef };
   /** Ids of tasks that must succeed first. Needing a matrix task waits for all its instances. */

@@ -1,7 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SCHEMA_PATH, schemaText } from '../../scripts/gen-schema.mjs';
-import { pipelineValidator, schemaErrors } from '../../src/spec/schema.js';
+import { pipelineSchema, pipelineValidator, schemaErrors } from '../../src/spec/schema.js';
+
+interface SchemaNode {
+  description?: string;
+  pattern?: string;
+  patternErrorMessage?: string;
+  enum?: unknown[];
+  enumDescriptions?: string[];
+  properties?: Record<string, SchemaNode>;
+  additionalProperties?: SchemaNode | boolean;
+  items?: SchemaNode;
+  propertyNames?: SchemaNode;
+}
 
 /** A spec shape loose enough for tests to break it. */
 interface Loose {
@@ -25,6 +37,36 @@ describe('schema/pipeline.schema.json', () => {
     const committed = readFileSync(SCHEMA_PATH, 'utf8');
     const fresh = schemaText();
     expect(committed, 'schema/pipeline.schema.json is stale: run `npm run schema` and commit the result').toBe(fresh);
+  });
+
+  it('documents every property for editors: a description, a pattern message, enum descriptions', () => {
+    const schema = JSON.parse(readFileSync(SCHEMA_PATH, 'utf8'));
+    const problems: string[] = [];
+    const walk = (node: SchemaNode, at: string) => {
+      if (node.pattern !== undefined && typeof node.patternErrorMessage !== 'string') problems.push(`${at}: pattern`);
+      if (typeof node.patternErrorMessage === 'string' && !node.patternErrorMessage.startsWith('must '))
+        problems.push(`${at}: patternErrorMessage should read "must …"`);
+      if (node.enum !== undefined && node.enumDescriptions?.length !== node.enum.length) problems.push(`${at}: enum`);
+      for (const [name, child] of Object.entries(node.properties ?? {})) {
+        if (!child.description) problems.push(`${at}.${name}: description`);
+        walk(child, `${at}.${name}`);
+      }
+      for (const key of ['additionalProperties', 'items', 'propertyNames'] as const) {
+        const child = node[key];
+        if (child && typeof child === 'object') walk(child, `${at}/${key}`);
+      }
+    };
+    walk(schema, '#');
+    for (const [name, definition] of Object.entries(schema.definitions as Record<string, SchemaNode>)) {
+      if (!definition.description) problems.push(`${name}: description`);
+      walk(definition, name);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('is compiled by ajv in strict mode with the editor keywords declared', () => {
+    expect(() => pipelineValidator()).not.toThrow();
+    expect(JSON.stringify(pipelineSchema())).toContain('"patternErrorMessage"');
   });
 
   it('is compiled once and reused', () => {
