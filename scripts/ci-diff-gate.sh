@@ -8,21 +8,24 @@
 #   2. $CI_MERGE_REQUEST_DIFF_BASE_SHA (GitLab merge request pipelines: the merge base with the target branch);
 #   3. HEAD~1, the previous commit (branch pipelines, local runs). A repository with a single commit has nothing to gate.
 # Environment: PIPEWRIGHT_PIPELINES_DIR (default pipelines), PIPEWRIGHT_CLI (default: this checkout's dist/cli.js).
-# Runs in the current directory's repository. A shallow clone fails with the fix instead of gating nothing.
+# Runs in the current directory's repository. A shallow clone is fine when it has the base commit; when it does not,
+# the gate fails with the fix instead of gating nothing.
 set -euo pipefail
 
 dir="${PIPEWRIGHT_PIPELINES_DIR:-pipelines}"
 cli="${PIPEWRIGHT_CLI:-$(cd "$(dirname "$0")/.." && pwd)/dist/cli.js}"
 
-if [ "$(git rev-parse --is-shallow-repository)" = "true" ]; then
-  echo "ci-diff-gate: this is a shallow clone; the base commit's specs are not available." >&2
+shallow="$(git rev-parse --is-shallow-repository)"
+refuse_shallow() {
+  echo "ci-diff-gate: this is a shallow clone without the base commit; its specs are not available." >&2
   echo "ci-diff-gate: fetch the history with \`git fetch --unshallow\` (GitLab CI: set GIT_DEPTH: 0)." >&2
   exit 1
-fi
+}
 
 base_rev="${1:-${CI_MERGE_REQUEST_DIFF_BASE_SHA:-}}"
 if [ -z "$base_rev" ]; then
   if ! git rev-parse --verify --quiet 'HEAD~1^{commit}' >/dev/null; then
+    [ "$shallow" = "true" ] && refuse_shallow
     echo "ci-diff-gate: HEAD has no parent commit; nothing to compare."
     exit 0
   fi
@@ -32,6 +35,7 @@ case "$base_rev" in
   -*) echo "ci-diff-gate: refusing base revision '$base_rev' (looks like an option)" >&2; exit 1 ;;
 esac
 if ! base="$(git rev-parse --verify --quiet --end-of-options "${base_rev}^{commit}")"; then
+  [ "$shallow" = "true" ] && refuse_shallow
   echo "ci-diff-gate: unknown base revision '$base_rev'" >&2
   exit 1
 fi

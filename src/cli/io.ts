@@ -31,8 +31,15 @@ export interface Command {
   run(argv: string[], io: CliIO): Promise<number>;
 }
 
+/**
+ * Colour on a terminal unless NO_COLOR is set (no-color.org); FORCE_COLOR (any value but '0' or 'false') forces it on
+ * for CI logs that render ANSI. NO_COLOR wins when both are set.
+ */
 export function useColor(io: CliIO): boolean {
-  return io.isTTY && !('NO_COLOR' in io.env && io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '');
+  const set = (name: string) => io.env[name] !== undefined && io.env[name] !== '';
+  if (set('NO_COLOR')) return false;
+  if (set('FORCE_COLOR') && io.env.FORCE_COLOR !== '0' && io.env.FORCE_COLOR !== 'false') return true;
+  return io.isTTY;
 }
 
 /**

@@ -3,14 +3,22 @@ import type { RuleId, Severity } from './rules.js';
 export type { Severity } from './rules.js';
 export type Bump = 'major' | 'minor' | 'patch' | 'none';
 
+/**
+ * A changed value, typed as in the spec: `retries` is a number, `enabled` a boolean, `command` a list of words,
+ * durations and quantities the strings the spec writes. JSON output keeps the type (`"before": 1, "after": 2`).
+ */
+export type ChangeValue = string | number | boolean | readonly string[];
+
 /** One semantic change at field level, e.g. `tasks.extract.retries: 2 → 3`. Values are rendered as the spec writes them. */
 export interface Change {
   /** Dotted path on the pipeline: `tasks.extract.retries`, `params.region.default`, `tasks.load.outputs`. */
   path: string;
   kind: 'added' | 'removed' | 'changed';
-  before?: string;
-  after?: string;
+  before?: ChangeValue;
+  after?: ChangeValue;
   severity: Severity;
+  /** For a change made once for many tasks (`defaults.image`): the tasks it reaches, sorted. */
+  tasks?: string[];
   /** The row of the classification table (docs/versioning.md) that decided the severity. */
   rule: RuleId;
 }

@@ -1,4 +1,4 @@
-import { type Diagnostic, sortDiagnostics } from '../diagnostics/diagnostic.js';
+import { type Diagnostic, hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import type { PipelineIR } from '../model/ir.js';
 import { HistoryError } from './errors.js';
 import { GitRepo } from './git.js';
@@ -26,17 +26,24 @@ export interface Side {
 
 export type CompareResult =
   | { ok: true; report: DiffReport; base: Side; head: Side }
-  | { ok: false; diagnostics: Diagnostic[]; files: number; sources: Map<string, string> };
+  | {
+      ok: false;
+      diagnostics: Diagnostic[];
+      files: number;
+      sources: Map<string, string>;
+      /** Which side(s) hold the invalid specs, each with its label (commit SHA or `working-tree`). */
+      invalid: { side: 'base' | 'head'; label: string }[];
+    };
 
 /**
- * The I/O shell of `pipewright diff`: open the repository, refuse shallow clones, resolve both revisions to SHAs,
- * read each side's specs (blobs through one cat-file process; the working tree from disk), then the pure report.
+ * The I/O shell of `pipewright diff`: open the repository, resolve both revisions to SHAs (a shallow clone is fine
+ * as long as both are in it: `diff HEAD` compares trees, it needs no history), read each side's specs (blobs through
+ * one cat-file process; the working tree from disk), then the pure report.
  */
 export async function compareRevisions(options: CompareOptions): Promise<CompareResult> {
   const repo = await GitRepo.open(options.cwd);
-  await repo.assertNotShallow();
-  const baseSha = await repo.resolveCommit(options.base);
-  const headSha = options.head === undefined ? undefined : await repo.resolveCommit(options.head);
+  const baseSha = await repo.resolveNeededCommit(options.base);
+  const headSha = options.head === undefined ? undefined : await repo.resolveNeededCommit(options.head);
   const dir = repo.repoPath(options.cwd, options.path);
   const reader = repo.openBlobReader();
   let baseSources: SpecSource[];
@@ -61,11 +68,15 @@ export async function compareRevisions(options: CompareOptions): Promise<Compare
   const diagnostics = [...base.diagnostics, ...head.diagnostics];
   if (diagnostics.some((d) => d.severity === 'error')) {
     const all = [...baseSources, ...headSources];
+    const invalid: { side: 'base' | 'head'; label: string }[] = [];
+    if (hasErrors(base.diagnostics)) invalid.push({ side: 'base', label: baseSha });
+    if (hasErrors(head.diagnostics)) invalid.push({ side: 'head', label: headSha ?? WORKING_TREE });
     return {
       ok: false,
       diagnostics: sortDiagnostics(diagnostics),
       files: all.length,
       sources: new Map(all.map((s) => [s.display, s.source])),
+      invalid,
     };
   }
   const sides = {

@@ -1,4 +1,4 @@
-import type { Change } from './change.js';
+import type { Change, ChangeValue } from './change.js';
 import type { DiffReport } from './report.js';
 
 /** `tasks.extract.retries: 2 → 3`, `tasks.load.outputs: removed warehouse://x`, `tasks.publish: added <image>`. */
@@ -7,9 +7,17 @@ export function describeChange(
   show: { path: (p: string) => string; value: (v: string) => string } = PLAIN,
 ): string {
   const path = show.path(c.path);
-  if (c.kind === 'changed') return `${path}: ${show.value(c.before ?? '')} → ${show.value(c.after ?? '')}`;
-  if (c.kind === 'added') return c.after === undefined ? `${path}: added` : `${path}: added ${show.value(c.after)}`;
-  return c.before === undefined ? `${path}: removed` : `${path}: removed ${show.value(c.before)}`;
+  const value = (v: ChangeValue) => show.value(valueText(v));
+  const reach = c.tasks === undefined ? '' : ` (${plural(c.tasks.length, 'task')}: ${c.tasks.join(', ')})`;
+  if (c.kind === 'changed') return `${path}: ${value(c.before ?? '')} → ${value(c.after ?? '')}${reach}`;
+  if (c.kind === 'added')
+    return `${c.after === undefined ? `${path}: added` : `${path}: added ${value(c.after)}`}${reach}`;
+  return `${c.before === undefined ? `${path}: removed` : `${path}: removed ${value(c.before)}`}${reach}`;
+}
+
+/** A value as text: strings as they are, numbers and booleans as YAML writes them, lists as JSON. */
+export function valueText(v: ChangeValue): string {
+  return typeof v === 'string' ? v : Array.isArray(v) ? JSON.stringify(v) : String(v);
 }
 
 const PLAIN = { path: (p: string) => p, value: (v: string) => v };

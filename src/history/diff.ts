@@ -1,8 +1,14 @@
 import { formatDuration } from '../model/duration.js';
 import type { ParamIR, PipelineIR, ResourcesIR, TaskIR, Template } from '../model/ir.js';
 import { renderTemplate } from '../model/template.js';
-import type { Change, PipelineDiff } from './change.js';
+import type { Change, ChangeValue, PipelineDiff } from './change.js';
 import { type RuleId, severityOf } from './rules.js';
+
+/**
+ * A pipeline as history reads it: the IR plus what the IR folds away but a diff should show where it was written —
+ * `defaults.image` and the tasks (spec ids) that inherit it.
+ */
+export type HistoryPipeline = PipelineIR & { defaultImage?: { image: string; inheriting: readonly string[] } };
 
 /**
  * Semantic diff of two sets of pipelines, keyed by `metadata.name` (a moved or renamed file is a modification).
@@ -49,8 +55,8 @@ export function diffPipelines(
 /** Field-level changes between two versions of one pipeline, sorted by path (stable within a path). */
 export function diffPipeline(b: PipelineIR, h: PipelineIR): Change[] {
   const out: Change[] = [];
-  const push = (rule: RuleId, path: string, before: string | undefined, after: string | undefined) => {
-    if (before === after) return;
+  const push = (rule: RuleId, path: string, before: ChangeValue | undefined, after: ChangeValue | undefined) => {
+    if (sameValue(before, after)) return;
     out.push(
       change(rule, path, before === undefined ? 'added' : after === undefined ? 'removed' : 'changed', before, after),
     );
@@ -62,8 +68,8 @@ export function diffPipeline(b: PipelineIR, h: PipelineIR): Change[] {
   push('schedule-changed', 'schedule', b.schedule, h.schedule);
   push('timezone-changed', 'timezone', b.timezone, h.timezone);
   if (b.enabled !== h.enabled)
-    push(h.enabled ? 'pipeline-enabled' : 'pipeline-disabled', 'enabled', String(b.enabled), String(h.enabled));
-  push('catchup-changed', 'catchup', String(b.catchup), String(h.catchup));
+    push(h.enabled ? 'pipeline-enabled' : 'pipeline-disabled', 'enabled', b.enabled, h.enabled);
+  push('catchup-changed', 'catchup', b.catchup, h.catchup);
   if (b.startDate !== h.startDate) {
     // A later (or newly set) start drops intervals that used to run.
     const later = h.startDate !== undefined && (b.startDate === undefined || h.startDate > b.startDate);
@@ -73,11 +79,38 @@ export function diffPipeline(b: PipelineIR, h: PipelineIR): Change[] {
     const earlier = h.endDate !== undefined && (b.endDate === undefined || h.endDate < b.endDate);
     push(earlier ? 'end-date-earlier' : 'end-date-later', 'endDate', b.endDate, h.endDate);
   }
-  push('concurrency-changed', 'concurrency', String(b.concurrency), String(h.concurrency));
+  push('concurrency-changed', 'concurrency', b.concurrency, h.concurrency);
   push('sla-changed', 'sla', seconds(b.slaSeconds), seconds(h.slaSeconds));
   diffParams(b.params, h.params, out);
   diffTasks(b.tasks, h.tasks, out);
-  return out.sort((x, y) => byText(x.path, y.path));
+  return foldDefaultImage(b, h, out).sort((x, y) => byText(x.path, y.path));
+}
+
+/**
+ * A change of `defaults.image` is reported once, at `defaults.image`, with the tasks it reaches — not as one image
+ * change per task. Only tasks that inherit the default on both sides are folded in; a task that sets its own image
+ * keeps its own line.
+ */
+function foldDefaultImage(b: HistoryPipeline, h: HistoryPipeline, changes: Change[]): Change[] {
+  const before = b.defaultImage;
+  const after = h.defaultImage;
+  if (!before || !after || before.image === after.image) return changes;
+  const inheriting = new Set(before.inheriting.filter((id) => after.inheriting.includes(id)));
+  const specIdOf = new Map(h.tasks.map((t) => [t.id, t.specId]));
+  const reached: string[] = [];
+  let rule: RuleId | undefined;
+  const rest = changes.filter((c) => {
+    const m = /^tasks\.([^.]+)\.image$/.exec(c.path);
+    const specId = m ? specIdOf.get(m[1]!) : undefined;
+    if (!m || specId === undefined || !inheriting.has(specId)) return true;
+    if (c.before !== before.image || c.after !== after.image) return true;
+    reached.push(m[1]!);
+    rule ??= c.rule;
+    return false;
+  });
+  if (rule === undefined) return changes;
+  const folded = change(rule, 'defaults.image', 'changed', before.image, after.image);
+  return [...rest, { ...folded, tasks: reached.sort(byText) }];
 }
 
 function diffParams(base: readonly ParamIR[], head: readonly ParamIR[], out: Change[]): void {
@@ -191,8 +224,8 @@ function diffTasks(base: readonly TaskIR[], head: readonly TaskIR[], out: Change
 }
 
 function diffTask(path: string, b: TaskIR, h: TaskIR, out: Change[]): void {
-  const push = (rule: RuleId, field: string, before: string | undefined, after: string | undefined) => {
-    if (before !== after) out.push(change(rule, `${path}.${field}`, kindOf(before, after), before, after));
+  const push = (rule: RuleId, field: string, before: ChangeValue | undefined, after: ChangeValue | undefined) => {
+    if (!sameValue(before, after)) out.push(change(rule, `${path}.${field}`, kindOf(before, after), before, after));
   };
   push('task-spec-id-changed', 'specId', b.specId, h.specId);
   diffRecord(b.matrix, h.matrix, (key, before, after) => push('matrix-changed', `matrix.${key}`, before, after));
@@ -233,7 +266,7 @@ function diffTask(path: string, b: TaskIR, h: TaskIR, out: Change[]): void {
       ),
     ),
   );
-  push('retries-changed', 'retries', String(b.retries), String(h.retries));
+  push('retries-changed', 'retries', b.retries, h.retries);
   push('retries-changed', 'retryDelay', seconds(b.retryDelaySeconds), seconds(h.retryDelaySeconds));
   push('timeout-changed', 'timeout', seconds(b.timeoutSeconds), seconds(h.timeoutSeconds));
   // Resources compare resolved (1 = 1000m, 1Gi = 1024Mi) but show as written (resolved when the text is equal).
@@ -264,8 +297,13 @@ export function imageRepository(image: string): string {
   return colon > slash ? noDigest.slice(0, colon) : noDigest;
 }
 
-function renderArgv(command: readonly Template[]): string {
-  return JSON.stringify(command.map(renderTemplate));
+function renderArgv(command: readonly Template[]): string[] {
+  return command.map(renderTemplate);
+}
+
+function sameValue(a: ChangeValue | undefined, b: ChangeValue | undefined): boolean {
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => v === b[i]);
+  return a === b;
 }
 
 function seconds(value: number | undefined): string | undefined {
@@ -276,8 +314,8 @@ function change(
   rule: RuleId,
   path: string,
   kind: Change['kind'],
-  before: string | undefined,
-  after: string | undefined,
+  before: ChangeValue | undefined,
+  after: ChangeValue | undefined,
 ): Change {
   return {
     path,
@@ -289,7 +327,7 @@ function change(
   };
 }
 
-function kindOf(before: string | undefined, after: string | undefined): Change['kind'] {
+function kindOf(before: ChangeValue | undefined, after: ChangeValue | undefined): Change['kind'] {
   return before === undefined ? 'added' : after === undefined ? 'removed' : 'changed';
 }
 

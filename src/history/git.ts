@@ -67,6 +67,24 @@ export class GitRepo {
     }
   }
 
+  /**
+   * resolveCommit for a revision the command cannot do without: in a shallow clone a revision that does not resolve
+   * may simply not have been fetched, so the error says how to fetch it. A shallow clone is no problem as such.
+   */
+  async resolveNeededCommit(rev: string): Promise<string> {
+    try {
+      return await this.resolveCommit(rev);
+    } catch (error) {
+      if (!(error instanceof HistoryError) || checkRevArgument(rev) !== undefined) throw error;
+      const shallow = (await this.git.raw(['rev-parse', '--is-shallow-repository']).catch(() => '')).trim();
+      if (shallow !== 'true') throw error;
+      throw new HistoryError(
+        `unknown revision '${printable(rev)}': this is a shallow clone and that commit was not fetched. ` +
+          'Fetch it (`git fetch --unshallow`, or `git fetch --depth=50 origin <branch>`; GitLab CI: `GIT_DEPTH: 0`; GitHub Actions: `fetch-depth: 0`).',
+      );
+    }
+  }
+
   /** Resolve a user-supplied revision to a full commit SHA, refusing anything that could act as an option or range. */
   async resolveCommit(rev: string): Promise<string> {
     const problem = checkRevArgument(rev);

@@ -11,6 +11,7 @@ export function changeJson(c: Change) {
     after: c.after ?? null,
     severity: c.severity,
     rule: c.rule,
+    ...(c.tasks !== undefined ? { tasks: c.tasks } : {}),
   };
 }
 

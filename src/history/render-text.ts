@@ -2,18 +2,26 @@ import { describeChange, plural, sideLabel, summarize, versionText } from './des
 import type { DiffReport } from './report.js';
 import { printable } from './revs.js';
 
-/** Human-readable report for terminals and CI logs. */
-export function renderDiffText(report: DiffReport): string {
-  const lines = [`pipewright diff ${sideLabel(report.base)} → ${sideLabel(report.head)}`];
+/** ANSI SGR codes: breaking red, minor yellow, patch green, headings bold. */
+const PAINT = { breaking: '31', minor: '33', patch: '32', bold: '1' } as const;
+
+/** Human-readable report for terminals and CI logs; coloured when `color` (a TTY without NO_COLOR, or FORCE_COLOR). */
+export function renderDiffText(report: DiffReport, options: { color?: boolean } = {}): string {
+  const paint = (code: keyof typeof PAINT, text: string) =>
+    options.color ? `\u001b[${PAINT[code]}m${text}\u001b[0m` : text;
+  const lines = [paint('bold', `pipewright diff ${sideLabel(report.base)} → ${sideLabel(report.head)}`)];
   if (report.pipelines.length === 0) lines.push('', 'No pipeline changes.');
   for (const p of report.pipelines) {
     lines.push('');
-    const policy = p.policy === 'ok' ? 'policy ok' : `POLICY VIOLATION: ${p.policyReason}`;
+    const policy = p.policy === 'ok' ? 'policy ok' : paint('breaking', `POLICY VIOLATION: ${p.policyReason}`);
     lines.push(
-      `${p.name}: ${p.status} ${versionText(p.version)}, requires ${p.requiredBump === 'none' ? 'no bump' : `a ${p.requiredBump} bump`}, ${policy}`,
+      `${paint('bold', p.name)}: ${p.status} ${versionText(p.version)}, requires ${p.requiredBump === 'none' ? 'no bump' : `a ${p.requiredBump} bump`}, ${policy}`,
     );
     lines.push(`  file: ${clean(p.file)}${p.previousFile ? ` (moved from ${clean(p.previousFile)})` : ''}`);
-    for (const c of p.changes) lines.push(`  ${`[${c.severity}]`.padEnd(10)} ${clean(describeChange(c))}`);
+    for (const c of p.changes) {
+      const tag = paint(c.severity, `[${c.severity}]`.padEnd(10));
+      lines.push(`  ${tag} ${clean(describeChange(c))}`);
+    }
     for (const i of p.impacts) {
       lines.push(`  impact: ${clean(i.output)} is still read by ${i.pipeline} (task ${i.task}, ${clean(i.file)})`);
     }

@@ -89,7 +89,7 @@ describe('pipewright changelog', () => {
     expect(out.pipelines).toHaveLength(1);
     expect(out.pipelines[0].entries.map((e: { subject: string }) => e.subject)).toEqual(['Retry extract more']);
     const bad = await runCliCapture(['changelog', '--from', shas[5]!, '--to', shas[0]!], { cwd: repo.dir });
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2); // an error of use, not a finding
     expect(bad.stderr).toContain('is not an ancestor');
   });
 
@@ -97,7 +97,7 @@ describe('pipewright changelog', () => {
     const target = join(mkdtempSync(join(tmpdir(), 'pw-out-')), 'x');
     for (const flag of ['--from', '--to']) {
       const r = await runCliCapture(['changelog', `${flag}=--output=${target}`], { cwd: repo.dir });
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(2);
       expect(r.stderr).toContain('looks like an option, not a revision');
     }
     expect(existsSync(target)).toBe(false);
@@ -189,7 +189,7 @@ describe('pipewright changelog', () => {
     ])('%s yields a positioned error, never prototype data', async (name, source) => {
       const r = await runCliCapture(['changelog', '--template', template(name, source)], { cwd: repo.dir });
       expect(r.stdout).toBe('');
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(2);
       expect(r.stderr).toMatch(new RegExp(`^pipewright: changelog: .*${name.replace('.', '\\.')}:\\d+(:\\d+)?: `));
       expect(r.stderr).not.toMatch(/\n\s+at /);
       expect(r.stderr).not.toContain('function');
@@ -213,13 +213,13 @@ describe('pipewright changelog', () => {
       const r = await runCliCapture(['changelog', '--template', template('syntax.hbs', 'ok\n{{#each pipelines}\n')], {
         cwd: repo.dir,
       });
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(2);
       expect(r.stderr).toContain('syntax.hbs:2: template syntax error');
     });
 
     it('says when the template cannot be read', async () => {
       const r = await runCliCapture(['changelog', '--template', join(dir, 'absent.hbs')], { cwd: repo.dir });
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(2);
       expect(r.stderr).toContain('cannot read template');
     });
   });

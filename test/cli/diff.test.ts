@@ -175,7 +175,7 @@ describe('pipewright diff', () => {
       expect(r.code).toBe(1);
       expect(r.stdout).toBe('');
       expect(r.stderr).toMatch(/^pipelines\/broken\.yaml:\d+:\d+: error: .*\[PW100\]$/m);
-      expect(r.stderr).toContain('specs are invalid at a compared revision');
+      expect(r.stderr).toContain('specs are invalid at the head side (the working tree)');
     } finally {
       repo.write({ 'pipelines/broken.yaml': null });
     }
@@ -224,24 +224,24 @@ describe('pipewright diff', () => {
   it('refuses hostile revisions without running them', async () => {
     const target = join(mkdtempSync(join(tmpdir(), 'pw-out-')), 'x');
     const viaDashDash = await runCliCapture(['diff', '--', `--output=${target}`, 'HEAD'], { cwd: repo.dir });
-    expect(viaDashDash.code).toBe(1);
+    expect(viaDashDash.code).toBe(2);
     expect(viaDashDash.stderr).toContain('looks like an option, not a revision');
     const asOption = await runCliCapture(['diff', `--output=${target}`, 'HEAD'], { cwd: repo.dir });
     expect(asOption.code).toBe(2);
     const range = await runCliCapture(['diff', 'HEAD~2..HEAD'], { cwd: repo.dir });
-    expect(range.code).toBe(1);
+    expect(range.code).toBe(2);
     expect(range.stderr).toContain('is a range');
     expect(existsSync(target)).toBe(false);
   });
 
   it('refuses to compare two empty sides (a wrong --path)', async () => {
     const r = await runCliCapture(['diff', c1, bumped, '--path', 'pipeline'], { cwd: repo.dir });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain(
       `no spec files under pipeline/ at ${c1.slice(0, 12)} nor at ${bumped.slice(0, 12)} (check --path)`,
     );
     const outside = await runCliCapture(['diff', c1, '--path', '../..'], { cwd: repo.dir });
-    expect(outside.code).toBe(1);
+    expect(outside.code).toBe(2);
     expect(outside.stderr).toContain('is outside the repository');
   });
 
@@ -264,13 +264,16 @@ describe('pipewright diff', () => {
     }
   });
 
-  it('refuses a shallow clone with the fix', async () => {
+  it('works in a shallow clone when both sides are in it; refuses a missing revision with the fix', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pw-shallow-'));
     try {
       execFileSync('git', ['clone', '-q', '--depth', '1', `file://${repo.dir}`, dir]);
+      const here = await runCliCapture(['diff', 'HEAD'], { cwd: dir });
+      expect(here).toMatchObject({ code: 0, stderr: '' });
+      expect(here.stdout).toContain('No pipeline changes.');
       const r = await runCliCapture(['diff', 'HEAD~1', 'HEAD'], { cwd: dir });
-      expect(r.code).toBe(1);
-      expect(r.stderr).toContain('shallow clone');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("unknown revision 'HEAD~1': this is a shallow clone");
       expect(r.stderr).toContain('git fetch --unshallow');
       expect(r.stderr).toContain('GIT_DEPTH: 0');
     } finally {

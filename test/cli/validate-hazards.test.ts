@@ -36,7 +36,7 @@ async function validate(file: string, cwd: string) {
 const CASES: Record<string, { found: string[]; message?: RegExp }> = {
   'yaml11-scalars.yaml': {
     found: ['PW100@5:12', 'PW100@8:12', 'PW100@9:12', 'PW100@13:24'],
-    message: /^metadata\.version must be a string \(got number 1\.10\): quote it, e\.g\. "1\.10"$/,
+    message: /^metadata\.version must be a string \(got number 1\.10\): write "1\.10\.0" \(quoted\)$/,
   },
   'duplicate-keys.yaml': {
     found: ['PW002@10:5', 'PW002@15:7'],

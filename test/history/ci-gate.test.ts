@@ -84,4 +84,16 @@ describe('scripts/ci-diff-gate.sh', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('gates a shallow clone that has the base commit', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pw-gate-shallow2-'));
+    try {
+      execFileSync('git', ['clone', '-q', '--depth', '2', `file://${repo.dir}`, dir]);
+      const r = gate(dir);
+      expect(r.stderr).not.toContain('shallow clone');
+      expect(r.stdout + r.stderr).toMatch(/ci-diff-gate: (no spec changes|specs under)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -18,7 +18,7 @@ describe('diffPipelines on hand-built IR', () => {
     expect(diffPipelines(side(a), side(b))).toEqual([]);
   });
 
-  it('reports field changes with rendered values, sorted by path', () => {
+  it('reports field changes with typed values, sorted by path', () => {
     const a = pipeline('p', { tasks: [task('extract', { retries: 2, resources: { cpu: '1', cpuMillis: 1000 } })] });
     const b = pipeline('p', {
       version: '1.0.1',
@@ -29,8 +29,8 @@ describe('diffPipelines on hand-built IR', () => {
       {
         path: 'tasks.extract.retries',
         kind: 'changed',
-        before: '2',
-        after: '3',
+        before: 2,
+        after: 3,
         severity: 'patch',
         rule: 'retries-changed',
       },

@@ -25,7 +25,7 @@ Options:
                              (strict mode, known helpers only; fields and helpers: docs/versioning.md)
   --path <dir>               pipelines directory (default pipelines)
 
-Exit codes: 0 ok, 1 bad revision / shallow clone / template error, 2 usage error.
+Exit codes: 0 ok, 2 usage error / unknown revision / shallow clone without --from / template error.
 `;
 
 export const command: Command = {
@@ -62,14 +62,17 @@ export const command: Command = {
       } catch (error) {
         throw new UserError(
           `changelog: cannot read template ${values.template}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+          2,
         );
       }
     }
     try {
       const repo = await GitRepo.open(io.cwd);
-      await repo.assertNotShallow();
-      const to = await repo.resolveCommit(values.to ?? 'HEAD');
-      const from = values.from === undefined ? undefined : await repo.resolveCommit(values.from);
+      // From the root commit the whole history is needed; from --from on, only the commits after it (a shallow
+      // clone that has --from has them all).
+      if (values.from === undefined) await repo.assertNotShallow();
+      const to = await repo.resolveNeededCommit(values.to ?? 'HEAD');
+      const from = values.from === undefined ? undefined : await repo.resolveNeededCommit(values.from);
       const dir = repo.repoPath(io.cwd, values.path === undefined ? 'pipelines' : userPath(io, values.path));
       const reader = repo.openBlobReader();
       let changelog: Changelog;
@@ -93,7 +96,7 @@ export const command: Command = {
       io.stdout(format === 'json' ? renderChangelogJson(changelog) : renderChangelog(changelog, template));
       return 0;
     } catch (error) {
-      if (error instanceof HistoryError) throw new UserError(`changelog: ${error.message}`);
+      if (error instanceof HistoryError) throw new UserError(`changelog: ${error.message}`, 2);
       throw error;
     }
   },

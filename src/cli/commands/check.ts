@@ -12,6 +12,7 @@ import {
 } from '../../emit/report.js';
 import { TARGETS } from '../../targets/target.js';
 import { oneOf, parseCommandArgs } from '../args.js';
+import { withDetailedExitCode } from '../detailed-exitcode.js';
 import { type CliIO, type Command, useColor, userPath } from '../io.js';
 import { asUserError, parseTargets } from './compile.js';
 
@@ -32,15 +33,22 @@ Options:
   --max-diff-lines <n>   diff lines to print (default 200; 0 prints none)
   --cache                reuse (and update) the compile cache like compile does: faster, same result (entries
                          are authenticated with this machine's key, so a cache from the checkout is ignored)
+  --detailed-exitcode    terraform's exit codes: 0 up to date, 2 stale (compile would change files), 1 findings
+                         or errors (invalid specs, bad usage)
 
 Exit codes: 0 up to date, 1 out of date or the specs have errors, 2 usage error, invalid pipewright.yaml or
 internal error.
+With --detailed-exitcode: 0 up to date, 2 out of date, 1 the specs have errors or any other error.
 `;
 
 export const command: Command = {
   summary: 'check that generated/ is what compile would write (for CI)',
   help: HELP,
-  async run(argv: string[], io: CliIO): Promise<number> {
+  run: (argv: string[], io: CliIO) => withDetailedExitCode(argv, io, 'check', () => runCheck(argv, io)),
+};
+
+async function runCheck(argv: string[], io: CliIO): Promise<number> {
+  {
     const { values, positionals } = parseCommandArgs(
       argv,
       {
@@ -49,9 +57,12 @@ export const command: Command = {
         format: { type: 'string' },
         cache: { type: 'boolean' },
         'max-diff-lines': { type: 'string' },
+        'detailed-exitcode': { type: 'boolean' },
       },
       'check',
     );
+    /** Stale output: 1 (a finding), or 2 under --detailed-exitcode (changes). */
+    const stale = values['detailed-exitcode'] === true ? 2 : 1;
     const format = oneOf(values.format, ['text', 'json'] as const, '--format', 'text');
     const maxLinesText = values['max-diff-lines'] ?? '200';
     if (!/^\d+$/.test(maxLinesText))
@@ -87,7 +98,7 @@ export const command: Command = {
     const diff = report.ok ? undefined : renderDiff(report, input, { outDir: out, maxLines: Number(maxLinesText) });
     if (format === 'json') {
       io.stdout(`${JSON.stringify(checkJson(report, out, diff), null, 2)}\n`);
-      return report.ok ? 0 : 1;
+      return report.ok ? 0 : stale;
     }
     if (report.ok) {
       io.stdout(`${checkHeadline(report, out, input.expected.size)}\n`);
@@ -96,6 +107,6 @@ export const command: Command = {
     io.stderr(`${checkHeadline(report, out, input.expected.size)}\n${checkListing(report, out).join('\n')}\n`);
     if (diff?.text) io.stdout(diff.text);
     io.stderr(`run \`pipewright compile\` to update ${out}/\n`);
-    return 1;
-  },
-};
+    return stale;
+  }
+}

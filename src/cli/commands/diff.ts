@@ -1,6 +1,6 @@
 import { UserError } from '../../diagnostics/diagnostic.js';
 import { formatText } from '../../diagnostics/format-text.js';
-import { compareRevisions } from '../../history/compare.js';
+import { compareRevisions, WORKING_TREE } from '../../history/compare.js';
 import { HistoryError } from '../../history/errors.js';
 import { generatedDiffs } from '../../history/generated.js';
 import { redactDeep } from '../../history/redact.js';
@@ -9,7 +9,8 @@ import { renderDiffMarkdown } from '../../history/render-markdown.js';
 import { renderDiffText } from '../../history/render-text.js';
 import { hasBreaking, hasViolations } from '../../history/report.js';
 import { oneOf, parseCommandArgs } from '../args.js';
-import { type Command, useColor, userPath } from '../io.js';
+import { withDetailedExitCode } from '../detailed-exitcode.js';
+import { type CliIO, type Command, useColor, userPath } from '../io.js';
 
 const HELP = `Usage: pipewright diff <base> [<head>] [options]
 
@@ -23,17 +24,24 @@ Options:
   --fail-on breaking|policy     exit 1 on any breaking change / on any version policy violation
   --generated                   also compile both sides in memory and show unified diffs of the artifacts
   --path <dir>                  pipelines directory (default pipelines)
+  --detailed-exitcode           terraform's exit codes: 0 no changes, 2 changes, 1 findings or errors
+                                (invalid specs, --fail-on triggered, bad revision or usage)
 
 Revisions are resolved to commit SHAs first; a revision starting with '-' or naming a range is refused.
-Shallow clones are refused (run \`git fetch --unshallow\`; GitLab CI: GIT_DEPTH: 0).
+A shallow clone works when it has both revisions; a revision it lacks is refused with the fetch command.
 
-Exit codes: 0 ok, 1 invalid specs at a side / --fail-on triggered / bad revision, 2 usage error.
+Exit codes: 0 ok, 1 invalid specs at a side / --fail-on triggered, 2 usage error / unknown or refused revision.
+With --detailed-exitcode: 0 no changes, 2 changes, 1 findings or any error.
 `;
 
 export const command: Command = {
   summary: 'semantic diff of pipelines between git revisions, with semver policy and lineage impact',
   help: HELP,
-  async run(argv, io) {
+  run: (argv, io) => withDetailedExitCode(argv, io, 'diff', () => runDiff(argv, io)),
+};
+
+async function runDiff(argv: string[], io: CliIO): Promise<number> {
+  {
     const { values, positionals } = parseCommandArgs(
       argv,
       {
@@ -41,9 +49,11 @@ export const command: Command = {
         'fail-on': { type: 'string' },
         generated: { type: 'boolean' },
         path: { type: 'string' },
+        'detailed-exitcode': { type: 'boolean' },
       },
       'diff',
     );
+    const detailed = values['detailed-exitcode'] === true;
     const format = oneOf(values.format, ['text', 'json', 'markdown'] as const, '--format', 'text');
     const failOn =
       values['fail-on'] === undefined
@@ -66,8 +76,11 @@ export const command: Command = {
       if (!result.ok) {
         // The shared formatter: positions, code frames (secrets masked) and a summary line.
         io.stderr(formatText(result, { color: useColor(io) }));
+        const where = result.invalid
+          .map((s) => `the ${s.side} side (${s.label === WORKING_TREE ? 'the working tree' : s.label.slice(0, 12)})`)
+          .join(' and ');
         io.stderr(
-          'pipewright: diff: specs are invalid at a compared revision; fix them (see `pipewright validate`) to compare\n',
+          `pipewright: diff: specs are invalid at ${where}; fix them (see \`pipewright validate\`) to compare\n`,
         );
         return 1;
       }
@@ -76,7 +89,7 @@ export const command: Command = {
       report = redactDeep(report);
       if (format === 'json') io.stdout(renderDiffJson(report));
       else if (format === 'markdown') io.stdout(renderDiffMarkdown(report));
-      else io.stdout(renderDiffText(report));
+      else io.stdout(renderDiffText(report, { color: useColor(io) }));
       if (failOn === 'breaking' && hasBreaking(report)) {
         io.stderr('pipewright: diff: breaking changes found (--fail-on breaking)\n');
         return 1;
@@ -85,10 +98,11 @@ export const command: Command = {
         io.stderr('pipewright: diff: version policy violated (--fail-on policy): bump metadata.version as required\n');
         return 1;
       }
-      return 0;
+      return detailed && (report.pipelines.length > 0 || (report.generated?.length ?? 0) > 0) ? 2 : 0;
     } catch (error) {
-      if (error instanceof HistoryError) throw new UserError(`diff: ${error.message}`);
+      // An unknown revision, a shallow clone missing it, not a repository: errors of use.
+      if (error instanceof HistoryError) throw new UserError(`diff: ${error.message}`, 2);
       throw error;
     }
-  },
-};
+  }
+}
