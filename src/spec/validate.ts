@@ -139,7 +139,8 @@ function misindentedFields(
       const previousSchema = schemaAt([...parentPath, previous], against);
       if (!previousSchema?.properties || !Object.hasOwn(previousSchema.properties, name)) continue;
       // The value must have the field's shape: a task that happens to be named `image` is not a misplaced image.
-      if (!sameJsonType(valueAt(doc.value, keyPath), schemaAt([...parentPath, previous, name], against)?.type)) continue;
+      if (!sameJsonType(valueAt(doc.value, keyPath), schemaAt([...parentPath, previous, name], against)?.type))
+        continue;
       seen.add(id);
       const keyRange = doc.rangeOf(keyPath, { key: true });
       const previousRange = doc.rangeOf([...parentPath, previous], { key: true });
