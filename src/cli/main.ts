@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   audit: () => import('./commands/audit.js'),
   plan: () => import('./commands/plan.js'),
   apply: () => import('./commands/apply.js'),
+  release: () => import('./commands/release.js'),
 };
 
 export const COMMAND_NAMES: readonly string[] = [...Object.keys(COMMANDS), 'help'];

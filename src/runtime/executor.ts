@@ -41,7 +41,7 @@ export interface ExecutorContext {
 }
 
 export interface Executor {
-  readonly name: 'local' | 'docker';
+  readonly name: 'local' | 'docker' | 'kubernetes';
   /** Checks that everything the plan needs is there (engine reachable, images present); throws a user-facing error. */
   preflight?(tasks: readonly RunTask[]): Promise<void>;
   launch(spec: AttemptSpec, context: ExecutorContext): Promise<AttemptHandle>;

@@ -8,7 +8,7 @@ export interface RunJson {
   pipeline: string;
   version: string;
   logicalDate: string;
-  executor: 'local' | 'docker';
+  executor: 'local' | 'docker' | 'kubernetes';
   status: 'succeeded' | 'failed';
   tasks: {
     id: string;

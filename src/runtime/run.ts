@@ -39,6 +39,8 @@ export interface ExecuteRunOptions {
   reporter: RunReporter;
   /** A recorded run to continue instead of starting a new one. */
   resume?: RunState;
+  /** The id of a new run (default: a fresh `<ds_nodash>-<random>`); the Kubernetes runner derives it from pipeline and date. */
+  runId?: string;
   signal?: AbortSignal;
   /** Ledger commit override (tests); default `git rev-parse HEAD` in cwd. */
   commit?: string | null;
@@ -105,7 +107,7 @@ function resumedState(previous: RunState): RunState {
 
 export async function executeRun(options: ExecuteRunOptions): Promise<RunState> {
   const { plan, runsDir, reporter } = options;
-  const runId = options.resume?.runId ?? newRunId(options.logicalDate, runsDir);
+  const runId = options.resume?.runId ?? options.runId ?? newRunId(options.logicalDate, runsDir);
   mkdirSync(join(runsDir, runId), { recursive: true });
   const release = lockRun(runsDir, runId);
   try {

@@ -24,7 +24,7 @@ export interface RunState {
   version: string;
   specHash: string;
   logicalDate: string;
-  executor: 'local' | 'docker';
+  executor: 'local' | 'docker' | 'kubernetes';
   /** Param values (params are configuration, never secrets). */
   params: Record<string, string>;
   /** The Compose artifact the run executes (or `(compiled in memory)`). */

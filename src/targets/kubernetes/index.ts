@@ -323,14 +323,6 @@ function runPlan(ir: PipelineIR, names: Names, labels: Record<string, string>): 
 /** What Kubernetes cannot express exactly: said once per pipeline, at the first task it concerns. */
 function capabilityWarnings(ir: PipelineIR): TargetWarning[] {
   const warnings: TargetWarning[] = [];
-  const enumParam = ir.params.find((p) => p.enum !== undefined);
-  if (enumParam) {
-    warnings.push({
-      code: 'PW305',
-      path: ['spec', 'params', enumParam.name, 'enum'],
-      message: `Kubernetes Jobs cannot check a parameter's allowed values: the Kubernetes target does not enforce the enum of '${enumParam.name}'`,
-    });
-  }
   if (ir.schedule !== undefined && ir.concurrency > 1) {
     warnings.push({
       code: 'PW305',

@@ -1,0 +1,221 @@
+/**
+ * `pipewright release` on the real control plane: kwok ends each Job's pod after sim.pipewright.dev/duration with
+ * sim.pipewright.dev/exit-code (docs/kubernetes-local.md), set here on the task templates of the applied run plan.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { serializeDocument } from '../../src/emit/serialize.js';
+import type { KubeClient } from '../../src/kube/client.js';
+import { dateIn } from '../../src/release/dates.js';
+import { readLedger } from '../../src/runtime/ledger.js';
+import { runCliCapture } from '../helpers/cli.js';
+import {
+  cleanup,
+  cluster,
+  clusterEnabled,
+  commitAll,
+  namespace,
+  project,
+  requireCluster,
+} from '../reconcile/support/cluster.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: API objects are walked loosely in assertions
+type Obj = Record<string, any>;
+const env = () => ({ KUBECONFIG: process.env.KUBECONFIG, HOME: process.env.HOME });
+const cli = (cwd: string, argv: string[]) => runCliCapture(argv, { cwd, env: env() });
+
+function fanSpec(extra: string[] = [], defaults = 'retries: 1, retryDelay: 1s, timeout: 1m'): string {
+  return [
+    'apiVersion: pipewright.dev/v1',
+    'kind: Pipeline',
+    'metadata: {name: fan, version: 1.0.0, owner: data}',
+    'spec:',
+    ...extra,
+    `  defaults: {image: "busybox:1.36", ${defaults}}`,
+    '  tasks:',
+    '    a: {command: [echo, "{{ ds }}"]}',
+    '    b: {command: [echo, b]}',
+    '    c: {command: [echo, c], needs: [a, b]}',
+    '',
+  ].join('\n');
+}
+
+/** Apply the spec into a fresh namespace, then give task templates kwok's pod annotations. */
+async function deployed(client: KubeClient, spec: string, sim: Record<string, Record<string, string>> = {}) {
+  const ns = await namespace(client);
+  const dir = await project({ 'pipelines/fan.yaml': spec });
+  expect((await cli(dir, ['compile'])).code).toBe(0);
+  commitAll(dir);
+  const applied = await cli(dir, ['apply', '--target', 'kubernetes', '--namespace', ns]);
+  expect(applied.code, applied.stderr).toBe(0);
+  const path = `/api/v1/namespaces/${ns}/configmaps/fan-plan`;
+  const cm = await client.ok<Obj>('GET', path);
+  for (const task of ['a', 'b', 'c']) {
+    const key = `task.${task}.yaml`;
+    const job = parse(cm.data[key]);
+    job.spec.template.metadata.annotations = { 'sim.pipewright.dev/duration': '1s', ...sim[task] };
+    cm.data[key] = serializeDocument(job);
+  }
+  await client.ok('PUT', path, { body: cm });
+  return { ns, dir };
+}
+
+async function jobs(client: KubeClient, ns: string): Promise<Obj[]> {
+  const list = await client.ok<{ items: Obj[] }>('GET', `/apis/batch/v1/namespaces/${ns}/jobs`, { list: true });
+  return list.items.sort((x, y) => String(x.metadata.name).localeCompare(String(y.metadata.name)));
+}
+
+describe.runIf(clusterEnabled)('release on the control plane', () => {
+  let client: KubeClient;
+  beforeAll(() => {
+    client = requireCluster();
+  });
+  afterAll(() => cleanup(cluster.client));
+
+  it('runs a fan-in DAG in order with the PIPEWRIGHT_* values filled, records it, and never re-runs a success', async () => {
+    const { ns, dir } = await deployed(client, fanSpec());
+    const r = await cli(dir, ['release', 'fan', '--target', 'kubernetes', '--namespace', ns, '--date', '2024-01-15']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const all = await jobs(client, ns);
+    expect(all.map((j) => j.metadata.name)).toEqual([
+      expect.stringMatching(/^fan-a-20240115-1-[0-9a-f]{8}$/),
+      expect.stringMatching(/^fan-b-20240115-1-[0-9a-f]{8}$/),
+      expect.stringMatching(/^fan-c-20240115-1-[0-9a-f]{8}$/),
+    ]);
+    const [a, b, c] = all as [Obj, Obj, Obj];
+    expect(Date.parse(c.metadata.creationTimestamp)).toBeGreaterThanOrEqual(Date.parse(a.status.completionTime));
+    expect(Date.parse(c.metadata.creationTimestamp)).toBeGreaterThanOrEqual(Date.parse(b.status.completionTime));
+    const env = a.spec.template.spec.containers[0].env;
+    expect(env).toContainEqual({ name: 'PIPEWRIGHT_DS', value: '2024-01-15' });
+    expect(a.metadata.labels).toMatchObject({
+      'pipewright.dev/logical-date': '2024-01-15',
+      'pipewright.dev/attempt': '1',
+    });
+    const runs = await cli(dir, ['runs', '--format', 'json']);
+    expect(JSON.parse(runs.stdout)).toEqual([
+      expect.objectContaining({ pipeline: 'fan', executor: 'kubernetes', status: 'succeeded', tasks: 3 }),
+    ]);
+    const ledger = readLedger(join(dir, '.pipewright/ledger.jsonl')).filter(
+      (x) => x.action.startsWith('run.') || x.action === 'task.attempt',
+    );
+    expect(ledger.map((x) => `${x.action}:${x.result}`)).toEqual([
+      'run.start:started',
+      'task.attempt:succeeded',
+      'task.attempt:succeeded',
+      'task.attempt:succeeded',
+      'run.finish:succeeded',
+    ]);
+    const again = await cli(dir, ['release', 'fan', '--namespace', ns, '--date', '2024-01-15']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('every task already succeeded');
+    expect((await jobs(client, ns)).length).toBe(3);
+  });
+
+  it('retries a failing task after retryDelay, then blocks its dependants (upstream_failed) while b finishes', async () => {
+    const { ns, dir } = await deployed(client, fanSpec(), { a: { 'sim.pipewright.dev/exit-code': '3' } });
+    const r = await cli(dir, ['release', 'fan', '--namespace', ns, '--date', '2024-01-16', '--format', 'json']);
+    expect(r.code).toBe(1);
+    const [result] = JSON.parse(r.stdout);
+    const byId = Object.fromEntries(result.tasks.map((t: Obj) => [t.id, t]));
+    expect(byId.a).toMatchObject({ status: 'failed', attempts: 2, exitCode: 3 });
+    expect(byId.b).toMatchObject({ status: 'succeeded' });
+    expect(byId.c).toMatchObject({ status: 'upstream_failed', attempts: 0 });
+    const names = (await jobs(client, ns)).map((j) => j.metadata.name);
+    expect(names.filter((n) => n.startsWith('fan-a-'))).toHaveLength(2);
+    expect(names.some((n) => n.startsWith('fan-c-'))).toBe(false);
+  });
+
+  it('times a task out (activeDeadlineSeconds / the runner) and counts it as a failed attempt', async () => {
+    const { ns, dir } = await deployed(client, fanSpec([], 'retries: 0, timeout: 2s'), {
+      a: { 'sim.pipewright.dev/duration': '30s' },
+    });
+    const r = await cli(dir, ['release', 'fan', '--namespace', ns, '--date', '2024-01-17']);
+    expect(r.code).toBe(1);
+    const attempts = readLedger(join(dir, '.pipewright/ledger.jsonl')).filter((x) => x.action === 'task.attempt');
+    expect(attempts.find((x) => x.details.task === 'a')?.result).toBe('timed_out');
+  });
+
+  it('catches up the missed scheduled dates since startDate, oldest first', async () => {
+    const now = new Date();
+    const day = (n: number) => dateIn(new Date(now.getTime() - n * 86_400_000), 'UTC');
+    const { ns, dir } = await deployed(
+      client,
+      fanSpec(['  schedule: "0 0 * * *"', '  timezone: UTC', '  catchup: true', `  startDate: "${day(2)}"`]),
+    );
+    const r = await cli(dir, ['release', 'fan', '--namespace', ns, '--scheduled', '--format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).map((x: Obj) => x.logicalDate)).toEqual([day(2), day(1), day(0)]);
+    const dates = new Set((await jobs(client, ns)).map((j) => j.metadata.labels['pipewright.dev/logical-date']));
+    expect([...dates].sort()).toEqual([day(2), day(1), day(0)]);
+  });
+
+  it('a runner killed mid-run is resumed: it re-attaches by name and re-runs nothing that succeeded', async () => {
+    const { ns, dir } = await deployed(client, fanSpec(), { c: { 'sim.pipewright.dev/duration': '4s' } });
+    const child = spawn(
+      process.execPath,
+      [join(import.meta.dirname, '../../dist/cli.js'), 'release', 'fan', '--namespace', ns, '--date', '2024-01-18'],
+      {
+        cwd: dir,
+        env: { ...env(), PATH: process.env.PATH },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (d) => {
+      output += d;
+    });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`c never started:\n${output}`)), 30_000);
+      child.stdout.on('data', () => {
+        if (/\[c\s*\] » Job fan-c-/.test(output)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('close', r));
+    const resumed = await cli(dir, ['release', 'fan', '--namespace', ns, '--date', '2024-01-18']);
+    expect(resumed.code, resumed.stdout).toBe(0);
+    expect(resumed.stdout).toContain('resuming fan 1.0.0 for 2024-01-18');
+    expect(resumed.stdout).toMatch(/\[c\s*\] » Job fan-c-20240118-1-[0-9a-f]{8} exists: re-attached/);
+    expect(resumed.stdout).not.toMatch(/\[a\s*\] »/);
+    expect((await jobs(client, ns)).map((j) => j.metadata.name.replace(/-[0-9a-f]{8}$/, ''))).toEqual([
+      'fan-a-20240118-1',
+      'fan-b-20240118-1',
+      'fan-c-20240118-1',
+    ]);
+  });
+
+  it('says clearly when there is no run plan', async () => {
+    const ns = await namespace(client);
+    const dir = await project({});
+    const r = await cli(dir, ['release', 'nope', '--namespace', ns, '--date', '2024-01-15']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`no run plan ConfigMap ${ns}/nope-plan: apply the pipeline first`);
+  });
+
+  it('the CronJob fires through the cronjob controller and creates its runner Job', async () => {
+    const { ns } = await deployed(client, fanSpec(['  schedule: "* * * * *"', '  timezone: UTC']));
+    const deadline = Date.now() + 90_000;
+    let runner: Obj | undefined;
+    while (!runner && Date.now() < deadline) {
+      runner = (await jobs(client, ns)).find((j) => j.metadata.ownerReferences?.[0]?.kind === 'CronJob');
+      if (!runner) await new Promise((r) => setTimeout(r, 2000));
+    }
+    expect(runner, 'no runner Job within 90 s').toBeDefined();
+    const container = runner!.spec.template.spec.containers[0];
+    expect(container.args).toEqual([
+      'release',
+      'fan',
+      '--target',
+      'kubernetes',
+      '--namespace',
+      '$(PIPEWRIGHT_NAMESPACE)',
+      '--scheduled',
+    ]);
+    expect(runner!.spec.template.spec.serviceAccountName).toBe('fan-runner');
+  }, 120_000);
+});
