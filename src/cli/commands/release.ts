@@ -16,12 +16,13 @@ import {
 } from '../../release/run-plan.js';
 import { appendLedger, LedgerError } from '../../runtime/ledger.js';
 import { type RunJson, runJson, runVerdict, summaryTable } from '../../runtime/report.js';
-import { dateRange, isLogicalDate, resolveParams } from '../../runtime/resolve.js';
+import { isLogicalDate, resolveParams } from '../../runtime/resolve.js';
 import { executeRun, type RunReporter } from '../../runtime/run.js';
 import { type RunState, runnerIdentity } from '../../runtime/state.js';
 import { runPlanName } from '../../targets/kubernetes/run-plan.js';
 import { oneOf, parseCommandArgs } from '../args.js';
 import type { CliIO, Command } from '../io.js';
+import { backfillDates, parseParams } from './run.js';
 
 const HELP = `Usage: pipewright release <pipeline> --target kubernetes (--date YYYY-MM-DD | --backfill FROM..TO | --scheduled)
                           [--namespace N] [--context C] [--param name=value]… [--concurrency N]
@@ -82,16 +83,6 @@ function asUserError(error: unknown): never {
   throw error;
 }
 
-function parseParams(values: readonly string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const item of values ?? []) {
-    const eq = item.indexOf('=');
-    if (eq <= 0) throw new UserError(`--param must be name=value (got '${item}')`, 2);
-    out[item.slice(0, eq)] = item.slice(eq + 1);
-  }
-  return out;
-}
-
 function whole(text: string | undefined, flag: string, fallback: number, min: number): number {
   if (text === undefined) return fallback;
   if (!/^\d+$/.test(text) || Number(text) < min)
@@ -139,15 +130,7 @@ export const command: Command = {
         throw new UserError(`--date must be a date YYYY-MM-DD (got '${values.date}')`, 2);
       dates = [values.date];
     } else if (values.backfill !== undefined) {
-      const m = /^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$/.exec(values.backfill);
-      if (!m || !isLogicalDate(m[1]!) || !isLogicalDate(m[2]!) || m[1]! > m[2]!) {
-        throw new UserError(
-          `--backfill must be FROM..TO with FROM <= TO, both YYYY-MM-DD (got '${values.backfill}')`,
-          2,
-        );
-      }
-      dates = dateRange(m[1]!, m[2]!);
-      if (dates.length > 3660) throw new UserError(`--backfill covers ${dates.length} dates; at most 3660 at once`, 2);
+      dates = backfillDates(values.backfill);
     }
     const format = oneOf(values.format, ['text', 'json'] as const, '--format', 'text');
     const concurrency = whole(values.concurrency, '--concurrency', 16, 1);

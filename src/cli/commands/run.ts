@@ -60,7 +60,8 @@ Options:
 Exit codes: 0 every run succeeded (or was already done), 1 a task failed or the run could not start, 2 usage error.
 `;
 
-function parseParams(values: readonly string[] | undefined): Record<string, string> {
+/** `--param name=value`… as a record (usage error on anything else). */
+export function parseParams(values: readonly string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const item of values ?? []) {
     const eq = item.indexOf('=');
@@ -68,6 +69,17 @@ function parseParams(values: readonly string[] | undefined): Record<string, stri
     out[item.slice(0, eq)] = item.slice(eq + 1);
   }
   return out;
+}
+
+/** `--backfill FROM..TO`: every date from FROM to TO inclusive, at most 3660 (usage error otherwise). */
+export function backfillDates(text: string): string[] {
+  const m = /^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$/.exec(text);
+  if (!m || !isLogicalDate(m[1]!) || !isLogicalDate(m[2]!) || m[1]! > m[2]!) {
+    throw new UserError(`--backfill must be FROM..TO with FROM <= TO, dates YYYY-MM-DD (got '${text}')`, 2);
+  }
+  const dates = dateRange(m[1]!, m[2]!);
+  if (dates.length > 3660) throw new UserError(`--backfill covers ${dates.length} dates; at most 3660 at once`, 2);
+  return dates;
 }
 
 function sameParams(a: Record<string, string>, b: Record<string, string>): boolean {
@@ -161,16 +173,7 @@ export const command: Command = {
       if (values.date !== undefined && values.backfill !== undefined)
         throw new UserError('use --date or --backfill, not both', 2);
       if (values.backfill !== undefined) {
-        const m = /^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$/.exec(values.backfill);
-        if (!m || !isLogicalDate(m[1]!) || !isLogicalDate(m[2]!) || m[1]! > m[2]!) {
-          throw new UserError(
-            `--backfill must be FROM..TO with FROM <= TO, dates YYYY-MM-DD (got '${values.backfill}')`,
-            2,
-          );
-        }
-        dates = dateRange(m[1]!, m[2]!);
-        if (dates.length > 3660)
-          throw new UserError(`--backfill covers ${dates.length} dates; at most 3660 at once`, 2);
+        dates = backfillDates(values.backfill);
       } else {
         const date = values.date ?? new Date().toISOString().slice(0, 10);
         if (!isLogicalDate(date)) throw new UserError(`--date must be a calendar date YYYY-MM-DD (got '${date}')`, 2);
