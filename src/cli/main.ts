@@ -8,9 +8,11 @@ import { useColor } from './io.js';
 
 /** Lazily loaded so `pipewright validate` does not pay for dockerode or chokidar. */
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
+  init: () => import('./commands/init.js'),
   validate: () => import('./commands/validate.js'),
   compile: () => import('./commands/compile.js'),
   check: () => import('./commands/check.js'),
+  list: () => import('./commands/list.js'),
   graph: () => import('./commands/graph.js'),
   diff: () => import('./commands/diff.js'),
   changelog: () => import('./commands/changelog.js'),
@@ -21,6 +23,8 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   plan: () => import('./commands/plan.js'),
   apply: () => import('./commands/apply.js'),
   release: () => import('./commands/release.js'),
+  explain: () => import('./commands/explain.js'),
+  targets: () => import('./commands/targets.js'),
 };
 
 export const COMMAND_NAMES: readonly string[] = [...Object.keys(COMMANDS), 'help'];

@@ -1,11 +1,12 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { type BigIntStats, readFileSync } from 'node:fs';
-import { lstat, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, open, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Diagnostic, type SourceRange, UserError } from '../diagnostics/diagnostic.js';
 import { sha256Hex } from '../model/hash.js';
 import type { PipelineHeader, PipelineIR } from '../model/ir.js';
+import { makeStateDir } from '../runtime/state-dir.js';
 import { linkOnTheWay, readTextNoFollow } from '../spec/no-follow.js';
 import { SpecCache } from './cache.js';
 import type { CompiledSpec, OutputText, SpecInput } from './compile.js';
@@ -441,7 +442,7 @@ export class CompileCache {
     if (!this.#dirty && this.#compiled === 0 && this.#next.size === Object.keys(this.#stored).length) return;
     const temp = join(dirname(this.#path), `.${randomBytes(6).toString('hex')}.tmp`);
     try {
-      await mkdir(dirname(this.#path), { recursive: true });
+      makeStateDir(dirname(this.#path));
       // the directory keeps itself out of version control (never overwriting a file the user put there)
       await writeFile(join(dirname(this.#path), '.gitignore'), '*\n', { flag: 'wx' }).catch(() => undefined);
       const handle = await open(temp, 'wx');

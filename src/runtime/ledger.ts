@@ -8,23 +8,15 @@
  * write(2) on an O_APPEND descriptor and fsync it before returning, so concurrent writers never interleave and an
  * append that returned survives a crash.
  */
+
 import { execFileSync } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  fstatSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { canonicalJson, sha256Hex } from '../model/hash.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { acquireLock, LockHeldError } from './lock-file.js';
+import { makeStateDir } from './state-dir.js';
 
 /** The ledger cannot be appended to (incomplete last record, lock held too long): the user's to look at. */
 export class LedgerError extends Error {
@@ -143,7 +135,7 @@ function lastRecord(file: string): LedgerRecord | undefined {
 
 /** Appends one record (under the lock, fsynced) and returns it. */
 export function appendLedger(file: string, entry: LedgerEntry, options: LedgerOptions = {}): LedgerRecord {
-  mkdirSync(dirname(file), { recursive: true });
+  makeStateDir(dirname(file));
   const env = options.env ?? process.env;
   const commit = entry.commit !== undefined ? entry.commit : gitCommit(options.cwd ?? process.cwd());
   let release: () => void;

@@ -4,7 +4,7 @@
  *   ─▶ state final ─▶ executor cleanup ─▶ ledger run.finish
  * Starting from a recorded state (resume) adopts it: see runScheduler and the executors' `resume`.
  */
-import { mkdirSync } from 'node:fs';
+
 import { join } from 'node:path';
 import type { AttemptSpec, Executor, ExecutorContext, LogStream } from './executor.js';
 import { appendLedger, gitCommit, type LedgerEntry } from './ledger.js';
@@ -14,6 +14,7 @@ import { resolveTask, runVariables } from './resolve.js';
 import type { AttemptHandle, AttemptRecord, TaskState } from './scheduler.js';
 import { runScheduler } from './scheduler.js';
 import { lockRun, newRunId, type RunState, type RunTaskState, runnerIdentity, saveRunState } from './state.js';
+import { makeStateDir } from './state-dir.js';
 
 export interface RunReporter {
   log(taskId: string, stream: LogStream, line: string): void;
@@ -108,7 +109,7 @@ function resumedState(previous: RunState): RunState {
 export async function executeRun(options: ExecuteRunOptions): Promise<RunState> {
   const { plan, runsDir, reporter } = options;
   const runId = options.resume?.runId ?? options.runId ?? newRunId(options.logicalDate, runsDir);
-  mkdirSync(join(runsDir, runId), { recursive: true });
+  makeStateDir(join(runsDir, runId));
   const release = lockRun(runsDir, runId);
   try {
     const state = options.resume ? resumedState(options.resume) : freshState(options, runId);
