@@ -39,6 +39,13 @@ describe('schema/config.schema.json', () => {
     expect(Object.keys(levels.properties)).toEqual([...ADJUSTABLE_CODES]);
     for (const code of ADJUSTABLE_CODES) expect(Object.hasOwn(CODES, code)).toBe(true);
   });
+
+  it('every code docs/diagnostics.md shows as a warning is adjustable (a new warning code must be added)', () => {
+    const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'diagnostics.md'), 'utf8');
+    const warned = new Set([...doc.matchAll(/^\S+:\d+:\d+: warning: .*\[(PW\d{3})\]$/gm)].map((m) => m[1]!));
+    expect(warned.size).toBeGreaterThan(3);
+    for (const code of warned) expect(ADJUSTABLE_CODES, code).toContain(code);
+  });
 });
 
 describe('loadConfig', () => {
