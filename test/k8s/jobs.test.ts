@@ -1,0 +1,146 @@
+/**
+ * A task Job as the runner releases it: a copy of the compiled (suspended) template with its PIPEWRIGHT_* values
+ * filled in and `suspend: false`, created in a namespace where the pipeline's manifest is applied. The real Job
+ * controller drives it; kwok plays the kubelet, ending each pod as its sim.pipewright.dev/* annotations say
+ * (scripts/k8s/stages/pod-job-finish.yaml). So: success → Complete, a failing task → Failed after backoffLimit
+ * retries, a task that outlives activeDeadlineSeconds → Failed with DeadlineExceeded.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIELD_MANAGER, jobCondition, type KubeObject, manifestObjects, testCluster, waitFor } from './support.js';
+
+const cluster = await testCluster();
+const manifest = join(import.meta.dirname, '..', '..', 'generated', 'k8s', 'daily-orders.yaml');
+
+/** The value the runner would give each run-time variable for the run of 2024-01-15. */
+const RUN_VALUES: Record<string, string> = {
+  PIPEWRIGHT_DS: '2024-01-15',
+  PIPEWRIGHT_DS_NODASH: '20240115',
+  PIPEWRIGHT_RUN_ID: 'manual__2024-01-15',
+};
+
+/** The runner's release of a task template: values filled (literal `$` escaped as `$$`), not suspended, new name. */
+function release(template: KubeObject, name: string, annotations: Record<string, string>, spec: object = {}) {
+  const job = structuredClone(template);
+  job.metadata = { name, labels: job.metadata.labels, annotations: job.metadata.annotations };
+  job.spec = { ...job.spec, ...spec, suspend: false };
+  job.spec.template.metadata.annotations = { ...job.spec.template.metadata.annotations, ...annotations };
+  for (const container of job.spec.template.spec.containers as { env?: { name: string; value?: string }[] }[]) {
+    for (const env of container.env ?? []) {
+      if (env.name.startsWith('PIPEWRIGHT_') && env.value !== undefined) {
+        env.value = (RUN_VALUES[env.name] ?? `value-of-${env.name}`).replaceAll('$', '$$$$');
+      }
+    }
+  }
+  return job;
+}
+
+describe.skipIf(!cluster)('released task Jobs run through the Job controller (pods simulated by kwok)', () => {
+  let ns = '';
+  let extract: KubeObject;
+
+  beforeAll(async () => {
+    if (!cluster) return;
+    ns = await cluster.freshNamespace('pw-jobs');
+    await cluster.kubectlOk(['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '-n', ns, '-f', manifest]);
+    const template = manifestObjects(readFileSync(manifest, 'utf8')).find(
+      (o) => o.kind === 'Job' && o.metadata.labels?.['pipewright.dev/task'] === 'extract',
+    );
+    if (!template) throw new Error(`no extract Job in ${manifest}`);
+    extract = template;
+  });
+  afterAll(async () => cluster?.cleanup());
+
+  async function createAndWait(job: object, name: string, until: (job: KubeObject) => boolean, timeoutMs: number) {
+    if (!cluster) throw new Error('no cluster');
+    await cluster.kubectlOk(['create', '-n', ns, '-f', '-'], { input: JSON.stringify(job) });
+    let last: KubeObject | undefined;
+    await waitFor(
+      async () => {
+        const job = await cluster.getJson(['get', 'job', name, '-n', ns]);
+        last = job;
+        return until(job);
+      },
+      timeoutMs,
+      `job ${name}`,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; last status: ${JSON.stringify(last?.status)}`);
+    });
+    return last as KubeObject;
+  }
+
+  async function pods(job: string): Promise<KubeObject[]> {
+    if (!cluster) return [];
+    const list = await cluster.getJson<{ items: KubeObject[] }>(['get', 'pods', '-n', ns, '-l', `job-name=${job}`]);
+    return list.items;
+  }
+
+  it('the applied templates stay suspended: applying starts no pod', async () => {
+    if (!cluster) return;
+    const list = await cluster.getJson<{ items: KubeObject[] }>(['get', 'pods', '-n', ns]);
+    expect(list.items).toEqual([]);
+    const jobs = await cluster.getJson<{ items: KubeObject[] }>(['get', 'jobs', '-n', ns]);
+    expect(jobs.items.length).toBeGreaterThan(0);
+    for (const job of jobs.items) expect(jobCondition(job, 'Suspended')?.reason).toBe('JobSuspended');
+  });
+
+  it('a released task that succeeds ends Complete, its pod Succeeded after the simulated duration', async () => {
+    const name = 'extract-run-ok';
+    const job = release(extract, name, { 'sim.pipewright.dev/duration': '2s' });
+    const started = Date.now();
+    const done = await createAndWait(
+      job,
+      name,
+      (j) => !!jobCondition(j, 'Complete') || !!jobCondition(j, 'Failed'),
+      45_000,
+    );
+    expect(jobCondition(done, 'Complete')).toBeDefined();
+    expect(done.status.succeeded).toBe(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+    const [pod, ...more] = await pods(name);
+    expect(more).toEqual([]);
+    expect(pod?.status.phase).toBe('Succeeded');
+    expect(pod?.spec.nodeName).toBe('pipewright-node-1');
+    const container = pod?.spec.containers[0];
+    expect(container.env).toContainEqual({ name: 'PIPEWRIGHT_DS', value: '2024-01-15' });
+    expect(container.args).toContain('$(PIPEWRIGHT_DS)');
+    expect(pod?.status.containerStatuses[0].state.terminated.exitCode).toBe(0);
+  });
+
+  it('a released task that fails ends Failed after backoffLimit retries, with its exit code on every pod', async () => {
+    const name = 'extract-run-fail';
+    const backoffLimit = extract.spec.backoffLimit as number;
+    expect(backoffLimit).toBe(1);
+    const job = release(extract, name, { 'sim.pipewright.dev/exit-code': '3' });
+    // The Job controller waits 10s before the retry (its back-off), so this takes about 15s.
+    const done = await createAndWait(
+      job,
+      name,
+      (j) => !!jobCondition(j, 'Failed') || !!jobCondition(j, 'Complete'),
+      60_000,
+    );
+    expect(jobCondition(done, 'Failed')?.reason).toBe('BackoffLimitExceeded');
+    expect(done.status.failed).toBe(backoffLimit + 1);
+    expect(done.status.succeeded ?? 0).toBe(0);
+    const failed = await pods(name);
+    expect(failed).toHaveLength(backoffLimit + 1);
+    for (const pod of failed) {
+      expect(pod.status.phase).toBe('Failed');
+      expect(pod.status.containerStatuses[0].state.terminated.exitCode).toBe(3);
+    }
+  });
+
+  it('a released task that outlives activeDeadlineSeconds ends Failed with DeadlineExceeded', async () => {
+    const name = 'extract-run-slow';
+    const job = release(extract, name, { 'sim.pipewright.dev/duration': '10m' }, { activeDeadlineSeconds: 3 });
+    const done = await createAndWait(
+      job,
+      name,
+      (j) => !!jobCondition(j, 'Failed') || !!jobCondition(j, 'Complete'),
+      45_000,
+    );
+    expect(jobCondition(done, 'Failed')?.reason).toBe('DeadlineExceeded');
+    expect(done.status.succeeded ?? 0).toBe(0);
+  });
+});
