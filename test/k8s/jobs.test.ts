@@ -1,14 +1,15 @@
 /**
- * A task Job as the runner releases it: a copy of the compiled (suspended) template with its PIPEWRIGHT_* values
- * filled in and `suspend: false`, created in a namespace where the pipeline's manifest is applied. The real Job
- * controller drives it; kwok plays the kubelet, ending each pod as its sim.pipewright.dev/* annotations say
- * (scripts/k8s/stages/pod-job-finish.yaml). So: success → Complete, a failing task → Failed after backoffLimit
- * retries, a task that outlives activeDeadlineSeconds → Failed with DeadlineExceeded.
+ * A task Job as the runner releases it: the task's Job template read from the applied run plan ConfigMap
+ * (`<pipeline>-plan`, key `task.<id>.yaml`), given a name and its PIPEWRIGHT_* values, and created in the namespace.
+ * The real Job controller drives it; kwok plays the kubelet, ending each pod as its sim.pipewright.dev/* annotations
+ * say (scripts/k8s/stages/pod-job-finish.yaml). So: success → Complete; a failing task → Failed after backoffLimit
+ * retries (the emitted templates set 0: the runner retries by itself; a copy with backoffLimit 1 shows the Job
+ * controller's own retry); a task that outlives activeDeadlineSeconds → Failed with DeadlineExceeded.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIELD_MANAGER, jobCondition, type KubeObject, manifestObjects, testCluster, waitFor } from './support.js';
+import { parse } from 'yaml';
+import { FIELD_MANAGER, jobCondition, type KubeObject, testCluster, waitFor } from './support.js';
 
 const cluster = await testCluster();
 const manifest = join(import.meta.dirname, '..', '..', 'generated', 'k8s', 'daily-orders.yaml');
@@ -20,11 +21,11 @@ const RUN_VALUES: Record<string, string> = {
   PIPEWRIGHT_RUN_ID: 'manual__2024-01-15',
 };
 
-/** The runner's release of a task template: values filled (literal `$` escaped as `$$`), not suspended, new name. */
+/** The runner's release of a task template: named, values filled (a literal `$` escaped as `$$`). */
 function release(template: KubeObject, name: string, annotations: Record<string, string>, spec: object = {}) {
   const job = structuredClone(template);
-  job.metadata = { name, labels: job.metadata.labels, annotations: job.metadata.annotations };
-  job.spec = { ...job.spec, ...spec, suspend: false };
+  job.metadata = { ...job.metadata, name };
+  job.spec = { ...job.spec, ...spec };
   job.spec.template.metadata.annotations = { ...job.spec.template.metadata.annotations, ...annotations };
   for (const container of job.spec.template.spec.containers as { env?: { name: string; value?: string }[] }[]) {
     for (const env of container.env ?? []) {
@@ -44,11 +45,11 @@ describe.skipIf(!cluster)('released task Jobs run through the Job controller (po
     if (!cluster) return;
     ns = await cluster.freshNamespace('pw-jobs');
     await cluster.kubectlOk(['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '-n', ns, '-f', manifest]);
-    const template = manifestObjects(readFileSync(manifest, 'utf8')).find(
-      (o) => o.kind === 'Job' && o.metadata.labels?.['pipewright.dev/task'] === 'extract',
-    );
-    if (!template) throw new Error(`no extract Job in ${manifest}`);
-    extract = template;
+    // What the runner reads: the plan as stored by the API server.
+    const plan = await cluster.getJson(['get', 'configmap', 'daily-orders-plan', '-n', ns]);
+    const text = (plan as KubeObject & { data?: Record<string, string> }).data?.['task.extract.yaml'];
+    if (!text) throw new Error('the run plan daily-orders-plan has no task.extract.yaml');
+    extract = parse(text) as KubeObject;
   });
   afterAll(async () => cluster?.cleanup());
 
@@ -76,13 +77,14 @@ describe.skipIf(!cluster)('released task Jobs run through the Job controller (po
     return list.items;
   }
 
-  it('the applied templates stay suspended: applying starts no pod', async () => {
+  it('applying the manifest starts nothing: no Job, no pod until a run is released', async () => {
     if (!cluster) return;
-    const list = await cluster.getJson<{ items: KubeObject[] }>(['get', 'pods', '-n', ns]);
-    expect(list.items).toEqual([]);
+    expect(extract.kind).toBe('Job');
+    expect(extract.metadata.name).toBeUndefined();
     const jobs = await cluster.getJson<{ items: KubeObject[] }>(['get', 'jobs', '-n', ns]);
-    expect(jobs.items.length).toBeGreaterThan(0);
-    for (const job of jobs.items) expect(jobCondition(job, 'Suspended')?.reason).toBe('JobSuspended');
+    expect(jobs.items).toEqual([]);
+    const pods = await cluster.getJson<{ items: KubeObject[] }>(['get', 'pods', '-n', ns]);
+    expect(pods.items).toEqual([]);
   });
 
   it('a released task that succeeds ends Complete, its pod Succeeded after the simulated duration', async () => {
@@ -108,11 +110,27 @@ describe.skipIf(!cluster)('released task Jobs run through the Job controller (po
     expect(pod?.status.containerStatuses[0].state.terminated.exitCode).toBe(0);
   });
 
-  it('a released task that fails ends Failed after backoffLimit retries, with its exit code on every pod', async () => {
+  it('a released task that fails ends Failed at once: the template leaves retries to the runner', async () => {
     const name = 'extract-run-fail';
-    const backoffLimit = extract.spec.backoffLimit as number;
-    expect(backoffLimit).toBe(1);
+    expect(extract.spec.backoffLimit).toBe(0);
     const job = release(extract, name, { 'sim.pipewright.dev/exit-code': '3' });
+    const done = await createAndWait(
+      job,
+      name,
+      (j) => !!jobCondition(j, 'Failed') || !!jobCondition(j, 'Complete'),
+      45_000,
+    );
+    expect(jobCondition(done, 'Failed')?.reason).toBe('BackoffLimitExceeded');
+    expect(done.status.failed).toBe(1);
+    const [pod, ...more] = await pods(name);
+    expect(more).toEqual([]);
+    expect(pod?.status.phase).toBe('Failed');
+    expect(pod?.status.containerStatuses[0].state.terminated.exitCode).toBe(3);
+  });
+
+  it('with backoffLimit 1 the Job controller retries once, then ends Failed with every pod failed', async () => {
+    const name = 'extract-run-retry';
+    const job = release(extract, name, { 'sim.pipewright.dev/exit-code': '42' }, { backoffLimit: 1 });
     // The Job controller waits 10s before the retry (its back-off), so this takes about 15s.
     const done = await createAndWait(
       job,
@@ -121,13 +139,13 @@ describe.skipIf(!cluster)('released task Jobs run through the Job controller (po
       60_000,
     );
     expect(jobCondition(done, 'Failed')?.reason).toBe('BackoffLimitExceeded');
-    expect(done.status.failed).toBe(backoffLimit + 1);
+    expect(done.status.failed).toBe(2);
     expect(done.status.succeeded ?? 0).toBe(0);
     const failed = await pods(name);
-    expect(failed).toHaveLength(backoffLimit + 1);
+    expect(failed).toHaveLength(2);
     for (const pod of failed) {
       expect(pod.status.phase).toBe('Failed');
-      expect(pod.status.containerStatuses[0].state.terminated.exitCode).toBe(3);
+      expect(pod.status.containerStatuses[0].state.terminated.exitCode).toBe(42);
     }
   });
 
