@@ -15,26 +15,11 @@ case "${1:-}" in
   ;;
 esac
 
+# shellcheck source=k8s/stop-component.sh
+source "$(dirname "${BASH_SOURCE[0]}")/k8s/stop-component.sh"
 # Reverse start order: kwok and the controllers first, etcd last.
 for name in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
-  f="$dir/pids/$name.pid"
-  [ -f "$f" ] || continue
-  pid="$(cat "$f")"
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -qzF -- "$dir" "/proc/$pid/cmdline" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      echo "k8s-down: $name (pid $pid) ignored SIGTERM for 10s; killing it" >&2
-      kill -9 "$pid" 2>/dev/null || true
-    fi
-    echo "k8s-down: stopped $name (pid $pid)" >&2
-  else
-    echo "k8s-down: $name was not running" >&2
-  fi
-  rm -f "$f"
+  pw_k8s_stop "$dir" "$name" k8s-down
 done
 
 if [ "$purge" = 1 ] && [ -d "$dir" ]; then

@@ -154,19 +154,9 @@ EOF
     [ -n "$pid" ] && [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$1" ] &&
       [ "$(sha256sum <"/proc/$pid/cmdline" 2>/dev/null)" = "$(printf '%s\0' "$@" | sha256sum)" ]
   }
-  stop() { # name
-    local pid
-    pid="$(cat "$dir/pids/$1.pid" 2>/dev/null || true)"
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -qzF -- "$dir" "/proc/$pid/cmdline" 2>/dev/null; then
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 1 100); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-      done
-      kill -9 "$pid" 2>/dev/null || true
-    fi
-    rm -f "$dir/pids/$1.pid"
-  }
+  # shellcheck source=k8s/stop-component.sh
+  source "$here/k8s/stop-component.sh"
+  stop() { pw_k8s_stop "$dir" "$1" k8s-up; }
   # Detached: its own session, cwd /, stdin closed, and without our lock descriptor (a daemon holding it would block
   # every later k8s-up); it outlives this script and the checkout that started it.
   launch() { # name binary args…
