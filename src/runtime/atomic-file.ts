@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -11,12 +11,18 @@ export function writeFileAtomic(file: string, text: string): void {
   const tmp = `${file}.tmp.${process.pid}.${Math.random().toString(16).slice(2, 10)}`;
   const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (error) {
+    // A full disk or a failed rename must not leave a partial temp file behind.
+    rmSync(tmp, { force: true });
+    throw error;
   }
-  renameSync(tmp, file);
   try {
     const dfd = openSync(dir, 'r');
     try {

@@ -36,6 +36,9 @@ export interface RunTask {
   /** Compose labels of the service (copied onto containers). */
   labels: Record<string, string>;
   matrix: Record<string, string>;
+  /** Datasets the task reads / writes (spec `inputs`/`outputs`), in Compose notation: lineage events resolve them. */
+  inputs: string[];
+  outputs: string[];
 }
 
 export interface RunSecret {
@@ -59,6 +62,10 @@ export interface RunPlan {
   source: string;
   /** Maximum active runs of this pipeline (spec.concurrency). */
   concurrency: number;
+  /** spec.sla in seconds (metrics: SLA misses). */
+  slaSeconds?: number;
+  /** spec.schedule (cron), when scheduled. */
+  schedule?: string;
   params: RunParam[];
   /** Topological order, ties by id. */
   tasks: RunTask[];
@@ -223,6 +230,11 @@ export function planFromCompose(doc: unknown, file: string): RunPlan {
     if (type !== 'task' && type !== 'check') fail(`${where}.x-pipewright.type`, "expected 'task' or 'check'");
     const matrix: Record<string, string> = {};
     if (isObj(x.matrix)) for (const [k, v] of Object.entries(x.matrix)) matrix[k] = String(v);
+    const datasets = (v: unknown, w: string): string[] => {
+      if (v === undefined) return [];
+      if (!Array.isArray(v)) return fail(w, 'expected a list');
+      return v.map((d, i) => raw(d, `${w}[${i}]`));
+    };
 
     const task: RunTask = {
       id,
@@ -237,6 +249,8 @@ export function planFromCompose(doc: unknown, file: string): RunPlan {
       secrets,
       labels,
       matrix,
+      inputs: datasets(x.inputs, `${where}.x-pipewright.inputs`),
+      outputs: datasets(x.outputs, `${where}.x-pipewright.outputs`),
     };
     if (svc.working_dir !== undefined) task.workingDir = str(svc.working_dir, `${where}.working_dir`);
     if (x.timeoutSeconds !== undefined)
@@ -264,6 +278,8 @@ export function planFromCompose(doc: unknown, file: string): RunPlan {
     specHash: str(meta.specHash, 'x-pipewright.specHash'),
     source: meta.source === undefined ? '' : str(meta.source, 'x-pipewright.source'),
     concurrency: meta.concurrency === undefined ? 1 : int(meta.concurrency, 'x-pipewright.concurrency', 1),
+    ...(meta.slaSeconds !== undefined ? { slaSeconds: int(meta.slaSeconds, 'x-pipewright.slaSeconds', 1) } : {}),
+    ...(meta.schedule !== undefined ? { schedule: str(meta.schedule, 'x-pipewright.schedule') } : {}),
     params,
     tasks: order.map((id) => tasks.get(id)!),
   };

@@ -1,6 +1,9 @@
 import { join, resolve } from 'node:path';
 import { UserError } from '../../diagnostics/diagnostic.js';
 import { ProjectError } from '../../emit/project.js';
+import { PipewrightMetrics } from '../../observe/metrics.js';
+import { pushMetrics, writeMetricsTextfile } from '../../observe/publish.js';
+import { observeRunState } from '../../observe/run-metrics.js';
 import { ArtifactError, loadRunArtifact } from '../../runtime/artifact.js';
 import { DockerExecutor, dockerFromHost, EngineError } from '../../runtime/docker-executor.js';
 import type { Executor } from '../../runtime/executor.js';
@@ -20,7 +23,7 @@ import { type CliIO, type Command, userPath } from '../io.js';
 const HELP = `Usage: pipewright run <pipeline> [--executor local|docker] [--date YYYY-MM-DD | --backfill FROM..TO]
                        [--param name=value]… [--concurrency N] [--resume <runId>] [--format text|json]
                        [--compile] [--out generated] [--secrets-file FILE] [--pull] [--keep-failed] [--force]
-                       [--ledger FILE]
+                       [--ledger FILE] [--metrics-file FILE.prom] [--pushgateway URL]
 
 Run a pipeline's DAG for a logical date: the committed Compose artifact generated/compose/<pipeline>.compose.yaml,
 refused when it is stale for the spec (unless --compile runs the spec as it is, compiled in memory).
@@ -56,6 +59,12 @@ Options:
   --keep-failed         docker: keep containers of failed tasks
   --force               run dates that already succeeded again
   --ledger <file>       ledger file (default .pipewright/ledger.jsonl)
+  --metrics-file <f>    write the runs' metrics in the node-exporter textfile format (atomic; e.g.
+                        /var/lib/prometheus/node-exporter/pipewright.prom); see docs/observability.md
+  --pushgateway <url>   push the runs' metrics to a Prometheus Pushgateway (job="pipewright", pipeline=<name>)
+
+Metrics that cannot be written or pushed (full disk, gateway down) are reported as a warning on stderr; the run's
+result and exit code stay those of its tasks.
 
 Exit codes: 0 every run succeeded (or was already done), 1 a task failed or the run could not start, 2 usage error.
 `;
@@ -127,6 +136,8 @@ export const command: Command = {
         'keep-failed': { type: 'boolean' },
         force: { type: 'boolean' },
         ledger: { type: 'string' },
+        'metrics-file': { type: 'string' },
+        pushgateway: { type: 'string' },
       },
       'run',
     );
@@ -137,6 +148,13 @@ export const command: Command = {
       throw new UserError(`--concurrency must be a whole number from 1 (got '${concurrencyText}')`, 2);
     }
     const concurrency = Number(concurrencyText);
+    const pushgateway = values.pushgateway;
+    if (pushgateway !== undefined && !/^https?:\/\/[^/\s]/.test(pushgateway)) {
+      throw new UserError(`--pushgateway must be an http:// or https:// URL (got '${pushgateway}')`, 2);
+    }
+    const metricsFile =
+      values['metrics-file'] === undefined ? undefined : resolve(io.cwd, userPath(io, values['metrics-file']));
+    const metrics = metricsFile !== undefined || pushgateway !== undefined ? new PipewrightMetrics() : undefined;
     const given = parseParams(values.param);
     const runsDir = join(io.cwd, '.pipewright', 'runs');
     const ledgerFile = resolve(
@@ -252,6 +270,16 @@ export const command: Command = {
       results.push(result.json);
       if (result.json.status !== 'succeeded') ok = false;
     }
+    if (metrics) {
+      const published = [
+        ...(metricsFile !== undefined ? [await writeMetricsTextfile(metrics, metricsFile)] : []),
+        ...(pushgateway !== undefined ? [await pushMetrics(metrics, pushgateway, { pipeline: plan.pipeline })] : []),
+      ];
+      for (const p of published) {
+        if (p.ok) out(`[run] » metrics ${p.where === metricsFile ? 'written to' : 'pushed to'} ${p.where}\n`);
+        else io.stderr(`pipewright: warning: ${p.message}; the run's result is unchanged\n`);
+      }
+    }
     if (format === 'json')
       io.stdout(`${JSON.stringify(dates.length === 1 && !values.backfill ? results[0] : results, null, 2)}\n`);
     return ok ? 0 : 1;
@@ -326,6 +354,7 @@ export const command: Command = {
         ...(resume ? { resume } : {}),
         ...(io.signal ? { signal: io.signal } : {}),
       }).catch(asUserError);
+      if (metrics) observeRunState(metrics, plan, state, { aborted: io.signal?.aborted === true });
       if (format === 'text') io.stdout(`\n${summaryTable(state)}${runVerdict(state)}\n`);
       else io.stderr(`${runVerdict(state)}\n`);
       return { json: runJson(state) };
