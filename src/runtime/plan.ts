@@ -36,9 +36,12 @@ export interface RunTask {
   /** Compose labels of the service (copied onto containers). */
   labels: Record<string, string>;
   matrix: Record<string, string>;
-  /** Datasets the task reads / writes (spec `inputs`/`outputs`), in Compose notation: lineage events resolve them. */
-  inputs: string[];
-  outputs: string[];
+  /**
+   * Datasets the task reads / writes (spec `inputs`/`outputs`), in Compose notation: lineage events resolve them.
+   * Absent when the plan's source does not carry them (the Kubernetes run plan).
+   */
+  inputs?: string[];
+  outputs?: string[];
 }
 
 export interface RunSecret {
