@@ -19,6 +19,11 @@ export interface KubeExecutorOptions {
   /** Jobs of this pipeline that finished more than this many days ago are deleted after each run (0 keeps them). */
   retentionDays: number;
   now?: () => Date;
+  /**
+   * The runner is being stopped (Ctrl-C, SIGTERM of its pod): running Jobs are left running — a runner started
+   * again re-attaches to them — instead of being deleted like a timed-out attempt.
+   */
+  stopSignal?: AbortSignal;
 }
 
 async function exitCodeOf(client: KubeClient, namespace: string, job: string): Promise<number> {
@@ -87,14 +92,22 @@ export class KubernetesExecutor implements Executor {
     }
     const abort = new AbortController();
     let killed = false;
+    let left = false;
     const done = this.follow(name, abort.signal).then(async (outcome): Promise<AttemptOutcome> => {
+      if (left)
+        return { exitCode: null, error: `the runner stopped; Job ${name} keeps running (release again to re-attach)` };
       if (killed) return { exitCode: null, signal: 'SIGKILL' };
       return outcome;
     });
     return {
       done,
       kill: () => {
-        if (killed) return;
+        if (killed || left) return;
+        if (this.options.stopSignal?.aborted) {
+          left = true;
+          abort.abort();
+          return;
+        }
         killed = true;
         // A timeout or cancellation: the Job (and its pod) is deleted, then the follower stops.
         void client

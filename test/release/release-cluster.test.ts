@@ -189,6 +189,47 @@ describe.runIf(clusterEnabled)('release on the control plane', () => {
     ]);
   });
 
+  it('stopped with SIGTERM, the runner leaves running Jobs running and a new runner finishes the run', async () => {
+    const { ns, dir } = await deployed(client, fanSpec(), { a: { 'sim.pipewright.dev/duration': '5s' } });
+    const child = spawn(
+      process.execPath,
+      [join(import.meta.dirname, '../../dist/cli.js'), 'release', 'fan', '--namespace', ns, '--date', '2024-01-19'],
+      {
+        cwd: dir,
+        env: { ...env(), PATH: process.env.PATH },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (d) => {
+      output += d;
+    });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`a never started:\n${output}`)), 30_000);
+      child.stdout.on('data', () => {
+        if (/\[a\s*\] » Job fan-a-/.test(output)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    child.kill('SIGTERM');
+    const code = await new Promise((r) => child.on('close', r));
+    expect(code, output).toBe(1);
+    expect(output).toContain('stopped: running Jobs keep running');
+    const names = (await jobs(client, ns)).map((j) => j.metadata.name.replace(/-[0-9a-f]{8}$/, ''));
+    expect(names).toContain('fan-a-20240119-1');
+    const resumed = await cli(dir, ['release', 'fan', '--namespace', ns, '--date', '2024-01-19']);
+    expect(resumed.code, resumed.stdout).toBe(0);
+    // a's Job ran on without the runner (re-attached, or already finished when the new runner looked): never re-created.
+    expect(resumed.stdout).not.toMatch(/Job fan-a-\S+ created/);
+    expect((await jobs(client, ns)).map((j) => j.metadata.name.replace(/-[0-9a-f]{8}$/, ''))).toEqual([
+      'fan-a-20240119-1',
+      'fan-b-20240119-1',
+      'fan-c-20240119-1',
+    ]);
+  });
+
   it('says clearly when there is no run plan', async () => {
     const ns = await namespace(client);
     const dir = await project({});

@@ -39,7 +39,8 @@ A failed attempt is retried after retryDelay, up to the task's retries; a timeou
 activeDeadlineSeconds; a failed task marks its dependants upstream_failed while independent branches finish; a
 failed \`type: check\` task is reported as a quality-gate failure. Idempotent and crash-safe: the Jobs are the run's
 memory, so a runner killed and started again re-attaches to running Jobs by name and never re-runs a task that
-succeeded (a date whose tasks all succeeded is skipped). Results go to .pipewright/runs (\`pipewright runs\`) and the
+succeeded (a date whose tasks all succeeded is skipped); stopped with Ctrl-C or SIGTERM it leaves running Jobs
+running (exit 1). Results go to .pipewright/runs (\`pipewright runs\`) and the
 ledger. Finished Jobs of this pipeline older than --retention-days are deleted after each run.
 
 --scheduled (what the CronJob runs): the date of the latest schedule tick in the pipeline's time zone; with catchup
@@ -216,7 +217,13 @@ export const command: Command = {
         }
       }
 
-      const executor = new KubernetesExecutor({ client, namespace, templates, retentionDays });
+      const executor = new KubernetesExecutor({
+        client,
+        namespace,
+        templates,
+        retentionDays,
+        ...(io.signal ? { stopSignal: io.signal } : {}),
+      });
       const width = Math.max(9, ...plan.tasks.map((t) => t.id.length));
       const reporter: RunReporter = {
         log: (task, _stream, line) => out(`[${task.padEnd(width)}] ${line}\n`),
@@ -267,6 +274,7 @@ export const command: Command = {
           reporter,
           runId,
           ...(jobs.length > 0 ? { resume: fromCluster } : {}),
+          ...(io.signal ? { signal: io.signal } : {}),
         }).catch(asUserError);
         const tick = ticks.get(date);
         if (
@@ -300,9 +308,13 @@ export const command: Command = {
       const results: RunJson[] = new Array(dates.length);
       let next = 0;
       const worker = async () => {
-        for (let i = next++; i < dates.length; i = next++) results[i] = await runDate(dates[i]!);
+        for (let i = next++; i < dates.length && !io.signal?.aborted; i = next++) results[i] = await runDate(dates[i]!);
       };
       await Promise.all(Array.from({ length: Math.min(Math.max(1, plan.concurrency), dates.length) }, worker));
+      if (io.signal?.aborted) {
+        out('[release] » stopped: running Jobs keep running; `pipewright release` again re-attaches to them\n');
+        return 1;
+      }
       if (format === 'json') io.stdout(`${JSON.stringify(results, null, 2)}\n`);
       return results.every((r) => r.status === 'succeeded') ? 0 : 1;
     } finally {
