@@ -149,6 +149,24 @@ describe.skipIf(!cluster)('released task Jobs run through the Job controller (po
     }
   });
 
+  it('kwok ends only pods owned by a Job: a bare pod with the same annotations stays Running', async () => {
+    if (!cluster) return;
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'bare', annotations: { 'sim.pipewright.dev/duration': '1s' } },
+      spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'node:20.20-alpine' }] },
+    };
+    await cluster.kubectlOk(['create', '-n', ns, '-f', '-'], { input: JSON.stringify(pod) });
+    await waitFor(
+      async () => (await cluster.getJson(['get', 'pod', 'bare', '-n', ns])).status?.phase === 'Running',
+      30_000,
+      'the bare pod to run',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect((await cluster.getJson(['get', 'pod', 'bare', '-n', ns])).status.phase).toBe('Running');
+  });
+
   it('a released task that outlives activeDeadlineSeconds ends Failed with DeadlineExceeded', async () => {
     const name = 'extract-run-slow';
     const job = release(extract, name, { 'sim.pipewright.dev/duration': '10m' }, { activeDeadlineSeconds: 3 });
