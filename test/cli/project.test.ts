@@ -41,6 +41,10 @@ describe('project root and pipewright.yaml', () => {
     const v = await runCliCapture(['validate', '../../pipelines/nightly.yaml'], { cwd: sub });
     expect(v.stdout).toContain('in 1 file');
     expect(v.code).toBe(0);
+    // validate with no path checks the project's pipelines/ and shows paths from where it ran (clickable there)
+    await writeFile(join(cwd, 'pipelines/nightly.yaml'), SPEC.replace('alpine:3.20', 'alpine:stable'));
+    const fromSub = await runCliCapture(['validate'], { cwd: sub });
+    expect(fromSub.stdout).toMatch(/^\.\.\/\.\.\/pipelines\/nightly\.yaml:6:\d+: warning: .*\[PW209\]$/m);
   });
 
   it('levels: off drops a code, error fails compile (nothing written), per-pipeline settings win', async () => {
@@ -139,6 +143,20 @@ describe('commands and help', () => {
       code: 2,
       stderr: "pipewright: unknown command 'complie': did you mean 'compile'? (see `pipewright --help`)\n",
     });
+  });
+
+  it('explain: unknown codes get a did-you-mean (exit 2); codes and names both work', async () => {
+    expect(await runCliCapture(['explain', 'PW2O9'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: "pipewright: explain: unknown code 'PW2O9': did you mean 'PW209'? (codes: docs/diagnostics.md)\n",
+    });
+    expect(await runCliCapture(['explain'])).toMatchObject({
+      code: 2,
+      stderr: 'pipewright: explain: which code? (usage: pipewright explain <code>, e.g. PW209)\n',
+    });
+    const byName = await runCliCapture(['explain', 'unpinned-image']);
+    expect(byName.stdout).toMatch(/^## PW209 unpinned-image\n/);
   });
 
   it('an invalid pipewright.yaml stops every project command with exit 2, before it does anything', async () => {

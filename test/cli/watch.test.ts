@@ -68,6 +68,22 @@ describe('pipewright watch', () => {
     expect(await cli.done).toBe(0);
   });
 
+  it('text output shows a diagnostic once: a save that leaves it unchanged does not repeat it', async () => {
+    // a channel tag: PW209 warns (a warning does not fail the spec, so the pipeline rebuilds)
+    await writeFile(join(cwd, 'pipelines', 'orders.yaml'), spec('daily-orders', 'stable'));
+    const cli = startCli(['--target', 'compose'], cwd);
+    const lines = () => cli.out.stdout.split('\n').filter((l) => l !== '');
+    await waitFor(() => (cli.out.stderr.includes('watching pipelines') ? true : undefined), 'ready');
+    expect(cli.out.stderr.match(/\[PW209\]/g)).toHaveLength(1);
+    // a comment added on top: the warning moves a line down, nothing new to say about it
+    await writeFile(join(cwd, 'pipelines', 'orders.yaml'), `# edited\n${spec('daily-orders', 'stable')}`);
+    await waitFor(() => lines()[1], 'the rebuild');
+    expect(cli.out.stderr.match(/\[PW209\]/g)).toHaveLength(1);
+    expect(cli.out.stderr).toContain('(1 diagnostic shown before and unchanged: not repeated)\n');
+    cli.stop();
+    expect(await cli.done).toBe(0);
+  });
+
   it('--format json prints one JSON event per rebuild', async () => {
     const cli = startCli(['--format', 'json', '--target', 'compose'], cwd);
     const events = () =>
