@@ -1,7 +1,7 @@
 import { type Diagnostic, hasErrors, type SourceRange, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import { type PipelineHeader, type PipelineIR, pipelineHeader } from '../model/ir.js';
 import { normalizePipeline } from '../model/normalize.js';
-import type { SpecDocument, SpecPath } from '../spec/document.js';
+import { type SpecDocument, type SpecPath, valueAt } from '../spec/document.js';
 import { loadSpec } from '../spec/load.js';
 import { RULES } from '../spec/rules/index.js';
 import { estimatePipelineSize, MAX_OUTPUT_BYTES, tooLargeMessage } from '../spec/rules/pipeline-too-large.js';
@@ -176,15 +176,6 @@ export function linkDocument(unit: CompiledSpec): CheckedDocument[] {
 
 function selectedTargets(targets: readonly TargetName[]): TargetName[] {
   return TARGETS.filter((t) => targets.includes(t));
-}
-
-function valueAt(value: unknown, path: SpecPath): unknown {
-  let current = value;
-  for (const segment of path) {
-    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, segment)) return undefined;
-    current = (current as Record<string | number, unknown>)[segment];
-  }
-  return current;
 }
 
 /**

@@ -23,3 +23,13 @@ export interface SpecDocument {
    */
   rangeOf(path: SpecPath, options?: { key?: boolean }): SourceRange;
 }
+
+/** The value at `path` inside a spec value (own properties only), or undefined. */
+export function valueAt(value: unknown, path: SpecPath): unknown {
+  let current = value;
+  for (const segment of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = Object.hasOwn(current, segment) ? (current as Record<string | number, unknown>)[segment] : undefined;
+  }
+  return current;
+}

@@ -14,7 +14,7 @@
  * document itself is not a mapping.
  */
 import type { ErrorObject } from 'ajv';
-import type { SpecPath } from './document.js';
+import { type SpecPath, valueAt } from './document.js';
 import type { PipelineSpec } from './types.js';
 
 /** List fields whose item positions appear in rule messages: rejected items are blanked, not removed. */
@@ -82,15 +82,6 @@ function remove(root: Record<string, unknown>, path: SpecPath): void {
   const isTask = path.length === 3 && path[0] === 'spec' && path[1] === 'tasks';
   if (isTask) parent[key] = {};
   else delete parent[key];
-}
-
-function valueAt(value: unknown, path: SpecPath): unknown {
-  let current = value;
-  for (const segment of path) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = Object.hasOwn(current, segment) ? (current as Record<string | number, unknown>)[segment] : undefined;
-  }
-  return current;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

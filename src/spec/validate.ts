@@ -5,7 +5,7 @@
  */
 import type { ErrorObject } from 'ajv';
 import { type Diagnostic, type SourceRange, sortDiagnostics } from '../diagnostics/diagnostic.js';
-import type { SpecDocument, SpecPath } from './document.js';
+import { type SpecDocument, type SpecPath, valueAt } from './document.js';
 import { type Foreign, recognizeForeign } from './foreign.js';
 import { printable } from './load.js';
 import { pruneRejected } from './prune.js';
@@ -491,15 +491,6 @@ function invisibleHint(text: string): string {
   return other
     ? `; it contains the non-ASCII character U+${other.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`
     : '';
-}
-
-function valueAt(value: unknown, path: SpecPath): unknown {
-  let current = value;
-  for (const segment of path) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = Object.hasOwn(current, segment) ? (current as Record<string | number, unknown>)[segment] : undefined;
-  }
-  return current;
 }
 
 /** The source text of a single-line range, or undefined. */
