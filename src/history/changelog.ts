@@ -6,6 +6,7 @@ import { byText, diffPipelines } from './diff.js';
 import { HistoryError } from './errors.js';
 import type { GitRepo, LogCommit } from './git.js';
 import { readSpecs } from './read-specs.js';
+import { type Release, releasesOf } from './releases.js';
 import { isSpecUnder } from './sources.js';
 
 export interface ChangelogEntry {
@@ -37,7 +38,8 @@ export interface ChangelogWarning {
 export interface Changelog {
   from: string | null;
   to: string;
-  pipelines: { name: string; entries: ChangelogEntry[] }[];
+  /** Per pipeline: the audit trail (one entry per commit, oldest first) and the same as release notes (newest first). */
+  pipelines: { name: string; entries: ChangelogEntry[]; releases: Release[] }[];
   /** Spec files that could not be read at some commit (their previous state is carried forward). */
   warnings: ChangelogWarning[];
 }
@@ -140,7 +142,9 @@ export async function buildChangelog(
   return {
     from: from ?? null,
     to,
-    pipelines: [...entries.keys()].sort(byText).map((name) => ({ name, entries: entries.get(name)! })),
+    pipelines: [...entries.keys()]
+      .sort(byText)
+      .map((name) => ({ name, entries: entries.get(name)!, releases: releasesOf(entries.get(name)!) })),
     warnings,
   };
 }

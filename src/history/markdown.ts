@@ -20,6 +20,19 @@ export function mdCode(text: string, max = 300): string {
   return `<code>${mdText(truncateText(text, max))}</code>`;
 }
 
+/**
+ * A markdown code span, no HTML: its content is never interpreted (no emphasis, links, references). The fence is one
+ * backtick longer than the longest backtick run inside, padded with spaces when the text starts or ends with one; line
+ * breaks are shown as `↵`, long text is cut.
+ */
+export function codeSpan(text: string, max = 300): string {
+  const flat = truncateText(text, max).replace(/\r?\n|\r/g, ' ↵ ');
+  const longest = Math.max(0, ...[...flat.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = flat.startsWith('`') || flat.endsWith('`') || flat === '' ? ' ' : '';
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
+
 /** A fenced block whose fence is longer than any backtick run in the content. */
 export function mdFence(content: string, info = ''): string {
   const longest = Math.max(2, ...[...content.matchAll(/`+/g)].map((m) => m[0].length));

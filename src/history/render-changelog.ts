@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { redactSecrets } from '../spec/secrets.js';
-import type { Change } from './change.js';
+import type { Change, ChangeValue } from './change.js';
 import type { Changelog } from './changelog.js';
-import { describeChange } from './describe.js';
+import { describeChange, valueText } from './describe.js';
 import { HistoryError } from './errors.js';
-import { mdCode, mdText } from './markdown.js';
+import { codeSpan, mdCode, mdText } from './markdown.js';
 import { redactDeep } from './redact.js';
 import { renderChangelogJson } from './render-json.js';
 
@@ -27,6 +27,29 @@ const HELPERS: Record<string, (...args: unknown[]) => unknown> = {
     const change = { ...rest, ...(before !== null ? { before } : {}), ...(after !== null ? { after } : {}) } as Change;
     return describeChange(change, { path: (p) => mdCode(p), value: (v) => mdCode(v) });
   },
+  /** Inline code as a markdown code span (no HTML): the fence is longer than any backtick run inside. */
+  tick: (text) => codeSpan(valueText((text ?? '') as ChangeValue)),
+  /**
+   * A change as a release-note line without HTML, for the Added / Changed / Removed sections (which say the kind):
+   * `path`: `before` → `after`, `path`: `value`, or `path`; plus the tasks a default reaches.
+   */
+  item: (c) => {
+    const { path, kind, before, after, tasks } = c as Change & {
+      before: ChangeValue | null;
+      after: ChangeValue | null;
+      tasks?: string[];
+    };
+    const value = (v: ChangeValue) => codeSpan(valueText(v));
+    const reach = tasks
+      ? ` (${tasks.length === 1 ? 'task' : 'tasks'} ${tasks.map((t) => codeSpan(t)).join(', ')})`
+      : '';
+    const shown = kind === 'changed' ? before : kind === 'added' ? after : before;
+    if (kind === 'changed' && before !== null && after !== null)
+      return `${codeSpan(path)}: ${value(before)} → ${value(after)}${reach}`;
+    return `${codeSpan(path)}${shown !== null && shown !== undefined ? `: ${value(shown)}` : ''}${reach}`;
+  },
+  /** The changes of one kind, for Added / Changed / Removed sections: `{{#with (only changes "added")}}`. */
+  only: (changes, kind) => (Array.isArray(changes) ? changes.filter((c) => c?.kind === kind) : []),
   /** Equality, for `{{#if (eq status "unreleased")}}`. */
   eq: (a, b) => a === b,
   /** JSON of a value, for templates that emit machine-readable blocks. */

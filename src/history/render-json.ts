@@ -37,6 +37,26 @@ export function renderChangelogJson(changelog: Changelog): string {
         flagged: e.flagged,
         flagReason: e.flagReason ?? null,
       })),
+      releases: p.releases.map((r) => ({
+        version: r.version,
+        status: r.status,
+        date: r.date,
+        commit: r.commit,
+        changes: r.changes.map(changeJson),
+        commits: r.commits.map((c) => ({
+          commit: c.commit,
+          date: c.date,
+          author: c.author,
+          subject: c.subject,
+          status: c.status,
+          flagged: c.flagged,
+          flagReason: c.flagReason ?? null,
+          file: c.file,
+          previousFile: c.previousFile ?? null,
+        })),
+        flagged: r.flagged,
+        flagReason: r.flagReason,
+      })),
     })),
   };
   return `${JSON.stringify(out, null, 2)}\n`;

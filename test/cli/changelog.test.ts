@@ -144,17 +144,56 @@ describe('pipewright changelog', () => {
     }
   });
 
-  it('markdown from the built-in template', async () => {
+  it('markdown from the built-in template: Keep a Changelog release notes, newest first, no HTML', async () => {
     const r = await runCliCapture(['changelog', '--pipeline', 'orders'], { cwd: repo.dir });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('# Changelog');
     expect(r.stdout).toContain('## orders');
-    expect(r.stdout).toContain('### 1.1.0 — released');
-    expect(r.stdout).toContain('### Unreleased (still 1.1.0) ⚠️');
-    expect(r.stdout).toContain('> ⚠️ **Flagged:** spec changed without a version bump (requires a patch bump)');
-    expect(r.stdout).toContain(`<code>${shas[3]!.slice(0, 12)}</code> · 2024-01-04 · Test Author · Retry extract more`);
-    expect(r.stdout).toContain('- **patch** <code>tasks.extract.retries</code>: <code>3</code> → <code>5</code>');
     expect(r.stdout).not.toContain('## revenue');
+    expect(r.stdout).not.toMatch(/<\/?[a-z]+>/); // no raw HTML
+    const headings = [...r.stdout.matchAll(/^### (.*)$/gm)].map((m) => m[1]);
+    expect(headings).toEqual(['2.0.0 - 2024-01-06', '1.1.0 - 2024-01-03', '1.0.0 - 2024-01-01']);
+    // Committed without a bump in "Retry extract more", shipped by 2.0.0: listed under 2.0.0.
+    const v200 = r.stdout.slice(r.stdout.indexOf('### 2.0.0'), r.stdout.indexOf('### 1.1.0'));
+    expect(v200).toContain('#### Changed\n\n- `tasks.extract.retries`: `3` → `5`\n');
+    expect(v200).toContain('#### Removed\n\n- `tasks.publish.needs`: `quality`\n- **BREAKING** `tasks.quality`');
+    expect(v200).toContain(`- \`${shas[3]!.slice(0, 12)}\` 2024-01-04 Test Author: Retry extract more\n`);
+    expect(r.stdout.slice(r.stdout.indexOf('### 1.1.0'))).not.toContain('retries');
+  });
+
+  it('markdown: changes not released yet are "Unreleased", on top', async () => {
+    const r = await runCliCapture(['changelog', '--pipeline', 'orders', '--to', shas[3]!], { cwd: repo.dir });
+    expect(r.code).toBe(0);
+    const headings = [...r.stdout.matchAll(/^### (.*)$/gm)].map((m) => m[1]);
+    expect(headings).toEqual(['Unreleased', '1.1.0 - 2024-01-03', '1.0.0 - 2024-01-01']);
+    expect(r.stdout).toContain('Changed since 1.1.0 without a version bump yet.');
+    expect(r.stdout).toContain(
+      `- \`${shas[3]!.slice(0, 12)}\` 2024-01-04 Test Author: Retry extract more ⚠️ spec changed without a version bump (requires a patch bump)`,
+    );
+    const json = JSON.parse(
+      (
+        await runCliCapture(['changelog', '--pipeline', 'orders', '--to', shas[3]!, '--format', 'json'], {
+          cwd: repo.dir,
+        })
+      ).stdout,
+    );
+    const releases = json.pipelines[0].releases;
+    expect(releases.map((x: { version: string; status: string }) => [x.version, x.status])).toEqual([
+      ['1.1.0', 'unreleased'],
+      ['1.1.0', 'released'],
+      ['1.0.0', 'added'],
+    ]);
+    expect(releases[0]).toMatchObject({ date: null, commit: null });
+    expect(releases[0].changes).toEqual([
+      {
+        path: 'tasks.extract.retries',
+        kind: 'changed',
+        before: 3,
+        after: 5,
+        severity: 'patch',
+        rule: 'retries-changed',
+      },
+    ]);
   });
 
   describe('user templates', () => {

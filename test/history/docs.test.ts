@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLASSIFICATION_RULES } from '../../src/history/rules.js';
@@ -10,7 +10,9 @@ import { TestRepo } from './repo.js';
  * the `<!-- example: base|head <path> -->` blocks are committed (base, then head) in a real repository with the
  * fixed identity and dates of TestRepo, then every `$ pipewright …` block must print exactly what the doc shows.
  */
-const DOC = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'versioning.md'), 'utf8');
+const DOC_PATH = join(import.meta.dirname, '..', '..', 'docs', 'versioning.md');
+const DOC = readFileSync(DOC_PATH, 'utf8');
+const UPDATE = process.env.UPDATE_DOCS === '1';
 
 function fencedAfter(marker: RegExp): { match: RegExpExecArray; body: string }[] {
   const out: { match: RegExpExecArray; body: string }[] = [];
@@ -52,6 +54,12 @@ describe('docs/versioning.md', () => {
       const argv = command!.replace(/^\$ pipewright /, '').split(' ');
       const r = await runCliCapture(argv, { cwd: repo.dir });
       expect(r.stderr).toBe('');
+      if (UPDATE) {
+        // UPDATE_DOCS=1 rewrites the documented output from the real one (review the diff).
+        const current = readFileSync(DOC_PATH, 'utf8');
+        writeFileSync(DOC_PATH, current.replace(`${body}\n`, `${command}\n${r.stdout}`));
+        return;
+      }
       expect(r.stdout).toBe(`${output.join('\n')}\n`);
     });
   });

@@ -6,34 +6,31 @@
 import { describe, expect, it } from 'vitest';
 import type { Changelog } from '../../src/history/changelog.js';
 import { HistoryError } from '../../src/history/errors.js';
+import { releasesOf } from '../../src/history/releases.js';
 import { MAX_CHANGELOG_BYTES, renderChangelog } from '../../src/history/render-changelog.js';
 
 function changelog(subject: string): Changelog {
+  const entries: Changelog['pipelines'][number]['entries'] = [
+    {
+      version: '1.0.0',
+      status: 'added',
+      commit: 'a'.repeat(40),
+      date: '2024-01-15T00:00:00Z',
+      author: 'dev',
+      email: 'dev@example.invalid',
+      subject,
+      file: 'pipelines/p.yaml',
+      changes: [],
+      requiredBump: 'major',
+      policy: 'ok',
+      flagged: false,
+    },
+  ];
   return {
     from: null,
     to: 'b'.repeat(40),
     warnings: [],
-    pipelines: [
-      {
-        name: 'p',
-        entries: [
-          {
-            version: '1.0.0',
-            status: 'added',
-            commit: 'a'.repeat(40),
-            date: '2024-01-15T00:00:00Z',
-            author: 'dev',
-            email: 'dev@example.invalid',
-            subject,
-            file: 'pipelines/p.yaml',
-            changes: [],
-            requiredBump: 'major',
-            policy: 'ok',
-            flagged: false,
-          },
-        ],
-      },
-    ],
+    pipelines: [{ name: 'p', entries, releases: releasesOf(entries) }],
   };
 }
 

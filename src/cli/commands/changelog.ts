@@ -12,9 +12,10 @@ import { type Command, userPath } from '../io.js';
 
 const HELP = `Usage: pipewright changelog [options]
 
-The audit changelog of the pipelines: walks the first-parent history between two revisions (default: the root
-commit → HEAD) and lists, per pipeline, each version in order with its commit, date, author, subject and semantic
-changes. Commits that changed a spec without bumping metadata.version are listed as "unreleased" and flagged.
+The changelog of the pipelines: walks the first-parent history between two revisions (default: the root commit →
+HEAD) and prints, per pipeline, release notes in the manner of Keep a Changelog: newest release first, "Unreleased"
+on top, every semantic change under the release that shipped it, with its commits. Commits that changed a spec
+without bumping metadata.version are flagged. --format json also has the per-commit audit entries.
 
 Options:
   --from <rev>               start after this commit (default: from the root commit)
