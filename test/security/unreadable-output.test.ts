@@ -37,6 +37,19 @@ describe('keys YAML readers cannot read back', () => {
   });
 });
 
+describe('keys compile derives from values', () => {
+  it('rejects a matrix whose instance ids (Compose service keys, GitLab job names) would be too long', async () => {
+    const keys = Array.from({ length: 20 }, (_, i) => `          k${String(i).padStart(2, '0')}: [${'v'.repeat(60)}]`);
+    const r = await run(`      command: [run]\n      matrix:\n${keys.join('\n')}\n`);
+    expect(r.code).toBe(1);
+    const d = r.diagnostics.find((x) => x.code === 'PW213');
+    expect(d).toMatchObject({ line: 13, column: 7 });
+    expect(d?.message).toMatch(/^matrix of task 't' makes instance ids of up to 1221 characters; the limit is 255/);
+    expect(r.compile.code).toBe(1);
+    expect(r.generated).toBe(false);
+  });
+});
+
 describe('NUL characters', () => {
   it('rejects a NUL written as an escape in any string, at the string', async () => {
     const r = await run(`      command: [sh, "a\\0b"]\n      description: "x\\x00y"\n`);
