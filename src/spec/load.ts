@@ -35,8 +35,11 @@ import { redactSecrets } from './secrets.js';
 export const MAX_SPEC_BYTES = 1024 * 1024;
 /** Real specs nest about 6 levels deep; the cap keeps every later (recursive) stage safe. */
 export const MAX_NESTING_DEPTH = 64;
-/** Longest mapping key: YAML readers reject implicit keys over 1024 characters, and compile writes keys implicitly. */
-export const MAX_KEY_LENGTH = 1024;
+/**
+ * Longest mapping key. YAML readers reject implicit keys over 1024 characters, compile writes keys implicitly, and
+ * some keys are written with a prefix (a param `name` becomes `PIPEWRIGHT_PARAM_NAME`): 1000 leaves room for it.
+ */
+export const MAX_KEY_LENGTH = 1000;
 /**
  * The lexer pre-pass only cuts off pathological depth (it sees a lower bound, so it reports a later position than the
  * exact CST walk would): moderately-too-deep input still gets the exact position from the CST walk.
