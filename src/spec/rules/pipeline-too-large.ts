@@ -31,7 +31,7 @@ export interface PipelineSize {
 
 /** The size of the expanded DAG, computed from the spec alone: no expansion, linear in the number of tasks and needs. */
 export function estimatePipelineSize(spec: PipelineSpec): PipelineSize {
-  const tasks = spec.spec.tasks;
+  const tasks = spec.spec.tasks ?? {};
   const sizeOf = new Map(Object.entries(tasks).map(([id, task]) => [id, matrixSize(task)]));
   const defaultsBytes = JSON.stringify(spec.spec.defaults ?? {}).length + JSON.stringify(spec.spec.params ?? {}).length;
   let instances = 0;
@@ -49,7 +49,7 @@ export function estimatePipelineSize(spec: PipelineSpec): PipelineSize {
 }
 
 /** `pipeline 'p' expands to 12000 task instances (limit 2000) and …`: every measure, the limits that were exceeded. */
-export function tooLargeMessage(name: string, size: PipelineSize): string | undefined {
+export function tooLargeMessage(name: string | undefined, size: PipelineSize): string | undefined {
   const over = {
     instances: size.instances > MAX_TASK_INSTANCES,
     dependencies: size.dependencies > MAX_INSTANCE_DEPENDENCIES,
@@ -59,7 +59,7 @@ export function tooLargeMessage(name: string, size: PipelineSize): string | unde
   const limit = (exceeded: boolean, n: number) => (exceeded ? ` (limit ${n})` : '');
   const mib = (bytes: number) => Math.ceil(bytes / (1024 * 1024));
   return (
-    `pipeline ${quote(name)} expands to ${size.instances} task instances${limit(over.instances, MAX_TASK_INSTANCES)}` +
+    `${name === undefined ? 'the pipeline' : `pipeline ${quote(name)}`} expands to ${size.instances} task instances${limit(over.instances, MAX_TASK_INSTANCES)}` +
     ` and ${size.dependencies} dependencies between them${limit(over.dependencies, MAX_INSTANCE_DEPENDENCIES)}` +
     (over.output
       ? `, and would write about ${mib(size.outputBytes)} MiB of files (limit ${mib(MAX_OUTPUT_BYTES)} MiB)`
@@ -76,7 +76,8 @@ export const pipelineTooLarge: Rule = {
   name: 'pipeline-too-large',
   codes: ['PW219'],
   check({ doc, spec }) {
-    const message = tooLargeMessage(spec.metadata.name, estimatePipelineSize(spec));
+    // Rules also see partial documents (parts the schema rejected are pruned): the name may be missing.
+    const message = tooLargeMessage(spec.metadata?.name, estimatePipelineSize(spec));
     if (message === undefined) return [];
     const out: Diagnostic[] = [
       diagnostic(doc, doc.rangeOf(['spec', 'tasks'], { key: true }), 'error', 'PW219', message),
