@@ -27,6 +27,67 @@ export interface ProjectConfig {
    * @examples [{"daily-orders": {"diagnostics": {"PW302": "off"}}}]
    */
   pipelines?: { [name: string]: PipelineSettings };
+  /**
+   * OpenLineage events of `pipewright run` (docs/observability.md). The standard OpenLineage environment variables
+   * (OPENLINEAGE_URL, OPENLINEAGE__TRANSPORT__TYPE, …) override these settings.
+   * @examples [{"namespace": "acme-pipelines", "transport": {"type": "http", "url": "http://marquez:5000"}}]
+   */
+  lineage?: LineageSettings;
+}
+
+/** Where and how OpenLineage run events are sent. */
+export interface LineageSettings {
+  /** OpenLineage job namespace of the pipelines' jobs (default `pipewright`; env OPENLINEAGE_NAMESPACE). */
+  namespace?: string;
+  /**
+   * Web URL of the repository (e.g. https://github.com/acme/pipelines): the source code location facet then links
+   * to the spec at the run's commit.
+   */
+  repositoryUrl?: string;
+  /** The transport, as OpenLineage clients name them: console, file or http. */
+  transport?: LineageTransport;
+}
+
+export type LineageTransport = LineageConsoleTransport | LineageFileTransport | LineageHttpTransport;
+
+/** One JSON event per line on stderr. */
+export interface LineageConsoleTransport {
+  type: 'console';
+}
+
+/** JSON lines appended to a file. */
+export interface LineageFileTransport {
+  type: 'file';
+  /** The file, relative to the project root (env OPENLINEAGE__TRANSPORT__LOG_FILE_PATH). */
+  logFilePath: string;
+}
+
+/** POST each event to an OpenLineage endpoint (Marquez, DataHub, …). */
+export interface LineageHttpTransport {
+  type: 'http';
+  /** Base URL, e.g. http://marquez:5000 (env OPENLINEAGE_URL). */
+  url: string;
+  /** Path of the lineage API (default `api/v1/lineage`; env OPENLINEAGE_ENDPOINT). */
+  endpoint?: string;
+  /**
+   * Seconds per attempt (default 5).
+   * @minimum 0.1
+   * @maximum 60
+   */
+  timeout?: number;
+  /**
+   * Retries after a failed attempt (default 2), with exponential back-off from 0.5 s.
+   * @minimum 0
+   * @maximum 5
+   * @TJS-type integer
+   */
+  retries?: number;
+  /**
+   * Environment variable holding the API key sent as a bearer token (default OPENLINEAGE_API_KEY). The key itself
+   * never goes in this file.
+   * @pattern ^[A-Z_][A-Z0-9_]*$
+   */
+  apiKeyEnv?: string;
 }
 
 /** Settings of one pipeline. */

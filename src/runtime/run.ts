@@ -21,6 +21,20 @@ export interface RunReporter {
   note(taskId: string | undefined, message: string): void;
 }
 
+/**
+ * Watches a run's transitions (lineage events, metrics). Called synchronously; an observer that throws is ignored —
+ * observing a run never changes it.
+ */
+export interface RunObserver {
+  runStarted?(state: RunState): void;
+  /** The first attempt of a task in this runner (also when an interrupted attempt is adopted). */
+  taskStarted?(taskId: string, state: RunState): void;
+  /** The task reached a final status (succeeded, failed, upstream_failed, skipped). */
+  taskFinished?(taskId: string, state: RunState): void;
+  /** The run ended; `aborted` when it was cancelled by the signal. */
+  runFinished?(state: RunState, aborted: boolean): void;
+}
+
 export interface ExecuteRunOptions {
   plan: RunPlan;
   /** Where the plan came from (for state and messages). */
@@ -45,6 +59,16 @@ export interface ExecuteRunOptions {
   signal?: AbortSignal;
   /** Ledger commit override (tests); default `git rev-parse HEAD` in cwd. */
   commit?: string | null;
+  observer?: RunObserver;
+}
+
+function observe(observer: RunObserver | undefined, call: (o: RunObserver) => void): void {
+  if (!observer) return;
+  try {
+    call(observer);
+  } catch {
+    // An observer's failure is its own (it reports through its own channel); the run goes on.
+  }
 }
 
 /**
@@ -135,6 +159,8 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunState> 
       result: 'started',
       details: { round: state.rounds },
     });
+    observe(options.observer, (o) => o.runStarted?.(state));
+    const observedStarts = new Set<string>();
 
     const redact = redactor(options.secrets);
     const context: ExecutorContext = {
@@ -192,6 +218,10 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunState> 
       hooks: {
         persist,
         attemptStarting: (taskId, record, resume) => {
+          if (!observedStarts.has(taskId)) {
+            observedStarts.add(taskId);
+            observe(options.observer, (o) => o.taskStarted?.(taskId, state));
+          }
           const task = taskById.get(taskId)!;
           const of = `${record.n - (state.tasks[taskId]!.firstAttempt ?? 0)}/${1 + task.retries}`;
           reporter.note(
@@ -226,6 +256,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunState> 
           reporter.note(taskId, `attempt ${record.n} ${result === 'succeeded' ? 'succeeded' : `failed: ${why}`}`);
         },
         taskFinished: (taskId, task: TaskState) => {
+          observe(options.observer, (o) => o.taskFinished?.(taskId, state));
           const type = taskById.get(taskId)!.type;
           if (task.status === 'failed' && type === 'check')
             reporter.note(taskId, 'quality gate failed: downstream tasks are blocked');
@@ -247,6 +278,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunState> 
     } catch (error) {
       reporter.note(undefined, `cleanup after the run failed: ${(error as Error).message}`);
     }
+    observe(options.observer, (o) => o.runFinished?.(state, options.signal?.aborted === true));
     ledger({
       action: 'run.finish',
       result: state.status,

@@ -1,13 +1,16 @@
 import { join, resolve } from 'node:path';
 import { UserError } from '../../diagnostics/diagnostic.js';
 import { ProjectError } from '../../emit/project.js';
+import { LineageConfigError, resolveLineageConfig } from '../../observe/lineage/config.js';
+import { runLineageObserver } from '../../observe/lineage/run-lineage.js';
+import { createTransport } from '../../observe/lineage/transport.js';
 import { PipewrightMetrics } from '../../observe/metrics.js';
 import { pushMetrics, writeMetricsTextfile } from '../../observe/publish.js';
 import { observeRunState } from '../../observe/run-metrics.js';
 import { ArtifactError, loadRunArtifact } from '../../runtime/artifact.js';
 import { DockerExecutor, dockerFromHost, EngineError } from '../../runtime/docker-executor.js';
 import type { Executor } from '../../runtime/executor.js';
-import { appendLedger, LedgerError } from '../../runtime/ledger.js';
+import { appendLedger, gitCommit, LedgerError } from '../../runtime/ledger.js';
 import { LocalExecutor } from '../../runtime/local-executor.js';
 import { LockHeldError } from '../../runtime/lock-file.js';
 import { PlanError, type RunPlan } from '../../runtime/plan.js';
@@ -19,6 +22,7 @@ import { isRunId, listRuns, loadRunState, type RunState, runnerAlive } from '../
 import { ComposeInterpolationError } from '../../targets/compose/interpolate.js';
 import { oneOf, parseCommandArgs } from '../args.js';
 import { type CliIO, type Command, userPath } from '../io.js';
+import { VERSION } from '../main.js';
 
 const HELP = `Usage: pipewright run <pipeline> [--executor local|docker] [--date YYYY-MM-DD | --backfill FROM..TO]
                        [--param name=value]… [--concurrency N] [--resume <runId>] [--format text|json]
@@ -62,6 +66,11 @@ Options:
   --metrics-file <f>    write the runs' metrics in the node-exporter textfile format (atomic; e.g.
                         /var/lib/prometheus/node-exporter/pipewright.prom); see docs/observability.md
   --pushgateway <url>   push the runs' metrics to a Prometheus Pushgateway (job="pipewright", pipeline=<name>)
+
+Lineage: with the project config's \`lineage\` section or the OpenLineage environment variables (OPENLINEAGE_URL,
+OPENLINEAGE_API_KEY, OPENLINEAGE__TRANSPORT__TYPE=console|file|http, OPENLINEAGE__TRANSPORT__LOG_FILE_PATH, …) every
+pipeline run and task emits OpenLineage START and COMPLETE/FAIL/ABORT events (docs/observability.md). An endpoint that
+is down is retried with back-off in the background and reported as a warning; it never fails or blocks the run.
 
 Metrics that cannot be written or pushed (full disk, gateway down) are reported as a warning on stderr; the run's
 result and exit code stay those of its tasks.
@@ -155,6 +164,13 @@ export const command: Command = {
     const metricsFile =
       values['metrics-file'] === undefined ? undefined : resolve(io.cwd, userPath(io, values['metrics-file']));
     const metrics = metricsFile !== undefined || pushgateway !== undefined ? new PipewrightMetrics() : undefined;
+    let lineage: ReturnType<typeof resolveLineageConfig>;
+    try {
+      lineage = resolveLineageConfig(io.project?.config?.lineage, io.env, io.cwd);
+    } catch (error) {
+      if (error instanceof LineageConfigError) throw new UserError(error.message, 2);
+      throw error;
+    }
     const given = parseParams(values.param);
     const runsDir = join(io.cwd, '.pipewright', 'runs');
     const ledgerFile = resolve(
@@ -262,6 +278,18 @@ export const command: Command = {
       note: (task, message) => out(`${task ? `[${task.padEnd(width)}]` : '[run]'} » ${message}\n`),
     };
 
+    const transport = lineage ? createTransport(lineage.transport, io.stderr) : undefined;
+    const observer =
+      lineage && transport
+        ? runLineageObserver({
+            plan,
+            config: lineage,
+            transport,
+            root: io.cwd,
+            commit: gitCommit(io.cwd),
+            producer: `https://pipewright.dev/pipewright/${VERSION}`,
+          })
+        : undefined;
     const results: RunJson[] = [];
     let ok = true;
     for (const date of dates) {
@@ -269,6 +297,12 @@ export const command: Command = {
       const result = await runDate(date);
       results.push(result.json);
       if (result.json.status !== 'succeeded') ok = false;
+    }
+    if (transport) {
+      // Bounded: what is not delivered 10 s after the last run is reported, never waited for.
+      for (const problem of await transport.close(10_000)) {
+        io.stderr(`pipewright: warning: lineage: ${problem}; the run's result is unchanged\n`);
+      }
     }
     if (metrics) {
       const published = [
@@ -353,6 +387,7 @@ export const command: Command = {
         reporter,
         ...(resume ? { resume } : {}),
         ...(io.signal ? { signal: io.signal } : {}),
+        ...(observer ? { observer } : {}),
       }).catch(asUserError);
       if (metrics) observeRunState(metrics, plan, state, { aborted: io.signal?.aborted === true });
       if (format === 'text') io.stdout(`\n${summaryTable(state)}${runVerdict(state)}\n`);
