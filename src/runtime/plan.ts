@@ -69,6 +69,9 @@ export interface RunPlan {
   slaSeconds?: number;
   /** spec.schedule (cron), when scheduled. */
   schedule?: string;
+  /** spec.startDate / spec.endDate (YYYY-MM-DD, inclusive): the logical dates the pipeline has runs for. */
+  startDate?: string;
+  endDate?: string;
   params: RunParam[];
   /** Topological order, ties by id. */
   tasks: RunTask[];
@@ -283,6 +286,8 @@ export function planFromCompose(doc: unknown, file: string): RunPlan {
     concurrency: meta.concurrency === undefined ? 1 : int(meta.concurrency, 'x-pipewright.concurrency', 1),
     ...(meta.slaSeconds !== undefined ? { slaSeconds: int(meta.slaSeconds, 'x-pipewright.slaSeconds', 1) } : {}),
     ...(meta.schedule !== undefined ? { schedule: str(meta.schedule, 'x-pipewright.schedule') } : {}),
+    ...(meta.startDate !== undefined ? { startDate: str(meta.startDate, 'x-pipewright.startDate') } : {}),
+    ...(meta.endDate !== undefined ? { endDate: str(meta.endDate, 'x-pipewright.endDate') } : {}),
     params,
     tasks: order.map((id) => tasks.get(id)!),
   };

@@ -10,6 +10,8 @@ export interface RunJson {
   logicalDate: string;
   executor: 'local' | 'docker' | 'kubernetes';
   status: 'succeeded' | 'failed';
+  /** The date had already succeeded for this spec hash and params: nothing ran now (the run shown is the earlier one). */
+  skipped: boolean;
   tasks: {
     id: string;
     status: TaskJsonStatus;
@@ -18,6 +20,22 @@ export interface RunJson {
     startedAt: string | null;
     finishedAt: string | null;
   }[];
+}
+
+/**
+ * The closing line of a multi-date run (backfill): `3 dates: 2 succeeded, 1 failed`, skipped dates (already done)
+ * counted on their own.
+ */
+export function datesSummary(results: readonly RunJson[], requested: number): string {
+  const count = (pick: (r: RunJson) => boolean) => results.filter(pick).length;
+  const parts = [
+    [count((r) => !r.skipped && r.status === 'succeeded'), 'succeeded'],
+    [count((r) => r.skipped), 'skipped (already done)'],
+    [count((r) => r.status === 'failed'), 'failed'],
+    [requested - results.length, 'not run (interrupted)'],
+  ] as const;
+  const shown = parts.filter(([n], i) => n > 0 || i === 0).map(([n, w]) => `${n} ${w}`);
+  return `${requested} date${requested === 1 ? '' : 's'}: ${shown.join(', ')}`;
 }
 
 /** A finished run. `skipped`: the date had already succeeded for this spec hash, nothing ran now. */
@@ -29,6 +47,7 @@ export function runJson(state: RunState, options: { skipped?: boolean } = {}): R
     logicalDate: state.logicalDate,
     executor: state.executor,
     status: state.status === 'succeeded' ? 'succeeded' : 'failed',
+    skipped: options.skipped === true,
     tasks: Object.entries(state.tasks).map(([id, t]) =>
       options.skipped
         ? { id, status: 'skipped', attempts: 0, exitCode: null, startedAt: null, finishedAt: null }

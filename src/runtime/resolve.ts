@@ -87,3 +87,34 @@ export function resolveTask(task: RunTask, vars: Readonly<Record<string, string>
   for (const [name, value] of Object.entries(task.environment)) env[name] = interpolateCompose(value, vars);
   return { argv: task.command.map((word) => interpolateCompose(word, vars)), env };
 }
+
+/**
+ * Why some of the requested dates are outside the pipeline's spec.startDate..spec.endDate (a pipeline has no runs
+ * before it starts or after it ends), with the range that would be accepted; undefined when all are inside.
+ */
+export function outsideDateRange(
+  dates: readonly string[],
+  range: { pipeline: string; startDate?: string; endDate?: string },
+): string | undefined {
+  const before = range.startDate === undefined ? [] : dates.filter((d) => d < range.startDate!);
+  const after = range.endDate === undefined ? [] : dates.filter((d) => d > range.endDate!);
+  if (before.length === 0 && after.length === 0) return undefined;
+  const list = (ds: string[]) => (ds.length <= 3 ? ds.join(', ') : `${ds[0]} … ${ds[ds.length - 1]}`);
+  const reasons: string[] = [];
+  if (before.length > 0)
+    reasons.push(
+      `${before.length === 1 ? `${before[0]} is` : `${before.length} dates (${list(before)}) are`} before its spec.startDate ${range.startDate}`,
+    );
+  if (after.length > 0)
+    reasons.push(
+      `${after.length === 1 ? `${after[0]} is` : `${after.length} dates (${list(after)}) are`} after its spec.endDate ${range.endDate}`,
+    );
+  const inside = dates.filter((d) => !before.includes(d) && !after.includes(d));
+  const hint =
+    inside.length === 0
+      ? ''
+      : inside.length === 1
+        ? `; run --date ${inside[0]}`
+        : `; run --backfill ${inside[0]}..${inside[inside.length - 1]}`;
+  return `${range.pipeline} has no runs for ${reasons.join(' and ')}${hint}`;
+}

@@ -52,7 +52,16 @@ describe('pipewright run (local executor)', () => {
     expect(forced.code).toBe(0);
     expect(readFileSync(partition('2024-01-15'), 'utf8').trim().split('\n')).toEqual(rows);
     const json = JSON.parse(forced.stdout);
-    expect(Object.keys(json)).toEqual(['runId', 'pipeline', 'version', 'logicalDate', 'executor', 'status', 'tasks']);
+    expect(Object.keys(json)).toEqual([
+      'runId',
+      'pipeline',
+      'version',
+      'logicalDate',
+      'executor',
+      'status',
+      'skipped',
+      'tasks',
+    ]);
     expect(json).toMatchObject({
       pipeline: 'daily-orders',
       version: '1.0.0',
@@ -71,12 +80,13 @@ describe('pipewright run (local executor)', () => {
     demoProject();
     const first = await run(['daily-orders', '--backfill', '2024-01-14..2024-01-16', '--format', 'json']);
     expect(first.code).toBe(0);
-    const runs = JSON.parse(first.stdout) as { logicalDate: string; status: string }[];
-    expect(runs.map((r) => `${r.logicalDate}:${r.status}`)).toEqual([
-      '2024-01-14:succeeded',
-      '2024-01-15:succeeded',
-      '2024-01-16:succeeded',
+    const runs = JSON.parse(first.stdout) as { logicalDate: string; status: string; skipped: boolean }[];
+    expect(runs.map((r) => `${r.logicalDate}:${r.status}:${r.skipped}`)).toEqual([
+      '2024-01-14:succeeded:false',
+      '2024-01-15:succeeded:false',
+      '2024-01-16:succeeded:false',
     ]);
+    expect(first.stderr).toMatch(/\n3 dates: 3 succeeded\n$/);
     for (const ds of ['2024-01-14', '2024-01-15', '2024-01-16']) expect(existsSync(partition(ds))).toBe(true);
 
     const second = await run(['daily-orders', '--backfill', '2024-01-15..2024-01-18']);
@@ -84,9 +94,29 @@ describe('pipewright run (local executor)', () => {
     expect(second.stdout.match(/already succeeded in run/g)).toHaveLength(2);
     expect(second.stdout).toContain('[check-orders] FAIL order o1043 has no customer_id');
     expect(second.stdout).toMatch(/check-orders +failed \(quality gate\) +1 +1 /);
-    expect(second.stdout).toMatch(/failed \(quality gate failed: check-orders\)\n$/);
+    expect(second.stdout).toMatch(
+      /failed \(quality gate failed: check-orders\)\n\n4 dates: 1 succeeded, 2 skipped \(already done\), 1 failed\n$/,
+    );
+    const again = await run(['daily-orders', '--backfill', '2024-01-14..2024-01-15', '--format', 'json']);
+    expect(
+      (JSON.parse(again.stdout) as { skipped: boolean }[]).map((r) => r.skipped),
+      'already done',
+    ).toEqual([true, true]);
     const order = [...second.stdout.matchAll(/^running daily-orders 1\.0\.0 for (\S+)/gm)].map((m) => m[1]);
     expect(order).toEqual(['2024-01-17', '2024-01-18']);
+  });
+
+  it('refuses dates outside spec.startDate..spec.endDate with the reason, before running anything (exit 2)', async () => {
+    demoProject(); // daily-orders starts on 2024-01-14
+    const early = await run(['daily-orders', '--backfill', '2024-01-12..2024-01-15']);
+    expect(early.code).toBe(2);
+    expect(early.stderr).toBe(
+      'pipewright: daily-orders has no runs for 2 dates (2024-01-12, 2024-01-13) are before its spec.startDate 2024-01-14; run --backfill 2024-01-14..2024-01-15\n',
+    );
+    expect(early.stdout).toBe('');
+    const one = await run(['daily-orders', '--date', '2024-01-13']);
+    expect(one.code).toBe(2);
+    expect(one.stderr).toContain('2024-01-13 is before its spec.startDate 2024-01-14');
   });
 
   it('refuses a stale artifact and runs the spec as it is with --compile', async () => {

@@ -14,8 +14,8 @@ import { appendLedger, gitCommit, LedgerError } from '../../runtime/ledger.js';
 import { LocalExecutor } from '../../runtime/local-executor.js';
 import { LockHeldError } from '../../runtime/lock-file.js';
 import { PlanError, type RunPlan } from '../../runtime/plan.js';
-import { type RunJson, runJson, runVerdict, summaryTable } from '../../runtime/report.js';
-import { dateRange, isLogicalDate, resolveParams } from '../../runtime/resolve.js';
+import { datesSummary, type RunJson, runJson, runVerdict, summaryTable } from '../../runtime/report.js';
+import { dateRange, isLogicalDate, outsideDateRange, resolveParams } from '../../runtime/resolve.js';
 import { executeRun, type RunReporter } from '../../runtime/run.js';
 import { readSecretsFile, resolveSecrets, SecretsFileError, unmaskableSecrets } from '../../runtime/secrets.js';
 import { isRunId, listRuns, loadRunState, type RunState, runnerAlive } from '../../runtime/state.js';
@@ -51,7 +51,8 @@ skipped unless --force. Every run and task attempt is appended to the ledger (.p
 Options:
   --executor <e>        local (default) or docker
   --date <d>            logical date ({{ ds }}), default today (UTC)
-  --backfill <a..b>     one run per date from a to b inclusive, in order
+  --backfill <a..b>     one run per date from a to b inclusive, in order, within spec.startDate..endDate
+                        (dates outside are refused); ends with a summary line
   --param <k=v>         a pipeline parameter (repeatable); others take their defaults
   --concurrency <n>     tasks running at once (default 4)
   --resume <runId>      continue a recorded run (interrupted, or failed: failed tasks run again)
@@ -231,6 +232,11 @@ export const command: Command = {
       );
     }
 
+    if (!resumed) {
+      const outside = outsideDateRange(dates, plan);
+      if (outside) throw new UserError(outside, 2);
+    }
+
     const params = resumed ? { values: resumed.params, problems: [] as string[] } : resolveParams(plan, given);
     if (params.problems.length > 0) throw new UserError(params.problems.join('\n'), 2);
 
@@ -313,6 +319,11 @@ export const command: Command = {
         if (p.ok) out(`[run] » metrics ${p.where === metricsFile ? 'written to' : 'pushed to'} ${p.where}\n`);
         else io.stderr(`pipewright: warning: ${p.message}; the run's result is unchanged\n`);
       }
+    }
+    if (values.backfill !== undefined) {
+      const summary = datesSummary(results, dates.length);
+      if (format === 'text') io.stdout(`\n${summary}\n`);
+      else io.stderr(`${summary}\n`);
     }
     if (format === 'json')
       io.stdout(`${JSON.stringify(dates.length === 1 && !values.backfill ? results[0] : results, null, 2)}\n`);
