@@ -12,6 +12,7 @@ export const ADJUSTABLE_CODES: readonly AdjustableCode[] = [
   'PW207',
   'PW209',
   'PW216',
+  'PW220',
   'PW301',
   'PW302',
   'PW303',

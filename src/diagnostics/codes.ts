@@ -39,6 +39,7 @@ export const CODES = {
   PW217: 'reserved-env-name',
   PW218: 'duplicate-env-name',
   PW219: 'pipeline-too-large',
+  PW220: 'invalid-dataset-uri',
   PW301: 'target-gitlab-retry',
   PW302: 'target-compose-timeout',
   PW303: 'target-compose-schedule',

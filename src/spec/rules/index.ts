@@ -4,6 +4,7 @@ import { duplicateEnvName } from './duplicate-env-name.js';
 import { duplicatePipelineName } from './duplicate-pipeline-name.js';
 import { idCollision } from './id-collision.js';
 import { invalidCron } from './invalid-cron.js';
+import { invalidDatasetUri } from './invalid-dataset-uri.js';
 import { invalidDate } from './invalid-date.js';
 import { invalidDuration } from './invalid-duration.js';
 import { invalidQuantity } from './invalid-quantity.js';
@@ -38,6 +39,7 @@ export const RULES: Rule[] = [
   idCollision,
   missingImage,
   invalidDate,
+  invalidDatasetUri,
   reservedEnvName,
   duplicateEnvName,
   pipelineTooLarge,
