@@ -1,5 +1,5 @@
 import type { PipelineIR } from '../model/ir.js';
-import type { BlobReader } from './blob-reader.js';
+import type { BlobReader, BlobTooLarge } from './blob-reader.js';
 import type { Bump, Change, PipelineDiff, PolicyVerdict } from './change.js';
 import { checkPolicy, requiredBump } from './classify.js';
 import { byText, diffPipelines } from './diff.js';
@@ -7,7 +7,7 @@ import { HistoryError } from './errors.js';
 import type { GitRepo, LogCommit } from './git.js';
 import { readSpecs } from './read-specs.js';
 import { type Release, releasesOf } from './releases.js';
-import { isSpecUnder } from './sources.js';
+import { blobSource, isSpecUnder } from './sources.js';
 
 export interface ChangelogEntry {
   /** The version this commit released, or the (unchanged) version for unreleased/moved entries, the last one for removed. */
@@ -81,9 +81,7 @@ export async function buildChangelog(
     let hit = cache.get(key);
     if (!hit) {
       const content = await read(blob);
-      const side = readSpecs([
-        { path, display: `${commit.slice(0, 12)}:${path}`, source: content?.toString('utf8') ?? '' },
-      ]);
+      const side = readSpecs([blobSource(path, `${commit.slice(0, 12)}:${path}`, content)]);
       const error = side.diagnostics.find((d) => d.severity === 'error');
       hit = {
         ir: side.pipelines.values().next().value,
@@ -154,9 +152,9 @@ function prefetch(
   reader: BlobReader,
   order: readonly string[],
   window = 256,
-): (blob: string) => Promise<Buffer | undefined> {
+): (blob: string) => Promise<Buffer | BlobTooLarge | undefined> {
   const unique = [...new Set(order)];
-  const pending = new Map<string, Promise<Buffer | undefined>>();
+  const pending = new Map<string, Promise<Buffer | BlobTooLarge | undefined>>();
   let next = 0;
   const fill = () => {
     while (next < unique.length && pending.size < window) {

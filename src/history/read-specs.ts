@@ -1,6 +1,6 @@
 import { type Diagnostic, hasErrors } from '../diagnostics/diagnostic.js';
 import { normalizePipeline } from '../model/normalize.js';
-import { loadSpec } from '../spec/load.js';
+import { loadSpec, rejectedSpec, tooLargeMessage } from '../spec/load.js';
 import { validateSpecs } from '../spec/validate.js';
 import type { HistoryPipeline } from './diff.js';
 import type { SpecSource } from './sources.js';
@@ -17,7 +17,11 @@ export interface SideSpecs {
  * pipelines: comparing a half-valid side would report phantom removals.
  */
 export function readSpecs(sources: readonly SpecSource[]): SideSpecs {
-  const docs = sources.map((s) => loadSpec(s.display, s.source));
+  const docs = sources.map((s) =>
+    s.tooLarge !== undefined
+      ? rejectedSpec(s.display, 'PW008', tooLargeMessage(s.tooLarge))
+      : loadSpec(s.display, s.source),
+  );
   const { diagnostics, checked } = validateSpecs(docs);
   const pipelines = new Map<string, HistoryPipeline>();
   if (hasErrors(diagnostics)) return { pipelines, diagnostics };

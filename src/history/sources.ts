@@ -1,6 +1,6 @@
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BlobReader } from './blob-reader.js';
+import type { BlobReader, BlobTooLarge } from './blob-reader.js';
 import type { GitRepo } from './git.js';
 
 /** One spec file of a side: repository-relative path, the path shown in messages, and its text. */
@@ -9,6 +9,15 @@ export interface SpecSource {
   /** `<short sha>:<path>` for a commit, the repository-relative path for the working tree. */
   display: string;
   source: string;
+  /** Size of a blob over the spec size cap: it was not read (source is empty) and the spec is rejected with PW008. */
+  tooLarge?: number;
+}
+
+/** A spec source from a blob reply (src/history/blob-reader.ts): its text, or its size when over the cap. */
+export function blobSource(path: string, display: string, content: Buffer | BlobTooLarge | undefined): SpecSource {
+  if (content !== undefined && !Buffer.isBuffer(content))
+    return { path, display, source: '', tooLarge: content.tooLarge };
+  return { path, display, source: decode(content) };
 }
 
 /** A spec is a `.yaml` or `.yml` file under the pipelines directory (at any depth). */
@@ -37,7 +46,7 @@ export async function readCommitSources(
 ): Promise<SpecSource[]> {
   const files = (await repo.listFiles(sha, dir)).filter((f) => isSpecUnder(f.path, dir));
   const contents = await Promise.all(files.map((f) => reader.read(f.blob)));
-  return files.map((f, i) => ({ path: f.path, display: `${sha.slice(0, 12)}:${f.path}`, source: decode(contents[i]) }));
+  return files.map((f, i) => blobSource(f.path, `${sha.slice(0, 12)}:${f.path}`, contents[i]));
 }
 
 /**
