@@ -16,13 +16,32 @@ export function isLogicalDate(text: string): boolean {
   return d.toISOString().slice(0, 10) === text;
 }
 
-/** Inclusive list of dates FROM..TO, in order. */
+const DAY_MS = 86_400_000;
+
+/** Midnight UTC of a YYYY-MM-DD date in milliseconds (years 0–99 are not remapped to 19xx). */
+function dayMs(date: string): number {
+  const m = DATE.exec(date);
+  if (!m) throw new Error(`not a logical date: ${JSON.stringify(date)}`);
+  const d = new Date(0);
+  d.setUTCFullYear(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  return d.getTime();
+}
+
+/**
+ * How many dates FROM..TO holds (inclusive; 0 when TO is before FROM), by arithmetic on day numbers: no list is built
+ * and no date is formatted, so any range is counted at once (comparing formatted dates fails past 9999-12-31, whose
+ * next day prints as "+010000-01-01").
+ */
+export function dateRangeLength(from: string, to: string): number {
+  return Math.max(0, Math.round((dayMs(to) - dayMs(from)) / DAY_MS) + 1);
+}
+
+/** Inclusive list of dates FROM..TO, in order; bounded by the numeric day count (check dateRangeLength first). */
 export function dateRange(from: string, to: string): string[] {
-  const out: string[] = [];
-  for (let d = new Date(`${from}T00:00:00Z`); d.toISOString().slice(0, 10) <= to; d.setUTCDate(d.getUTCDate() + 1)) {
-    out.push(d.toISOString().slice(0, 10));
-  }
-  return out;
+  const start = dayMs(from);
+  return Array.from({ length: dateRangeLength(from, to) }, (_, i) =>
+    new Date(start + i * DAY_MS).toISOString().slice(0, 10),
+  );
 }
 
 /**

@@ -15,7 +15,7 @@ import { LocalExecutor } from '../../runtime/local-executor.js';
 import { LockHeldError } from '../../runtime/lock-file.js';
 import { PlanError, type RunPlan } from '../../runtime/plan.js';
 import { datesSummary, type RunJson, runJson, runVerdict, summaryTable } from '../../runtime/report.js';
-import { dateRange, isLogicalDate, outsideDateRange, resolveParams } from '../../runtime/resolve.js';
+import { dateRange, dateRangeLength, isLogicalDate, outsideDateRange, resolveParams } from '../../runtime/resolve.js';
 import { executeRun, type RunReporter } from '../../runtime/run.js';
 import { readSecretsFile, resolveSecrets, SecretsFileError, unmaskableSecrets } from '../../runtime/secrets.js';
 import { isRunId, listRuns, loadRunState, type RunState, runnerAlive } from '../../runtime/state.js';
@@ -23,6 +23,9 @@ import { ComposeInterpolationError } from '../../targets/compose/interpolate.js'
 import { oneOf, parseCommandArgs } from '../args.js';
 import { type CliIO, type Command, userPath } from '../io.js';
 import { VERSION } from '../main.js';
+
+/** Longest backfill in one command: ten years of daily runs. */
+const MAX_BACKFILL_DATES = 3660;
 
 const HELP = `Usage: pipewright run <pipeline> [--executor local|docker] [--date YYYY-MM-DD | --backfill FROM..TO]
                        [--param name=value]… [--concurrency N] [--resume <runId>] [--format text|json]
@@ -93,12 +96,17 @@ export function parseParams(values: readonly string[] | undefined): Record<strin
 /** `--backfill FROM..TO`: every date from FROM to TO inclusive, at most 3660 (usage error otherwise). */
 export function backfillDates(text: string): string[] {
   const m = /^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$/.exec(text);
-  if (!m || !isLogicalDate(m[1]!) || !isLogicalDate(m[2]!) || m[1]! > m[2]!) {
+  if (!m || !isLogicalDate(m[1]!) || !isLogicalDate(m[2]!) || dateRangeLength(m[1]!, m[2]!) === 0) {
     throw new UserError(`--backfill must be FROM..TO with FROM <= TO, dates YYYY-MM-DD (got '${text}')`, 2);
   }
-  const dates = dateRange(m[1]!, m[2]!);
-  if (dates.length > 3660) throw new UserError(`--backfill covers ${dates.length} dates; at most 3660 at once`, 2);
-  return dates;
+  // counted before any list exists: a range of millions of dates is refused at once
+  const count = dateRangeLength(m[1]!, m[2]!);
+  if (count > MAX_BACKFILL_DATES)
+    throw new UserError(
+      `--backfill covers ${count.toLocaleString('en-US')} dates; at most ${MAX_BACKFILL_DATES} at once`,
+      2,
+    );
+  return dateRange(m[1]!, m[2]!);
 }
 
 function sameParams(a: Record<string, string>, b: Record<string, string>): boolean {
