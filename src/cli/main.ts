@@ -5,6 +5,7 @@ import { formatText } from '../diagnostics/format-text.js';
 import { didYouMean } from '../spec/validate.js';
 import type { CliIO, Command } from './io.js';
 import { useColor } from './io.js';
+import { neutralizeControls } from './terminal-text.js';
 
 /** Lazily loaded so `pipewright validate` does not pay for dockerode or chokidar. */
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
@@ -65,6 +66,15 @@ function unknownCommand(name: string): UserError {
 
 /** The one top-level catch: user errors exit with their code without a stack; anything else is a bug (exit 2). */
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  // the one sink of every command's output: no control character from data reaches the terminal (terminal-text.ts)
+  return runCommand(argv, {
+    ...io,
+    stdout: (text) => io.stdout(neutralizeControls(text)),
+    stderr: (text) => io.stderr(neutralizeControls(text)),
+  });
+}
+
+async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const [name, ...rest] = argv;
   try {
     if (name === undefined || name === '--help' || name === '-h') {
