@@ -108,7 +108,10 @@ export class BlobReader {
         const end = newline === -1 ? chunk.length : newline;
         this.header.push(chunk.subarray(pos, end));
         this.headerLength += end - pos;
-        if (this.headerLength > MAX_HEADER) return this.abort('git cat-file sent a header line that is too long');
+        if (this.headerLength > MAX_HEADER) {
+          this.abort('git cat-file sent a header line that is too long');
+          return;
+        }
         if (newline === -1) return;
         pos = newline + 1;
         const line = Buffer.concat(this.header, this.headerLength).toString('utf8');
@@ -130,18 +133,25 @@ export class BlobReader {
 
   private startReply(line: string): void {
     const head = this.pending[0];
-    if (!head) return this.abort(`unexpected git cat-file output ${JSON.stringify(line)}`);
+    if (!head) {
+      this.abort(`unexpected git cat-file output ${JSON.stringify(line)}`);
+      return;
+    }
     const parts = line.split(' ');
     if (parts.length === 2 && parts[1] === 'missing') {
       this.pending.shift();
       head.resolve(undefined);
       return;
     }
-    if (parts.length !== 3 || parts[0] !== head.id)
-      return this.abort(`unexpected git cat-file reply ${JSON.stringify(line)} for ${head.id}`);
+    if (parts.length !== 3 || parts[0] !== head.id) {
+      this.abort(`unexpected git cat-file reply ${JSON.stringify(line)} for ${head.id}`);
+      return;
+    }
     const size = Number(parts[2]);
-    if (!/^\d+$/.test(parts[2]!) || !Number.isSafeInteger(size))
-      return this.abort(`bad size in git cat-file reply ${JSON.stringify(line)}`);
+    if (!/^\d+$/.test(parts[2]!) || !Number.isSafeInteger(size)) {
+      this.abort(`bad size in git cat-file reply ${JSON.stringify(line)}`);
+      return;
+    }
     // the cap is decided here, before the content arrives: an oversized blob is skipped, never buffered
     const keep = parts[1] === 'blob' && size <= this.maxBytes;
     this.body = { type: parts[1]!, size, buffer: keep ? Buffer.allocUnsafe(size) : undefined, received: 0 };
