@@ -8,11 +8,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DockerExecutor } from '../../src/runtime/docker-executor.js';
+import type { Executor } from '../../src/runtime/executor.js';
 import { LocalExecutor } from '../../src/runtime/local-executor.js';
 import { maskedStrings, maskText, outputMasker } from '../../src/runtime/mask.js';
 import { executeRun } from '../../src/runtime/run.js';
 import { runCliCapture } from '../helpers/cli.js';
-import { makeProject, planFromSpec, recorder, specText } from '../runtime/support.js';
+import { makeProject, planFromSpec, recorder, specText, testEngine } from '../runtime/support.js';
 
 let dir: string;
 beforeEach(() => {
@@ -39,40 +41,67 @@ function leakSpec(name: string): string {
   );
 }
 
+async function runLeak(name: string, executor: Executor) {
+  const plan = planFromSpec(name, leakSpec(name));
+  const reporter = recorder();
+  const runsDir = join(dir, '.pipewright', 'runs');
+  const state = await executeRun({
+    plan,
+    artifact: 'test',
+    logicalDate: '2024-01-15',
+    params: {},
+    executor,
+    secrets: new Map([['leak', { KEY: PEM, PW: 'Hunter2Prod!' }]]),
+    runsDir,
+    ledgerFile: join(dir, '.pipewright', 'ledger.jsonl'),
+    cwd: dir,
+    env: {},
+    concurrency: 1,
+    reporter,
+    commit: null,
+  });
+  return { state, reporter, runsDir };
+}
+
+function expectMasked(text: string): void {
+  for (const line of PEM.split('\n').slice(1, 3)) expect(text).not.toContain(line);
+  expect(text).not.toContain('Hunter2Prod');
+  expect(text).toContain('pw=***');
+  expect(text).toContain('pw on stderr ***');
+  expect(text).toContain('no newline ***');
+}
+
+const engine = await testEngine();
+
 describe('run output is masked before it is printed or stored', () => {
+  it.skipIf(!engine)(
+    "masks every line of a PEM key and a password in the docker executor's live log",
+    async () => {
+      const executor = new DockerExecutor({
+        docker: engine!.docker,
+        endpoint: engine!.endpoint,
+        pull: false,
+        keepFailed: false,
+        killGraceSeconds: 1,
+        pollMs: 200,
+      });
+      const { state, reporter } = await runLeak('leak-docker', executor);
+      expect(state.status).toBe('succeeded');
+      expectMasked(reporter.lines.join('\n'));
+    },
+    60_000,
+  );
+
   it('masks every line of a PEM key and a password in the live log and in output.log', async () => {
-    const plan = planFromSpec('leak', leakSpec('leak'));
-    const reporter = recorder();
     const runsDir = join(dir, '.pipewright', 'runs');
-    const secrets = new Map([['leak', { KEY: PEM, PW: 'Hunter2Prod!' }]]);
-    const state = await executeRun({
-      plan,
-      artifact: 'test',
-      logicalDate: '2024-01-15',
-      params: {},
-      executor: new LocalExecutor({ cwd: dir, hostEnv: { PATH: process.env.PATH }, runsDir, killGraceMs: 500 }),
-      secrets,
-      runsDir,
-      ledgerFile: join(dir, '.pipewright', 'ledger.jsonl'),
-      cwd: dir,
-      env: {},
-      concurrency: 1,
-      reporter,
-      commit: null,
-    });
+    const local = new LocalExecutor({ cwd: dir, hostEnv: { PATH: process.env.PATH }, runsDir, killGraceMs: 500 });
+    const { state, reporter } = await runLeak('leak', local);
     expect(state.status).toBe('succeeded');
     const attempts = join(runsDir, state.runId, 'attempts');
     const stored = readdirSync(attempts)
       .map((a) => readFileSync(join(attempts, a, 'output.log'), 'utf8'))
       .join('');
-    const live = reporter.lines.join('\n');
-    for (const text of [live, stored]) {
-      for (const line of PEM.split('\n').slice(1, 3)) expect(text).not.toContain(line);
-      expect(text).not.toContain('Hunter2Prod');
-      expect(text).toContain('pw=***');
-      expect(text).toContain('pw on stderr ***');
-      expect(text).toContain('no newline ***');
-    }
+    for (const text of [reporter.lines.join('\n'), stored]) expectMasked(text);
     expect(stored).toContain('***\n***\n');
   });
 });
