@@ -8,6 +8,7 @@ import type { Change } from '../../src/history/change.js';
 import { redactDeep } from '../../src/history/redact.js';
 import { findSecretSpans, redactSecrets } from '../../src/spec/secrets.js';
 import { runCliCapture } from '../helpers/cli.js';
+import { TestRepo } from '../history/repo.js';
 import { specProject, validateJson } from './support.js';
 
 const IMAGE = `alpine:3.19@sha256:${'a'.repeat(64)}`;
@@ -133,20 +134,44 @@ describe('advice is never masked, only the value (issue 18 item 2)', () => {
 
 describe("frames mask every scalar under 'secrets:' that is not a ref (issue 18 item 2)", () => {
   it('hides a value given instead of a ref, in every frame of the file', async () => {
-    const { text, code } = await validate(
-      spec({
-        secrets: [
-          '        TOKEN: { value: "s3cr3tvalue" }',
-          '        PLAIN: hunter2prod',
-          '        LISTED: [ "l1st3dsecret" ]',
-          '        OK: { ref: store/ok }',
-        ].join('\n'),
-      }),
-    );
+    const source = spec({
+      secrets: [
+        '        TOKEN: { value: "s3cr3tvalue" }',
+        '        PLAIN: hunter2prod',
+        '        LISTED: [ "l1st3dsecret" ]',
+        '        OK: { ref: store/ok }',
+      ].join('\n'),
+    });
+    const { text, code } = await validate(source);
     expect(code).toBe(1);
     expect(text).toContain('TOKEN: { value: ****');
-    for (const value of ['s3cr3tvalue', 'hunter2prod', 'l1st3dsecret']) expect(text).not.toContain(value);
     expect(text).toContain('store/ok');
+    const dir = specProject({ 'p.yaml': source });
+    const outputs = [text];
+    for (const format of ['json', 'codequality']) {
+      outputs.push((await runCliCapture(['validate', '--format', format], { cwd: dir })).stdout);
+    }
+    for (const out of outputs) {
+      for (const value of ['s3cr3tvalue', 'hunter2prod', 'l1st3dsecret']) expect(out).not.toContain(value);
+    }
+  });
+});
+
+describe('diff frames mask secrets of an invalid side', () => {
+  it("shows the working tree's diagnostics without the value given instead of a ref", async () => {
+    const repo = new TestRepo();
+    try {
+      repo.commit('valid', { 'pipelines/p.yaml': spec({ secrets: '        TOKEN: { ref: store/token }' }) });
+      repo.write({ 'pipelines/p.yaml': spec({ secrets: '        TOKEN: { value: "s3cr3tvalue" }' }) });
+      for (const format of ['text', 'json', 'markdown']) {
+        const out = await runCliCapture(['diff', 'HEAD', '--format', format], { cwd: repo.dir });
+        expect(out.code).not.toBe(0);
+        expect(out.stdout + out.stderr).toContain('PW100');
+        expect(out.stdout + out.stderr).not.toContain('s3cr3tvalue');
+      }
+    } finally {
+      repo.remove();
+    }
   });
 });
 
