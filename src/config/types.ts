@@ -33,6 +33,19 @@ export interface ProjectConfig {
    * @examples [{"namespace": "acme-pipelines", "transport": {"type": "http", "url": "http://marquez:5000"}}]
    */
   lineage?: LineageSettings;
+  /** Settings of the Kubernetes target (docs/kubernetes.md). */
+  kubernetes?: KubernetesSettings;
+}
+
+/** Settings of the Kubernetes target. */
+export interface KubernetesSettings {
+  /**
+   * The image the CronJob's runner (`pipewright release`) runs: build it with the repository's Dockerfile and push
+   * it where the cluster pulls from. Default `localhost/pipewright:<pipewright version>`.
+   * @pattern ^[^\s$]+$
+   * @examples ["registry.example.com/data/pipewright:0.1.0"]
+   */
+  runnerImage?: string;
 }
 
 /** Where and how OpenLineage run events are sent. */

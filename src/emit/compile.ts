@@ -92,6 +92,21 @@ export interface CompileOptions {
   targets: readonly TargetName[];
   /** Output directory as seen from the repository root (POSIX), for files that reference other outputs. */
   outDir: string;
+  /** pipewright.yaml `kubernetes.runnerImage` (EmitOptions). */
+  runnerImage?: string;
+}
+
+/** The settings of a project that change what compile writes (they join the compile caches' keys). */
+export function compileSettings(config: { kubernetes?: { runnerImage?: string } } | undefined): {
+  runnerImage?: string;
+} {
+  const image = config?.kubernetes?.runnerImage;
+  return image === undefined ? {} : { runnerImage: image };
+}
+
+/** A cache version that changes with the settings: outputs of another runner image are never reused. */
+export function settingsKey(settings: { runnerImage?: string }): string {
+  return settings.runnerImage === undefined ? '' : `+image=${settings.runnerImage}`;
 }
 
 /** Result of the per-spec stages for one file. Treat as immutable (it may be shared through a cache). */
@@ -222,7 +237,10 @@ export function compileSpec(file: string, source: string, options: CompileOption
   const diagnostics = [...validation.diagnostics];
   const outputs: OutputText[] = [];
   for (const target of selectedTargets(options.targets)) {
-    const emitted = TARGET_DEFINITIONS[target].emit(ir);
+    const emitted = TARGET_DEFINITIONS[target].emit(
+      ir,
+      options.runnerImage === undefined ? {} : { runnerImage: options.runnerImage },
+    );
     for (const w of emitted.warnings) diagnostics.push(warningDiagnostic(doc, checked.spec, w, target));
     for (const f of emitted.files) outputs.push({ path: f.path, text: serializeYaml(f) });
   }

@@ -14,10 +14,12 @@ import { type CheckInput, type CheckReport, compareOutputs } from './check.js';
 import {
   type CompiledSpec,
   type CompileResult,
+  compileSettings,
   compileSources,
   compileSpec,
   OutputFiles,
   type SpecInput,
+  settingsKey,
 } from './compile.js';
 import { CompileCache, type CompileCacheStats } from './compile-cache.js';
 import { buildManifest, MANIFEST_PATH, serializeManifest } from './manifest.js';
@@ -227,12 +229,18 @@ async function compileWithCache(options: ProjectOptions): Promise<{ result: Proj
 async function compileWithCacheRaw(options: ProjectOptions): Promise<{ result: ProjectResult; cache?: CompileCache }> {
   const out = resolveOutDirNoLinks(options.cwd, options.out, options.paths);
   const inputs = await readSources(options);
-  const compileOptions = { targets: options.targets, outDir: out.display };
+  const settings = compileSettings(options.config);
+  const compileOptions = { targets: options.targets, outDir: out.display, ...settings };
   const keyFile = options.useCache ? cacheKeyFile(options.env ?? process.env) : undefined;
   const key = keyFile ? await loadCacheKey(keyFile) : undefined;
   // The build fingerprint joins the version: code changed without a version bump must not reuse old results.
   const cache = key
-    ? await CompileCache.open({ cwd: options.cwd, version: `${VERSION}+${buildId()}`, targets: options.targets, key })
+    ? await CompileCache.open({
+        cwd: options.cwd,
+        version: `${VERSION}+${buildId()}${settingsKey(settings)}`,
+        targets: options.targets,
+        key,
+      })
     : undefined;
   if (!cache) {
     const result = compileSources(inputs, compileOptions, options.compile);

@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ProjectConfig } from '../config/types.js';
 import { compareOutputs } from '../emit/check.js';
 import { compileProject } from '../emit/project.js';
 import { formatDiagnosticLines } from '../emit/report.js';
@@ -19,6 +20,8 @@ export interface LoadDesiredOptions {
   cwd: string;
   out: string;
   specPaths: readonly string[];
+  /** The project configuration (its settings change what compile writes, e.g. the runner image). */
+  config?: ProjectConfig;
 }
 
 export async function loadDesired(options: LoadDesiredOptions): Promise<{ desired: DesiredObject[]; files: string[] }> {
@@ -27,6 +30,7 @@ export async function loadDesired(options: LoadDesiredOptions): Promise<{ desire
     cwd: options.cwd,
     out: options.out,
     targets: ['k8s'],
+    ...(options.config ? { config: options.config } : {}),
   });
   const errors = project.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) {

@@ -28,5 +28,11 @@ export interface TargetOutput {
   warnings: TargetWarning[];
 }
 
-/** Emitters are pure: IR in, plain objects out, no I/O. */
-export type Emitter = (ir: PipelineIR) => TargetOutput;
+/** Project settings an emitter reads (from pipewright.yaml); part of the compile cache's key. */
+export interface EmitOptions {
+  /** Kubernetes: the runner image of the CronJob (default RUNNER_IMAGE). */
+  runnerImage?: string;
+}
+
+/** Emitters are pure: IR (and project settings) in, plain objects out, no I/O. */
+export type Emitter = (ir: PipelineIR, options?: EmitOptions) => TargetOutput;

@@ -1,7 +1,14 @@
 import { relative, sep } from 'node:path';
 import { type Diagnostic, hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import { SpecCache } from '../emit/cache.js';
-import { type CompiledSpec, type CompileOptions, compileSpec, linkSpecs, rejectedUnit } from '../emit/compile.js';
+import {
+  type CompiledSpec,
+  type CompileOptions,
+  compileSpec,
+  linkSpecs,
+  rejectedUnit,
+  settingsKey,
+} from '../emit/compile.js';
 import type { Manifest } from '../emit/manifest.js';
 import { readManifest, type WriteReport, writeOutputs } from '../emit/write.js';
 import type { TargetName } from '../targets/target.js';
@@ -18,6 +25,8 @@ export interface IncrementalOptions {
   targets: readonly TargetName[];
   /** pipewright version (manifest, cache key). */
   version: string;
+  /** pipewright.yaml `kubernetes.runnerImage` (compileSettings); joins the cache key. */
+  runnerImage?: string;
   /** Shared cache of per-spec results (default: a new one). */
   cache?: SpecCache<CompiledSpec>;
   /** compile's writer (injectable to observe writes; defaults to src/emit/write.ts writeOutputs). */
@@ -70,8 +79,11 @@ export class IncrementalCompiler implements WatchEngine {
   #linkDiagnostics = new Set<string>();
 
   constructor(private readonly options: IncrementalOptions) {
-    this.#cache = options.cache ?? new SpecCache({ version: options.version, targets: options.targets });
-    this.#compileOptions = { targets: options.targets, outDir: options.outDisplay };
+    const settings = options.runnerImage === undefined ? {} : { runnerImage: options.runnerImage };
+    this.#cache =
+      options.cache ??
+      new SpecCache({ version: `${options.version}${settingsKey(settings)}`, targets: options.targets });
+    this.#compileOptions = { targets: options.targets, outDir: options.outDisplay, ...settings };
     this.#write = options.write ?? writeOutputs;
   }
 

@@ -4,7 +4,7 @@ import { VERSION } from '../cli/main.js';
 import { applyLevels, hasLevels } from '../config/levels.js';
 import type { ProjectConfig } from '../config/types.js';
 import type { SpecCache } from '../emit/cache.js';
-import type { CompiledSpec } from '../emit/compile.js';
+import { type CompiledSpec, compileSettings } from '../emit/compile.js';
 import { discoverSpecFiles, ProjectError, readSpecInput, resolveOutDirNoLinks } from '../emit/project.js';
 import type { writeOutputs } from '../emit/write.js';
 import { TARGETS, type TargetName } from '../targets/target.js';
@@ -67,6 +67,7 @@ export function startWatch(options: WatchOptions): WatchSession {
     outDisplay: out.display,
     targets,
     version: VERSION,
+    ...compileSettings(options.config),
     ...(options.cache ? { cache: options.cache } : {}),
     ...(options.write ? { write: options.write } : {}),
     ...(hasLevels(options.config)

@@ -120,6 +120,7 @@ async function makePlan(
     cwd: io.cwd,
     out: (values.out as string | undefined) ?? 'generated',
     specPaths: positionals.length > 0 ? positionals : ['pipelines'],
+    ...(io.project?.config ? { config: io.project.config } : {}),
   });
   const access = loadClusterAccess({ env: io.env, ...(values.context ? { context: values.context as string } : {}) });
   const namespace = (values.namespace as string | undefined) ?? access.namespace ?? 'default';

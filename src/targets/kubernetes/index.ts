@@ -343,7 +343,7 @@ function planSize(plan: IConfigMap): number {
   return bytes;
 }
 
-export const emitKubernetes: Emitter = (ir) => {
+export const emitKubernetes: Emitter = (ir, options) => {
   const warnings: TargetWarning[] = [];
   const labels = commonLabels(ir, warnings);
   warnings.push(...capabilityWarnings(ir));
@@ -358,7 +358,8 @@ export const emitKubernetes: Emitter = (ir) => {
     });
   }
   const documents: unknown[] = [serviceAccount(names, labels), role(names, labels), roleBinding(names, labels), plan];
-  if (ir.schedule !== undefined) documents.push(cronJob(ir, ir.schedule, names, labels, RUNNER_IMAGE));
+  if (ir.schedule !== undefined)
+    documents.push(cronJob(ir, ir.schedule, names, labels, options?.runnerImage ?? RUNNER_IMAGE));
   return {
     files: [{ path: `k8s/${ir.name}.yaml`, header: generatedHeader(ir), documents }],
     warnings,
