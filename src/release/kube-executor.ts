@@ -24,6 +24,8 @@ export interface KubeExecutorOptions {
    * again re-attaches to them — instead of being deleted like a timed-out attempt.
    */
   stopSignal?: AbortSignal;
+  /** How long one watch request may last before the server ends it (default 60 s; the loop then reads and re-watches). */
+  watchTimeoutSeconds?: number;
 }
 
 async function exitCodeOf(client: KubeClient, namespace: string, job: string): Promise<number> {
@@ -151,7 +153,7 @@ export class KubernetesExecutor implements Executor {
           {
             fieldSelector: `metadata.name=${name}`,
             resourceVersion: String(job.metadata?.resourceVersion ?? ''),
-            timeoutSeconds: '60',
+            timeoutSeconds: String(this.options.watchTimeoutSeconds ?? 60),
           },
           (event) => {
             if (jobPhase(event.object as JobObject).done) {
