@@ -10,10 +10,21 @@
  */
 
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  readSync,
+  writeSync,
+} from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { canonicalJson, sha256Hex } from '../model/hash.js';
+import { LinkRefused, linkMessage } from '../spec/no-follow.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { acquireLock, LockHeldError } from './lock-file.js';
 import { makeStateDir } from './state-dir.js';
@@ -136,6 +147,8 @@ function lastRecord(file: string): LedgerRecord | undefined {
 /** Appends one record (under the lock, fsynced) and returns it. */
 export function appendLedger(file: string, entry: LedgerEntry, options: LedgerOptions = {}): LedgerRecord {
   makeStateDir(dirname(file));
+  // O_APPEND follows a link: a ledger file that is one (committed, say) would get records appended elsewhere
+  if (lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink()) throw new LinkRefused(linkMessage(file));
   const env = options.env ?? process.env;
   const commit = entry.commit !== undefined ? entry.commit : gitCommit(options.cwd ?? process.cwd());
   let release: () => void;

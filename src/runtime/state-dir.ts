@@ -4,7 +4,8 @@
  * included), so a project needs no entry of its own.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, parse } from 'node:path';
+import { dirname, join, parse, relative } from 'node:path';
+import { LinkRefused, linkMessage, linkOnTheWaySync } from '../spec/no-follow.js';
 
 export const STATE_DIR = '.pipewright';
 
@@ -17,9 +18,18 @@ function stateDirOf(path: string): string | undefined {
   return undefined;
 }
 
-/** mkdir -p `path`; a `.pipewright` directory created on the way gets its `.gitignore`. */
+/**
+ * mkdir -p `path`; a `.pipewright` directory created on the way gets its `.gitignore`. No segment from the directory
+ * holding `.pipewright` down to `path` may be a symbolic link (LinkRefused): a `.pipewright/` committed as a link
+ * would otherwise make runs write their state and ledger outside the project.
+ */
 export function makeStateDir(path: string): void {
   const state = stateDirOf(path);
+  if (state !== undefined) {
+    const root = dirname(state);
+    const link = linkOnTheWaySync(root, relative(root, path), '');
+    if (link !== undefined) throw new LinkRefused(linkMessage(link));
+  }
   if (state !== undefined && !existsSync(state)) {
     mkdirSync(state, { recursive: true });
     try {
