@@ -3,7 +3,7 @@
  * must print exactly the documented output; every code has a section that demonstrates it.
  * UPDATE_DOCS=1 rewrites the text blocks from the real output instead (review the diff).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -117,9 +117,15 @@ describe('docs/diagnostics.md', () => {
             else expect(body).toBe(example.output.body);
             return;
           }
-          const result = await runCliCapture(['validate', ...example.files.map((f) => f.name), '--format', 'text'], {
-            cwd: dir,
-          });
+          // with a project configuration: the specs live in pipelines/ and validate runs on the whole project
+          const project = example.files.some((f) => f.name === 'pipewright.yaml');
+          if (project) {
+            mkdirSync(join(dir, 'pipelines'));
+            for (const f of example.files)
+              if (f.name !== 'pipewright.yaml') renameSync(join(dir, f.name), join(dir, 'pipelines', f.name));
+          }
+          const files = project ? [] : example.files.map((f) => f.name);
+          const result = await runCliCapture(['validate', ...files, '--format', 'text'], { cwd: dir });
           expect(result.stderr).toBe('');
           expect(result.stdout).toContain(`[${section.code}]`);
           expect(result.code).toBe(/^\S+: error: /m.test(result.stdout) ? 1 : 0);

@@ -5,6 +5,7 @@
 import { relative, sep } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { readSpec } from '../spec/discover.js';
+import { didYouMean } from '../spec/validate.js';
 import { type LoadedConfig, loadConfig } from './load.js';
 import { CONFIG_FILE, findProjectRoot, type ProjectRoot } from './root.js';
 import type { ProjectConfig } from './types.js';
@@ -16,6 +17,30 @@ export type { DiagnosticLevel, ProjectConfig } from './types.js';
 export interface Project extends ProjectRoot {
   /** The parsed configuration (undefined without a config file). */
   config?: ProjectConfig;
+  /** The configuration file as loaded: display path, text and positions (set with `config`). */
+  configDocument?: Pick<LoadedConfig, 'file' | 'source' | 'rangeOf'>;
+}
+
+/**
+ * PW102: settings under `pipelines.<name>` for a pipeline no spec defines — a typo there would silently apply to
+ * nothing. Callers pass the names of every spec of the project (only when they read all of them, and every one was
+ * readable far enough to have a name).
+ */
+export function unknownPipelineSettings(project: Project | undefined, names: ReadonlySet<string>): Diagnostic[] {
+  const { config, configDocument: doc } = project ?? {};
+  if (!config?.pipelines || !doc) return [];
+  return Object.keys(config.pipelines)
+    .filter((name) => !names.has(name))
+    .map((name) => {
+      const suggestion = didYouMean(name, [...names].sort());
+      return {
+        file: doc.file,
+        range: doc.rangeOf(['pipelines', name], { key: true }),
+        severity: 'warning' as const,
+        code: 'PW102' as const,
+        message: `settings for pipeline '${name}', which no spec defines${suggestion ? `: did you mean '${suggestion}'?` : ''} (pipelines are named by metadata.name)`,
+      };
+    });
 }
 
 export type OpenedProject =
@@ -31,5 +56,6 @@ export async function openProject(cwd: string): Promise<OpenedProject> {
   if (!loaded.config) {
     return { ok: false, root: found.root, file, source: loaded.source, diagnostics: loaded.diagnostics };
   }
-  return { ok: true, project: { ...found, config: loaded.config } };
+  const { source, rangeOf } = loaded;
+  return { ok: true, project: { ...found, config: loaded.config, configDocument: { file, source, rangeOf } } };
 }

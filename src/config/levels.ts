@@ -9,6 +9,7 @@ import type { AdjustableCode, DiagnosticLevel, ProjectConfig } from './types.js'
 
 /** The codes that are reported as warnings (test/config/ checks this list against AdjustableCode and the docs). */
 export const ADJUSTABLE_CODES: readonly AdjustableCode[] = [
+  'PW102',
   'PW207',
   'PW209',
   'PW216',

@@ -21,19 +21,21 @@ export interface LoadedConfig {
   config?: ProjectConfig;
   /** Loader (PW0xx) and schema (PW100) diagnostics, sorted. */
   diagnostics: Diagnostic[];
+  /** Source range of a path in the file (for diagnostics about settings found later, e.g. PW102). */
+  rangeOf: SpecDocument['rangeOf'];
 }
 
 /** Parse and check the text of a configuration file. `doc` lets a caller that already read the file (size, UTF-8 checks) pass it in. */
 export function loadConfig(file: string, source: string, doc: SpecDocument = loadSpec(file, source)): LoadedConfig {
   if (doc.value === undefined || hasErrors(doc.diagnostics)) {
-    return { file, source: doc.source, diagnostics: doc.diagnostics };
+    return { file, source: doc.source, diagnostics: doc.diagnostics, rangeOf: doc.rangeOf };
   }
   const fixed = nonAdjustable(doc);
   const claimed = new Set(fixed.map((d) => key(d)));
   const schema = schemaDiagnosticsOf(doc, CONFIG_SCHEMA).filter((d) => !claimed.has(key(d)));
   const diagnostics = sortDiagnostics([...doc.diagnostics, ...fixed, ...schema]);
-  if (hasErrors(diagnostics)) return { file, source: doc.source, diagnostics };
-  return { file, source: doc.source, config: doc.value as ProjectConfig, diagnostics };
+  if (hasErrors(diagnostics)) return { file, source: doc.source, diagnostics, rangeOf: doc.rangeOf };
+  return { file, source: doc.source, config: doc.value as ProjectConfig, diagnostics, rangeOf: doc.rangeOf };
 }
 
 function key(d: Diagnostic): string {

@@ -118,7 +118,17 @@ export type DiagnosticLevel = 'off' | 'warn' | 'error';
  * The codes a project may adjust: those reported as warnings by default (docs/diagnostics.md). Keep in sync with
  * ADJUSTABLE_CODES in src/config/levels.ts (a test compares them).
  */
-export type AdjustableCode = 'PW207' | 'PW209' | 'PW216' | 'PW220' | 'PW301' | 'PW302' | 'PW303' | 'PW304' | 'PW305';
+export type AdjustableCode =
+  | 'PW102'
+  | 'PW207'
+  | 'PW209'
+  | 'PW216'
+  | 'PW220'
+  | 'PW301'
+  | 'PW302'
+  | 'PW303'
+  | 'PW304'
+  | 'PW305';
 
 /** Diagnostic code → level. */
 export type DiagnosticLevels = { [code in AdjustableCode]?: DiagnosticLevel };

@@ -20,6 +20,7 @@ export const CODES = {
   PW012: 'yaml-nul-character',
   PW100: 'schema',
   PW101: 'not-a-pipewright-spec',
+  PW102: 'unknown-pipeline-setting',
   PW201: 'unknown-needs',
   PW202: 'cycle',
   PW203: 'self-dependency',

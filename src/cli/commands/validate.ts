@@ -1,5 +1,7 @@
+import { join, relative, sep } from 'node:path';
+import { unknownPipelineSettings } from '../../config/index.js';
 import { applyLevels } from '../../config/levels.js';
-import { hasErrors } from '../../diagnostics/diagnostic.js';
+import { hasErrors, sortDiagnostics } from '../../diagnostics/diagnostic.js';
 import { formatCodeQuality } from '../../diagnostics/format-codequality.js';
 import { formatJson } from '../../diagnostics/format-json.js';
 import type { DiagnosticReport } from '../../diagnostics/format-summary.js';
@@ -22,7 +24,8 @@ Check pipeline specs: safe YAML 1.2 reading, the JSON Schema (schema/pipeline.sc
 id collisions, duplicate pipeline names across files). Every problem is reported with file:line:col.
 
 Paths are files or directories (searched recursively for *.yaml and *.yml); default: pipelines/ of the project.
-Paths are shown relative to the directory you run validate in.
+Paths are shown relative to the directory you run validate in. With no paths, settings in pipewright.yaml for a
+pipeline no spec defines are reported too (PW102).
 Levels of warning codes (off, warn, error) come from pipewright.yaml (docs/config.md).
 
 Options:
@@ -56,8 +59,18 @@ export const command: Command = {
     const docs = await loadSpecFiles(paths, base);
     const validation = validateSpecs(docs);
     const pipelines = new Map(validation.checked.map((c) => [c.doc.file, c.spec.metadata.name]));
-    const diagnostics = applyLevels(validation.diagnostics, io.project?.config, (file) => pipelines.get(file));
     const sources = new Map(docs.map((d) => [d.file, d.source]));
+    const found = [...validation.diagnostics];
+    // every spec of the project read and named: settings for any other pipeline name apply to nothing (PW102)
+    const configDoc = io.project?.configDocument;
+    if (positionals.length === 0 && configDoc && validation.checked.length === docs.length) {
+      const shownAs = relative(base, join(io.cwd, configDoc.file)).split(sep).join('/');
+      for (const d of unknownPipelineSettings(io.project, new Set(pipelines.values()))) {
+        found.push({ ...d, file: shownAs });
+        sources.set(shownAs, configDoc.source);
+      }
+    }
+    const diagnostics = applyLevels(sortDiagnostics(found), io.project?.config, (file) => pipelines.get(file));
     const listed = view.quiet ? diagnostics.filter((d) => d.severity === 'error') : diagnostics;
     const report: DiagnosticReport = { diagnostics: listed, files: docs.length, sources };
     if (format === 'json') io.stdout(formatJson(report));
