@@ -26,6 +26,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   release: () => import('./commands/release.js'),
   explain: () => import('./commands/explain.js'),
   targets: () => import('./commands/targets.js'),
+  reconcile: () => import('./commands/reconcile.js'),
 };
 
 export const COMMAND_NAMES: readonly string[] = [...Object.keys(COMMANDS), 'help'];

@@ -35,6 +35,8 @@ export interface ProjectConfig {
   lineage?: LineageSettings;
   /** Settings of the Kubernetes target (docs/kubernetes.md). */
   kubernetes?: KubernetesSettings;
+  /** Defaults of `pipewright reconcile` (flags win). Documented in docs/reconcile.md. */
+  reconcile?: ReconcileSettings;
 }
 
 /** Settings of the Kubernetes target. */
@@ -101,6 +103,48 @@ export interface LineageHttpTransport {
    * @pattern ^[A-Z_][A-Z0-9_]*$
    */
   apiKeyEnv?: string;
+}
+
+/** Settings of the `pipewright reconcile` daemon. */
+export interface ReconcileSettings {
+  /**
+   * Repository to follow: a local path (relative to the project root) or a remote URL (https, ssh, git, file).
+   * @examples ["https://gitlab.example.com/data/pipelines.git"]
+   */
+  repo?: string;
+  /**
+   * Branch, tag or full commit id to follow.
+   * @examples ["main"]
+   */
+  ref?: string;
+  /**
+   * Time between git fetches, e.g. 30s, 5m.
+   * @pattern ^([0-9]+[smhd])+$
+   */
+  interval?: string;
+  /** Target reconciled from the followed commit. */
+  target?: 'docker';
+  /**
+   * HTTP address host:port (loopback by default).
+   * @examples ["127.0.0.1:9464"]
+   */
+  listen?: string;
+  /** Directory of the daemon's state, relative to the project root. */
+  stateDir?: string;
+  /**
+   * How long SIGTERM waits for running tasks, e.g. 30s.
+   * @pattern ^([0-9]+[smhd])+$
+   */
+  grace?: string;
+  /** Log lines: `text` (human) or `json` (one JSON object per line). */
+  logFormat?: 'text' | 'json';
+  /**
+   * Catch-up runs recorded per pipeline and cycle.
+   * @TJS-type integer
+   * @minimum 1
+   * @maximum 100000
+   */
+  maxCatchup?: number;
 }
 
 /** Settings of one pipeline. */

@@ -78,12 +78,12 @@ export function resolveParams(
 /** Every PIPEWRIGHT_* variable of a run: built-ins and one per param (always passed explicitly). */
 export function runVariables(
   plan: Pick<RunPlan, 'params'>,
-  run: { logicalDate: string; runId: string; params: Readonly<Record<string, string>> },
+  run: { logicalDate: string; runId: string; params: Readonly<Record<string, string>>; ts?: string },
 ): Record<string, string> {
   const vars: Record<string, string> = {
     [BUILTIN_ENV.ds]: run.logicalDate,
     [BUILTIN_ENV.ds_nodash]: run.logicalDate.replaceAll('-', ''),
-    [BUILTIN_ENV.ts]: `${run.logicalDate}T00:00:00Z`,
+    [BUILTIN_ENV.ts]: run.ts ?? `${run.logicalDate}T00:00:00Z`,
     [BUILTIN_ENV.run_id]: run.runId,
   };
   for (const param of plan.params) {

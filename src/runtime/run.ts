@@ -56,6 +56,8 @@ export interface ExecuteRunOptions {
   resume?: RunState;
   /** The id of a new run (default: a fresh `<ds_nodash>-<random>`); the Kubernetes runner derives it from pipeline and date. */
   runId?: string;
+  /** The logical date as a timestamp ({{ ts }}); default midnight UTC of logicalDate. */
+  logicalTime?: string;
   signal?: AbortSignal;
   /** Ledger commit override (tests); default `git rev-parse HEAD` in cwd. */
   commit?: string | null;
@@ -168,7 +170,12 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunState> 
       note: (taskId, message) => reporter.note(taskId, message),
       persist,
     };
-    const vars = runVariables(plan, { logicalDate: options.logicalDate, runId, params: options.params });
+    const vars = runVariables(plan, {
+      logicalDate: options.logicalDate,
+      runId,
+      params: options.params,
+      ...(options.logicalTime ? { ts: options.logicalTime } : {}),
+    });
     const identity = {
       runId,
       pipeline: plan.pipeline,
