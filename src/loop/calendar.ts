@@ -225,6 +225,15 @@ export function nextDueTime(
   return nextFire(spec, start);
 }
 
+/** The longest gap between consecutive fire times over the coming year (sampled: at most 400 fires). */
+export function longestGapSeconds(spec: Pick<ScheduleSpec, 'cron' | 'timezone'>, from: Date): number | undefined {
+  const fires = fireTimes(spec, from, new Date(from.getTime() + 366 * 86_400_000), 400);
+  let gap: number | undefined;
+  for (let i = 1; i < fires.length; i++)
+    gap = Math.max(gap ?? 0, (fires[i]!.getTime() - fires[i - 1]!.getTime()) / 1000);
+  return gap;
+}
+
 /** SLA of one interval's run: met, missed, or pending (not succeeded yet, deadline ahead). */
 export type SlaState = 'met' | 'missed' | 'pending';
 

@@ -15,16 +15,25 @@
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
+import type { PipewrightMetrics } from '../observe/metrics.js';
+import { observeRunState } from '../observe/run-metrics.js';
 import { type DockerExecutor, LABEL } from '../runtime/docker-executor.js';
 import { acquireLock, LockHeldError } from '../runtime/lock-file.js';
 import { resolveParams } from '../runtime/resolve.js';
 import { executeRun, type RunReporter } from '../runtime/run.js';
 import { resolveSecrets } from '../runtime/secrets.js';
 import { loadRunState, newRunId, type RunState } from '../runtime/state.js';
-import { bounds, CalendarError, dueIntervals, localDate, nextDueTime, slaState } from './calendar.js';
+import {
+  bounds,
+  CalendarError,
+  dueIntervals,
+  localDate,
+  longestGapSeconds,
+  nextDueTime,
+  slaState,
+} from './calendar.js';
 import { readComposePipelines, type ScheduledPipeline, verifyTree } from './desired.js';
 import { FollowError, type Follower } from './follow.js';
-import type { LoopMetrics } from './metrics.js';
 import { type DaemonState, type PipelineEntry, type RunEntry, saveDaemonState, trimRuns } from './state.js';
 
 export type TargetName = 'docker' | 'kubernetes';
@@ -46,7 +55,8 @@ export interface DaemonOptions {
   /** kubernetes: plan + apply. */
   reconciler?: TargetReconciler;
   log: Logger;
-  metrics?: LoopMetrics;
+  /** The one metrics registry (src/observe), served on /metrics. */
+  metrics?: PipewrightMetrics;
   /** Environment for secrets and the ledger actor. */
   env: Record<string, string | undefined>;
   /** Catch-up bound per pipeline and cycle. */
@@ -156,7 +166,11 @@ export class Daemon {
       ...(failure ?? {}),
     };
     this.lastCycle = result;
-    this.options.metrics?.cycle(result);
+    this.options.metrics?.observeReconcile({
+      durationSeconds: result.durationMs / 1000,
+      finishedAtMs: Date.now(),
+      ...(failure ? { errorStage: failure.stage } : {}),
+    });
     return result;
   }
 
@@ -193,6 +207,7 @@ export class Daemon {
       return { stage: 'git', error: (error as Error).message };
     }
     const verdict = await verifyTree(tree);
+    this.options.metrics?.setGeneratedStale(verdict.ok ? 0 : verdict.staleFiles);
     if (!verdict.ok) {
       this.refused = { commit: sha, reasons: verdict.reasons };
       log.error(
@@ -218,8 +233,20 @@ export class Daemon {
   private useCommit(commit: string, tree: string, pipelines: ScheduledPipeline[]): void {
     this.desiredCommit = commit;
     this.tree = tree;
+    const names = new Set(pipelines.map((p) => p.name));
+    for (const gone of (this.desired ?? []).filter((p) => !names.has(p.name))) {
+      this.options.metrics?.setExpectedInterval(gone.name, undefined);
+    }
     this.desired = pipelines;
-    this.options.metrics?.pipelines(pipelines);
+    for (const p of pipelines) {
+      let gap: number | undefined;
+      try {
+        gap = p.enabled && p.schedule ? longestGapSeconds(p.schedule, this.now()) : undefined;
+      } catch {
+        gap = undefined; // a schedule that never fires is reported by schedule()
+      }
+      this.options.metrics?.setExpectedInterval(p.name, gap);
+    }
   }
 
   /** Commits whose work trees must stay: the served one and those of active runs. */
@@ -351,7 +378,7 @@ export class Daemon {
       r.commit = this.desiredCommit!;
       r.specHash = p.plan.specHash;
       this.persist(); // intent: the run id is recorded as running before the runtime acts
-      this.options.metrics?.lag(p.name, (Date.parse(r.startedAt) - Date.parse(r.end)) / 1000);
+      this.options.metrics?.observeSchedulerLag(p.name, (Date.parse(r.startedAt) - Date.parse(r.end)) / 1000);
       this.launch(p.name, r);
       activeCount++;
     }
@@ -456,6 +483,8 @@ export class Daemon {
       commit,
       ...(previous ? { resume: previous } : {}),
     });
+    // SLA misses are counted by the scheduler against the scheduled time (finish/updateSla), not here.
+    if (this.options.metrics) observeRunState(this.options.metrics, { ...plan, slaSeconds: undefined }, state);
     this.finish(pipeline, r, state.status);
   }
 
@@ -469,7 +498,6 @@ export class Daemon {
       r.sla = slaState({ start: new Date(r.start), end: new Date(r.end) }, p.slaSeconds, succeededAt, this.now());
       if (r.sla === 'missed') this.options.metrics?.slaMissed(pipeline);
     }
-    this.options.metrics?.runFinished(pipeline, status, r);
     (status === 'succeeded' ? this.options.log.info : this.options.log.warn).call(
       this.options.log,
       { pipeline, runId: r.runId, ds: r.ds, status },
@@ -503,7 +531,7 @@ export class Daemon {
             { pipeline: name, container: c.Names[0]?.replace(/^\//, '') ?? c.Id.slice(0, 12) },
             'pruned a leftover container of a removed pipeline',
           );
-          this.options.metrics?.pruned();
+          this.options.metrics?.observeApplyAction('docker', 'container', 'prune');
         } catch (error) {
           this.options.log.warn(
             { pipeline: name },

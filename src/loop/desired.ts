@@ -25,7 +25,13 @@ export interface ScheduledPipeline {
   slaSeconds?: number;
 }
 
-export type Verdict = { ok: true; pipelines: ScheduledPipeline[] } | { ok: false; reasons: string[] };
+export type Verdict =
+  | { ok: true; pipelines: ScheduledPipeline[] }
+  | {
+      ok: false;
+      reasons: string[] /** Files of generated/ that differ from what compile writes. */;
+      staleFiles: number;
+    };
 
 const MAX_LISTED = 20;
 
@@ -35,6 +41,7 @@ export async function verifyTree(tree: string): Promise<Verdict> {
   if (!opened.ok) {
     return {
       ok: false,
+      staleFiles: 0,
       reasons: [`${opened.file} is invalid:\n${formatDiagnosticLines(opened.diagnostics).trimEnd()}`],
     };
   }
@@ -51,13 +58,14 @@ export async function verifyTree(tree: string): Promise<Verdict> {
       TARGETS,
     );
   } catch (error) {
-    return { ok: false, reasons: [(error as Error).message] };
+    return { ok: false, staleFiles: 0, reasons: [(error as Error).message] };
   }
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0 || !result.report) {
     const shown = errors.slice(0, MAX_LISTED);
     return {
       ok: false,
+      staleFiles: 0,
       reasons: [
         `the specs have ${errors.length} error${errors.length === 1 ? '' : 's'}:\n${formatDiagnosticLines(shown).trimEnd()}${errors.length > shown.length ? `\n… and ${errors.length - shown.length} more` : ''}`,
       ],
@@ -76,6 +84,7 @@ export async function verifyTree(tree: string): Promise<Verdict> {
           ];
     return {
       ok: false,
+      staleFiles: report.stale.length + report.missing.length + report.extra.length,
       reasons: [
         `generated/ is not what \`pipewright compile\` writes for this commit (run \`pipewright compile\` and commit)`,
         ...list('stale', report.stale),
@@ -87,7 +96,7 @@ export async function verifyTree(tree: string): Promise<Verdict> {
   try {
     return { ok: true, pipelines: readComposePipelines(tree) };
   } catch (error) {
-    return { ok: false, reasons: [(error as Error).message] };
+    return { ok: false, staleFiles: 0, reasons: [(error as Error).message] };
   }
 }
 

@@ -8,12 +8,15 @@
  * Anything else is 404; methods other than GET/HEAD are 405.
  */
 import { createServer, type Server } from 'node:http';
+import { metricsHandler } from '../observe/http.js';
+import type { PipewrightMetrics } from '../observe/metrics.js';
 import type { DaemonStatus } from './daemon.js';
 
 export interface HttpSources {
   status(): DaemonStatus;
   ready(): boolean;
-  metrics?(): Promise<{ contentType: string; body: string }>;
+  /** The one registry (src/observe), served by its own handler. */
+  metrics?: PipewrightMetrics;
   now(): Date;
 }
 
@@ -62,11 +65,9 @@ export function startHttp(listen: { host: string; port: number }, sources: HttpS
             `not ready: ${last ? `last cycle failed (${last.stage}): ${last.error}` : 'no cycle finished yet'}\n`,
           );
         }
-        case '/metrics': {
+        case '/metrics':
           if (!sources.metrics) return send(404, 'text/plain; charset=utf-8', 'no metrics registry\n');
-          const m = await sources.metrics();
-          return send(200, m.contentType, m.body);
-        }
+          return metricsHandler(sources.metrics)(req, res);
         case '/status.json':
           return send(200, 'application/json; charset=utf-8', `${JSON.stringify(sources.status(), null, 2)}\n`);
         case '/':

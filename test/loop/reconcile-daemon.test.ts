@@ -67,6 +67,13 @@ describe.skipIf(!engine)('reconcile daemon following a branch', () => {
     let status = await d.status();
     expect(status.lastGood?.commit).toBe(c1);
     expect(status.pipelines.map((p) => [p.name, p.nextDue])).toEqual([['lp-a', `${day(1)}T00:00:00.000Z`]]);
+    const metrics = await d.get('/metrics');
+    expect(metrics.type).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(metrics.body).toContain('pipewright_runs_total{pipeline="lp-a",status="succeeded"} 3');
+    expect(metrics.body).toContain('pipewright_pipeline_expected_interval_seconds{pipeline="lp-a"} 86400');
+    expect(metrics.body).toMatch(/pipewright_reconcile_cycles_total\{result="ok"\} [1-9]/);
+    expect(metrics.body).toMatch(/pipewright_scheduler_lag_seconds\{pipeline="lp-a"\} \d/);
+    expect(metrics.body).toContain('pipewright_sla_misses_total');
     const page = await d.get('/');
     expect(page.type).toMatch(/text\/html/);
     expect(page.body).toContain('lp-a');
@@ -140,6 +147,9 @@ describe.skipIf(!engine)('reconcile daemon following a branch', () => {
     const stale = origin.commit('spec edited, generated/ not recompiled');
     await until(async () => (await d.status()).refused?.commit === stale, 30_000, 'stale generated/ refused');
     expect((await d.status()).refused!.reasons.join('\n')).toMatch(/stale: generated\/.*lp-b/);
+    const afterStale = (await d.get('/metrics')).body;
+    expect(afterStale).toMatch(/pipewright_generated_stale_files [1-9]/);
+    expect(afterStale).toMatch(/pipewright_reconcile_errors_total\{stage="compile"\} [1-9]/);
     expect((await d.status()).lastGood?.commit).toBe(c3);
     expect(d.child.exitCode).toBeNull();
 

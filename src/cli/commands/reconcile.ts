@@ -9,6 +9,7 @@ import { ListenError, parseListen, startHttp } from '../../loop/http.js';
 import { createLogger } from '../../loop/log.js';
 import { loadDaemonState, StateFileError } from '../../loop/state.js';
 import { parseDuration } from '../../model/duration.js';
+import { PipewrightMetrics } from '../../observe/metrics.js';
 import { DockerExecutor, dockerFromHost, EngineError } from '../../runtime/docker-executor.js';
 import { LockHeldError } from '../../runtime/lock-file.js';
 import { oneOf, parseCommandArgs } from '../args.js';
@@ -149,7 +150,7 @@ export const command: Command = {
         throw error;
       }
       const executor = new DockerExecutor({ ...engine, pull: values.pull === true, keepFailed: false });
-      const metrics = await loadMetrics();
+      const metrics = new PipewrightMetrics();
       const daemon = new Daemon({
         source,
         ref,
@@ -159,7 +160,7 @@ export const command: Command = {
         executor,
         docker: engine.docker,
         log,
-        ...(metrics ? { metrics: metrics.loop } : {}),
+        metrics,
         env: io.env,
         maxCatchup,
         taskConcurrency,
@@ -170,7 +171,7 @@ export const command: Command = {
           status: () => daemon.status(),
           ready: () => daemon.ready(),
           now: () => new Date(),
-          ...(metrics ? { metrics: metrics.render } : {}),
+          metrics,
         });
       } catch (error) {
         if (error instanceof ListenError) throw new UserError(error.message);
@@ -247,13 +248,3 @@ export const command: Command = {
     }
   },
 };
-
-/** The metrics registry (src/observe) with the loop's adapter, when this build has it. */
-async function loadMetrics(): Promise<
-  | { loop: import('../../loop/metrics.js').LoopMetrics; render: () => Promise<{ contentType: string; body: string }> }
-  | undefined
-> {
-  return undefined;
-}
-
-export type { CliIO };
