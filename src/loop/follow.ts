@@ -76,7 +76,7 @@ export class Follower {
   constructor(
     private readonly mirror: string,
     private readonly treesDir: string,
-    private readonly timeoutMs = 120_000,
+    timeoutMs = 120_000,
   ) {
     mkdirSync(mirror, { recursive: true });
     mkdirSync(treesDir, { recursive: true });

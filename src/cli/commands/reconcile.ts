@@ -39,7 +39,8 @@ is adopted by the next start.
 
 HTTP on --listen (loopback by default): /healthz, /readyz (200 when the last cycle succeeded), /metrics
 (Prometheus), /status.json and a read-only status page at /.
-Every option may also be set in pipewright.yaml under \`reconcile:\` (docs/config.md); flags win.
+repo, ref, interval, target, listen, state-dir, grace, log-format and max-catchup may also be set in
+pipewright.yaml under \`reconcile:\` (docs/config.md, docs/reconcile.md); flags win.
 
 Options:
   --repo <p|url>        repository to follow (default: the project directory)
@@ -52,11 +53,11 @@ Options:
   --log-format <f>      text (default, human lines) or json (one JSON object per line, pino)
   --max-catchup <n>     catch-up runs recorded per pipeline and cycle (default 100)
   --concurrency <n>     tasks running at once inside one run (default 4)
-  --pull                pull missing images instead of failing their runs' start
+  --pull                pull missing images (default: a missing image is reported, its runs wait)
   --once                run one cycle, wait for the runs it started, exit (0 cycle ok, 1 failed)
 
 Exit codes: 0 stopped by SIGTERM/SIGINT (or --once succeeded), 1 --once cycle failed or the daemon could not start
-(state directory locked, address in use, engine unreachable), 2 usage error.
+(state directory locked by another daemon, address in use, unreadable state file), 2 usage error.
 `;
 
 function duration(text: string, flag: string): number {
