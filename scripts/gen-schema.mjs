@@ -151,7 +151,11 @@ export function generateConfigSchema() {
   const definitions = raw.definitions ?? {};
   // Pipelines are named by metadata.name: the same DNS-1123 label as in a spec.
   const specNames = generatorFor('spec/types.ts').getSchemaForSymbol('PipelineMetadata').properties.name;
-  raw.properties.pipelines.propertyNames = { pattern: specNames.pattern, maxLength: specNames.maxLength };
+  raw.properties.pipelines.propertyNames = {
+    pattern: specNames.pattern,
+    patternErrorMessage: specNames.patternErrorMessage,
+    maxLength: specNames.maxLength,
+  };
   // Editors show the code's name on hover: taken from the closed set in src/diagnostics/codes.ts.
   const names = Object.fromEntries(
     [...readFileSync(join(root, 'src', 'diagnostics', 'codes.ts'), 'utf8').matchAll(/^\s+(PW\d{3}): '([^']+)'/gm)].map(

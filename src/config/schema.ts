@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { EDITOR_KEYWORDS } from '../spec/schema.js';
 import type { DocumentSchema } from '../spec/validate.js';
 import type { ProjectConfig } from './types.js';
 
@@ -19,9 +20,12 @@ export function configSchema(): Record<string, unknown> {
 }
 
 function configErrors(value: unknown): ErrorObject[] {
-  compiled ??= new Ajv({ strict: true, allErrors: true, allowUnionTypes: false }).compile<ProjectConfig>(
-    configSchema(),
-  );
+  compiled ??= new Ajv({
+    strict: true,
+    allErrors: true,
+    allowUnionTypes: false,
+    keywords: [...EDITOR_KEYWORDS],
+  }).compile<ProjectConfig>(configSchema());
   return compiled(value) ? [] : [...(compiled.errors ?? [])];
 }
 

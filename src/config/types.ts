@@ -101,6 +101,7 @@ export interface LineageHttpTransport {
    * Environment variable holding the API key sent as a bearer token (default OPENLINEAGE_API_KEY). The key itself
    * never goes in this file.
    * @pattern ^[A-Z_][A-Z0-9_]*$
+   * @patternErrorMessage must be an environment variable name: upper-case letters, digits and '_', e.g. OPENLINEAGE_API_KEY
    */
   apiKeyEnv?: string;
 }

@@ -283,10 +283,15 @@ function describe(error: ErrorObject, doc: SpecDocument, against: DocumentSchema
       if (error.propertyName !== undefined) {
         const name = error.propertyName;
         const expected = schema?.propertyNames?.patternErrorMessage ?? `must match ${params.pattern}`;
+        // A name that is itself a secret (a token pasted as a key) is not echoed a second time in a suggestion.
+        const fixes =
+          redactSecrets(name) === name ? fixesFor(name, schema?.propertyNames).filter((f) => f !== name) : [];
+        const suggestion =
+          fixes.length > 0 ? `: did you mean ${fixes.map((f) => JSON.stringify(f)).join(' or ')}?` : '';
         return {
           path: [...path, name],
           key: true,
-          message: `${keyKind(path)} '${printable(name)}' in ${label} ${expected}${invisibleHint(name)}`,
+          message: `${keyKind(path)} '${printable(name)}' in ${label} ${expected}${invisibleHint(name) || suggestion}`,
         };
       }
       const expected = schema?.patternErrorMessage ?? `must match ${params.pattern}`;
@@ -462,6 +467,24 @@ export function fixesFor(written: string, schema: SchemaNode | undefined): strin
   }
   const candidates = [text, `${text}.0`, `${text}.0.0`, `${text}s`, `${text}m`, `${text}h`, `${text}d`];
   if (/^v\d/.test(text)) candidates.push(text.slice(1), `${text.slice(1)}.0`, `${text.slice(1)}.0.0`);
+  // Written out in words: `1 minute`, `2 hours 30 minutes` → 1m, 2h30m.
+  const words = text.replace(
+    /(\d+)\s*(seconds?|secs?|minutes?|mins?|hours?|hrs?|days?)\b,?\s*(and\s+)?/gi,
+    (_, n, unit) => `${n}${String(unit)[0]!.toLowerCase()}`,
+  );
+  if (words !== text) candidates.push(words.replace(/\s+/g, ''));
+  // Dates with other separators or without zero padding: 2024/1/5 → 2024-01-05.
+  const date = /^(\d{4})[/.](\d{1,2})[/.](\d{1,2})$/.exec(text) ?? /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(text);
+  if (date) candidates.push(`${date[1]}-${date[2]!.padStart(2, '0')}-${date[3]!.padStart(2, '0')}`);
+  // Names with capitals, spaces or underscores where lowercase DNS names are expected: Daily Orders → daily-orders.
+  const dns = text.toLowerCase().replace(/[\s_]+/g, '-');
+  if (dns !== text && /^[a-z0-9-]+$/.test(dns)) candidates.push(dns);
+  // Names with '-' or spaces where identifiers are expected: db-password → db_password, DB_PASSWORD.
+  const ident = text.replace(/[\s-]+/g, '_');
+  if (ident !== text) candidates.push(ident, ident.toUpperCase());
+  // Byte units as people write them: 2GB → 2G or 2Gi.
+  const bytes = /^(\d+(?:\.\d+)?)\s*([kmgt])i?b$/i.exec(text);
+  if (bytes) candidates.push(`${bytes[1]}${bytes[2]!.toUpperCase()}i`, `${bytes[1]}${bytes[2]!.toUpperCase()}`);
   const fits = (c: string) => pattern.test(c) && (schema.maxLength === undefined || c.length <= schema.maxLength);
   return [...new Set(candidates)].filter(fits).slice(0, 2);
 }
