@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   list: () => import('./commands/list.js'),
   graph: () => import('./commands/graph.js'),
   diff: () => import('./commands/diff.js'),
+  lineage: () => import('./commands/lineage.js'),
   changelog: () => import('./commands/changelog.js'),
   watch: () => import('./commands/watch.js'),
   run: () => import('./commands/run.js'),

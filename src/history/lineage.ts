@@ -1,6 +1,7 @@
 import type { PipelineIR } from '../model/ir.js';
 import { renderTemplate } from '../model/template.js';
 import type { Impact, PipelineDiff } from './change.js';
+import { lineageGraph } from './lineage-graph.js';
 
 /**
  * Datasets a pipeline stops writing: outputs of the base version that no task writes at head (all of them when the
@@ -27,13 +28,12 @@ export function removedOutputs(
  */
 export function lineageImpacts(removed: readonly string[], head: ReadonlyMap<string, PipelineIR>): Impact[] {
   if (removed.length === 0) return [];
-  const wanted = new Set(removed);
+  const graph = lineageGraph(head.values());
   const impacts: Impact[] = [];
-  for (const ir of [...head.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    for (const task of [...ir.tasks].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
-      for (const input of new Set(task.inputs.map(renderTemplate))) {
-        if (wanted.has(input)) impacts.push({ output: input, pipeline: ir.name, task: task.id, file: ir.file });
-      }
+  for (const dataset of new Set(removed)) {
+    for (const key of graph.readers.get(dataset) ?? []) {
+      const task = graph.tasks.get(key)!;
+      impacts.push({ output: dataset, pipeline: task.pipeline, task: task.task, file: task.file });
     }
   }
   return impacts.sort((a, b) => cmp(a.output, b.output) || cmp(a.pipeline, b.pipeline) || cmp(a.task, b.task));
