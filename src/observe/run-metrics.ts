@@ -5,6 +5,7 @@
 import type { RunPlan } from '../runtime/plan.js';
 import type { RunState } from '../runtime/state.js';
 import type { PipewrightMetrics, RunStatusLabel, TaskStatusLabel } from './metrics.js';
+import { expectedIntervalSeconds } from './schedule-interval.js';
 
 const seconds = (from: string | undefined, to: string | undefined): number => {
   if (from === undefined || to === undefined) return 0;
@@ -36,6 +37,10 @@ export function observeRunState(
       retries: Math.max(0, round.length - 1),
       qualityGateFailed: task.type === 'check' && task.status === 'failed',
     });
+  }
+  // A scheduled pipeline's expected interval, so the textfile alone can drive PipewrightNoRecentSuccess.
+  if (plan.schedule !== undefined) {
+    metrics.setExpectedInterval(plan.pipeline, expectedIntervalSeconds(plan.schedule, plan.timezone, new Date()));
   }
   const status: RunStatusLabel = options.aborted ? 'aborted' : state.status === 'succeeded' ? 'succeeded' : 'failed';
   const finishedAt = state.finishedAt ?? new Date().toISOString();

@@ -67,8 +67,9 @@ export interface RunPlan {
   concurrency: number;
   /** spec.sla in seconds (metrics: SLA misses). */
   slaSeconds?: number;
-  /** spec.schedule (cron), when scheduled. */
+  /** spec.schedule (cron), when scheduled, and its IANA time zone. */
   schedule?: string;
+  timezone?: string;
   /** spec.startDate / spec.endDate (YYYY-MM-DD, inclusive): the logical dates the pipeline has runs for. */
   startDate?: string;
   endDate?: string;
@@ -286,6 +287,7 @@ export function planFromCompose(doc: unknown, file: string): RunPlan {
     concurrency: meta.concurrency === undefined ? 1 : int(meta.concurrency, 'x-pipewright.concurrency', 1),
     ...(meta.slaSeconds !== undefined ? { slaSeconds: int(meta.slaSeconds, 'x-pipewright.slaSeconds', 1) } : {}),
     ...(meta.schedule !== undefined ? { schedule: str(meta.schedule, 'x-pipewright.schedule') } : {}),
+    ...(meta.timezone !== undefined ? { timezone: str(meta.timezone, 'x-pipewright.timezone') } : {}),
     ...(meta.startDate !== undefined ? { startDate: str(meta.startDate, 'x-pipewright.startDate') } : {}),
     ...(meta.endDate !== undefined ? { endDate: str(meta.endDate, 'x-pipewright.endDate') } : {}),
     params,

@@ -20,6 +20,7 @@ const run = (args: string[]) =>
 const GATED = specText(
   'gated',
   `  sla: 1h
+  schedule: "0 5 * * *"
   defaults: { image: "localhost/pipewright-test:1", retryDelay: 1s }
   tasks:
     extract:
@@ -55,6 +56,7 @@ describe('pipewright run --metrics-file', () => {
       'pipewright_task_duration_seconds_count{pipeline="gated",task="extract",status="succeeded"} 1',
     );
     expect(text).toContain('pipewright_sla_misses_total{pipeline="gated"} 0');
+    expect(text).toContain('pipewright_pipeline_expected_interval_seconds{pipeline="gated"} 86400');
     expect(text).not.toMatch(/2024|20240115/);
     const check = promtool(['check', 'metrics'], text);
     expect({ status: check.status, out: check.stdout + check.stderr }).toEqual({ status: 0, out: '' });
