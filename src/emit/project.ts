@@ -295,6 +295,28 @@ export async function compileAndWrite(options: ProjectOptions): Promise<ProjectR
   return { ...result, write };
 }
 
+/**
+ * The texts of `paths` (relative to the output directory) as they are on disk, for comparing with what compile writes
+ * (check, run's artifact, plan's desired state): never through a link — every link on the way is named (ProjectError)
+ * before any file is opened, and each file is opened O_NOFOLLOW (src/spec/no-follow.ts). Absent files are left out.
+ */
+export async function readOutputs(out: ResolvedOut, paths: Iterable<string>): Promise<Map<string, string>> {
+  const sorted = [...new Set(paths)].sort();
+  const checked = new Set<string>();
+  const links: string[] = [];
+  for (const path of sorted) {
+    const link = await linkOnTheWay(out.abs, path, out.display, checked);
+    if (link !== undefined) links.push(link);
+  }
+  if (links.length > 0) throw new ProjectError([...new Set(links)].map(linkMessage).join('\n'));
+  const actual = new Map<string, string>();
+  for (const path of sorted) {
+    const text = await readTextNoFollow(join(out.abs, path), `${out.display}/${path}`);
+    if (text !== undefined) actual.set(path, text);
+  }
+  return actual;
+}
+
 export interface ProjectCheck extends ProjectResult {
   report?: CheckReport;
   input?: CheckInput;
@@ -317,20 +339,7 @@ export async function checkProject(
   const expected = new Map(result.files);
   expected.set(MANIFEST_PATH, serializeManifest(buildManifest(result.files, targets, VERSION, result.verified)));
   const owned = Object.keys(manifest?.files ?? {});
-  const actual = new Map<string, string>();
-  const paths = [...new Set([...expected.keys(), ...owned])].sort();
-  // every link is named before any file is opened: a link's target never reaches the diff (nor /dev/zero memory)
-  const checked = new Set<string>();
-  const links: string[] = [];
-  for (const path of paths) {
-    const link = await linkOnTheWay(outAbs, path, out.display, checked);
-    if (link !== undefined) links.push(link);
-  }
-  if (links.length > 0) throw new ProjectError([...new Set(links)].map(linkMessage).join('\n'));
-  for (const path of paths) {
-    const text = await readTextNoFollow(join(outAbs, path), `${out.display}/${path}`);
-    if (text !== undefined) actual.set(path, text);
-  }
+  const actual = await readOutputs(out, [...expected.keys(), ...owned]);
   const input: CheckInput = { expected, actual, owned };
   return { ...result, report: compareOutputs(input), input };
 }

@@ -2,11 +2,9 @@
  * The desired state as committed (I/O): generated/k8s/*.yaml, refused when it is not exactly what compile writes for
  * the specs today (the `check` comparison restricted to the Kubernetes files, as `run` does for its artifact).
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { ProjectConfig } from '../config/types.js';
 import { compareOutputs } from '../emit/check.js';
-import { compileProject } from '../emit/project.js';
+import { compileProject, readOutputs } from '../emit/project.js';
 import { formatDiagnosticLines } from '../emit/report.js';
 import { readManifest } from '../emit/write.js';
 import { desiredFromFiles } from './desired.js';
@@ -39,16 +37,10 @@ export async function loadDesired(options: LoadDesiredOptions): Promise<{ desire
     );
   }
   const expected = new Map([...project.files].filter(([path]) => path.startsWith('k8s/')));
-  const manifest = await readManifest(project.out.abs);
+  const manifest = await readManifest(project.out.abs, project.out.display);
   const owned = Object.keys(manifest?.files ?? {}).filter((p) => p.startsWith('k8s/'));
-  const actual = new Map<string, string>();
-  for (const path of new Set([...expected.keys(), ...owned])) {
-    try {
-      actual.set(path, await readFile(join(project.out.abs, path), 'utf8'));
-    } catch {
-      // missing: reported below
-    }
-  }
+  // never through a link (a link's target is not what was reviewed; /dev/zero would never end): as check reads
+  const actual = await readOutputs(project.out, [...expected.keys(), ...owned]);
   const report = compareOutputs({ expected, actual, owned });
   if (!report.ok) {
     const list = [
