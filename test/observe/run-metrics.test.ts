@@ -86,6 +86,18 @@ describe('pipewright run --metrics-file', () => {
   });
 });
 
+describe('pipewright run --metrics-file, label guard', () => {
+  it('a pipeline name shaped like a date is not a label: a warning, the run result unchanged', async () => {
+    const name = 'orders-20240101';
+    makeProject({ [name]: TINY.replaceAll('tiny', name) }, dir);
+    const r = await run([name, '--date', '2024-01-15', '--metrics-file', join(dir, 'm.prom')]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(
+      "pipewright: warning: metrics not recorded: metric label value 'orders-20240101' looks like an id or a date",
+    );
+  });
+});
+
 describe('pipewright run --pushgateway', () => {
   it('pushes to a real Pushgateway on loopback, grouped by job and pipeline', async () => {
     makeProject({ tiny: TINY }, dir);

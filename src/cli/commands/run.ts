@@ -408,7 +408,14 @@ export const command: Command = {
         ...(io.signal ? { signal: io.signal } : {}),
         ...(observer ? { observer } : {}),
       }).catch(asUserError);
-      if (metrics) observeRunState(metrics, plan, state, { aborted: io.signal?.aborted === true });
+      if (metrics) {
+        try {
+          observeRunState(metrics, plan, state, { aborted: io.signal?.aborted === true });
+        } catch (error) {
+          // e.g. a pipeline name shaped like a date, refused as a label value: metrics never fail the run.
+          io.stderr(`pipewright: warning: metrics not recorded: ${(error as Error).message}\n`);
+        }
+      }
       if (format === 'text') io.stdout(`\n${summaryTable(state)}${runVerdict(state)}\n`);
       else io.stderr(`${runVerdict(state)}\n`);
       return { json: runJson(state) };
