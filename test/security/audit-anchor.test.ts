@@ -104,6 +104,12 @@ describe('audit verify against truncation', () => {
       expect(r.stdout).toBe('');
       expect(r.stderr).toContain(`no ledger at ${ledger}`);
     }
+    for (const args of [['log'], ['log', '--format', 'json']]) {
+      const r = await audit(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain(`no ledger at ${ledger}`);
+    }
   });
 
   it('says exactly what was verified', async () => {

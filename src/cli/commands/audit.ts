@@ -1,4 +1,5 @@
 import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import { UserError } from '../../diagnostics/diagnostic.js';
 import { headFileOf, readLedger, verifyLedger } from '../../runtime/ledger.js';
 import { oneOf, parseCommandArgs } from '../args.js';
@@ -29,7 +30,7 @@ Options:
   --format <fmt>      text (default) or json
 
 Exit codes: 0 chain intact (verify) or records printed (log), 1 the chain is broken or the ledger cannot be read,
-2 usage error or internal error.
+2 a missing ledger, a usage error or an internal error.
 `;
 
 const VERIFIED =
@@ -103,6 +104,8 @@ export const command: Command = {
       return verdict.ok ? 0 : 1;
     }
 
+    if (!existsSync(file))
+      throw new UserError(`no ledger at ${file}: nothing to show — check --ledger, or run a pipeline first`, 2);
     const records = readLedger(file).filter((r) => values.pipeline === undefined || r.pipeline === values.pipeline);
     if (format === 'json') {
       io.stdout(`${JSON.stringify(records, null, 2)}\n`);
