@@ -1,5 +1,5 @@
-import { dirname, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { UserError } from '../../diagnostics/diagnostic.js';
 import { headFileOf, readLedger, verifyLedger } from '../../runtime/ledger.js';
 import { oneOf, parseCommandArgs } from '../args.js';
