@@ -16,8 +16,8 @@ export interface KubeExecutorOptions {
   client: KubeClient;
   namespace: string;
   templates: ReadonlyMap<string, JobObject>;
-  /** Jobs of this pipeline that finished more than this many days ago are deleted after each run (0 keeps them). */
-  retentionDays: number;
+  /** Jobs of this pipeline that finished more than this many seconds ago are deleted after each run (0 keeps them). */
+  retentionSeconds: number;
   now?: () => Date;
   /**
    * The runner is being stopped (Ctrl-C, SIGTERM of its pod): running Jobs are left running — a runner started
@@ -175,10 +175,10 @@ export class KubernetesExecutor implements Executor {
 
   /** Retention: delete this pipeline's Jobs that finished longer ago than the retention (by completion time). */
   async finish(run: RunIdentity, _failed: ReadonlySet<string>, context: ExecutorContext): Promise<void> {
-    const { client, namespace, retentionDays } = this.options;
-    if (retentionDays <= 0) return;
+    const { client, namespace, retentionSeconds } = this.options;
+    if (retentionSeconds <= 0) return;
     const now = this.options.now?.() ?? new Date();
-    const cutoff = new Date(now.getTime() - retentionDays * 86_400_000).toISOString();
+    const cutoff = new Date(now.getTime() - retentionSeconds * 1000).toISOString();
     const list = await client.ok<{ items?: JobObject[] }>('GET', collectionPath(JOB, namespace), {
       query: {
         labelSelector: `${RUN_LABEL.managedBy}=pipewright,${RUN_LABEL.pipeline}=${run.pipeline},${RUN_LABEL.logicalDate}`,

@@ -39,6 +39,8 @@ export interface RunState {
   rounds: number;
   /** In plan order. */
   tasks: Record<string, RunTaskState>;
+  /** A scheduled run not succeeded by its schedule tick + spec.sla (pipewright release --scheduled). */
+  slaMiss?: { dueBy: string; status: RunStatus };
 }
 
 const RUN_ID = /^[0-9]{8}-[0-9a-f]{8}$/;

@@ -47,7 +47,7 @@ describe.runIf(clusterEnabled)('following Jobs across ended watches', () => {
       client,
       namespace: ns,
       templates: new Map([['t', template]]),
-      retentionDays: 0,
+      retentionSeconds: 0,
       watchTimeoutSeconds: 1,
     });
     const context: ExecutorContext = { log: () => undefined, note: () => undefined, persist: () => undefined };

@@ -3,6 +3,7 @@ import { UserError } from '../../diagnostics/diagnostic.js';
 import { KubeApiError, KubeClient, KubeUnreachableError } from '../../kube/client.js';
 import { KubeConfigError, loadClusterAccess } from '../../kube/kubeconfig.js';
 import { collectionPath, objectPath, resourceType } from '../../kube/resources.js';
+import { parseDuration } from '../../model/duration.js';
 import { dateIn, dueDates } from '../../release/dates.js';
 import { KubernetesExecutor } from '../../release/kube-executor.js';
 import {
@@ -18,7 +19,7 @@ import { appendLedger, LedgerError } from '../../runtime/ledger.js';
 import { type RunJson, runJson, runVerdict, summaryTable } from '../../runtime/report.js';
 import { isLogicalDate, resolveParams } from '../../runtime/resolve.js';
 import { executeRun, type RunReporter } from '../../runtime/run.js';
-import { type RunState, runnerIdentity } from '../../runtime/state.js';
+import { type RunState, runnerIdentity, saveRunState } from '../../runtime/state.js';
 import { runPlanName } from '../../targets/kubernetes/run-plan.js';
 import { oneOf, parseCommandArgs } from '../args.js';
 import type { CliIO, Command } from '../io.js';
@@ -26,7 +27,7 @@ import { backfillDates, parseParams } from './run.js';
 
 const HELP = `Usage: pipewright release <pipeline> --target kubernetes (--date YYYY-MM-DD | --backfill FROM..TO | --scheduled)
                           [--namespace N] [--context C] [--param name=value]… [--concurrency N]
-                          [--retention-days N] [--format text|json] [--ledger FILE]
+                          [--retention D | --retention-days N] [--format text|json] [--ledger FILE]
 
 Run a pipeline on Kubernetes for logical dates: the runner the CronJob starts in-cluster (with its ServiceAccount),
 also runnable from a laptop or CI with a kubeconfig. It reads the pipeline's run plan (ConfigMap <pipeline>-plan, put
@@ -41,12 +42,14 @@ failed \`type: check\` task is reported as a quality-gate failure. Idempotent an
 memory, so a runner killed and started again re-attaches to running Jobs by name and never re-runs a task that
 succeeded (a date whose tasks all succeeded is skipped); stopped with Ctrl-C or SIGTERM it leaves running Jobs
 running (exit 1). Results go to .pipewright/runs (\`pipewright runs\`) and the
-ledger. Finished Jobs of this pipeline older than --retention-days are deleted after each run.
+ledger. After each run, this pipeline's Jobs that finished (by their completion time) longer ago than the retention
+are deleted.
 
 --scheduled (what the CronJob runs): the date of the latest schedule tick in the pipeline's time zone; with catchup
 also every missed tick since startDate (at most --retention-days back: older runs are no longer in the cluster);
-a disabled pipeline does nothing. An SLA miss (a scheduled run finishing later than its tick + sla) is reported and
-recorded. Runs of several dates overlap up to the pipeline's concurrency.
+a disabled pipeline does nothing. An SLA miss (a scheduled run not succeeded by its tick + sla: finished later, or
+failed after that time) is reported, recorded in the ledger (run.sla_miss) and in the run's record, and shown by
+\`pipewright runs\`. Runs of several dates overlap up to the pipeline's concurrency (spec.concurrency).
 
 Options:
   --target <t>            kubernetes (alias k8s)
@@ -57,7 +60,9 @@ Options:
   --context <c>           kubeconfig context
   --param <k=v>           a pipeline parameter (repeatable); others take their defaults
   --concurrency <n>       task Jobs running at once (default 16)
-  --retention-days <n>    delete finished Jobs with a logical date older than this (default 7; 0 keeps all)
+  --retention <d>         delete this pipeline's Jobs that finished longer ago than d: a duration (30s, 12h, 7d;
+                          default 7d). With --scheduled it also bounds how far back catchup looks
+  --retention-days <n>    the same in whole days (0 keeps every Job)
   --format <fmt>          text (default) or json
   --ledger <file>         ledger file (default .pipewright/ledger.jsonl)
 
@@ -106,6 +111,7 @@ export const command: Command = {
         context: { type: 'string' },
         param: { type: 'string', multiple: true },
         concurrency: { type: 'string' },
+        retention: { type: 'string' },
         'retention-days': { type: 'string' },
         format: { type: 'string' },
         ledger: { type: 'string' },
@@ -135,7 +141,15 @@ export const command: Command = {
     }
     const format = oneOf(values.format, ['text', 'json'] as const, '--format', 'text');
     const concurrency = whole(values.concurrency, '--concurrency', 16, 1);
-    const retentionDays = whole(values['retention-days'], '--retention-days', 7, 0);
+    if (values.retention !== undefined && values['retention-days'] !== undefined)
+      throw new UserError('give --retention or --retention-days, not both', 2);
+    let retentionSeconds = whole(values['retention-days'], '--retention-days', 7, 0) * 86_400;
+    if (values.retention !== undefined) {
+      const seconds = parseDuration(values.retention);
+      if (seconds === undefined)
+        throw new UserError(`--retention must be a duration such as 30s, 12h or 7d (got '${values.retention}')`, 2);
+      retentionSeconds = seconds;
+    }
     const given = parseParams(values.param);
     const ledgerFile = resolve(io.cwd, values.ledger ?? join('.pipewright', 'ledger.jsonl'));
     const runsDir = join(io.cwd, '.pipewright', 'runs');
@@ -193,8 +207,8 @@ export const command: Command = {
           return 0;
         }
         const now = new Date();
-        const since = dateIn(new Date(now.getTime() - retentionDays * 86_400_000), facts.timezone);
-        const due = dueDates(facts, now, retentionDays > 0 ? since : '0000-00-00');
+        const since = dateIn(new Date(now.getTime() - retentionSeconds * 1000), facts.timezone);
+        const due = dueDates(facts, now, retentionSeconds > 0 ? since : '0000-00-00');
         const jobs = await jobsOf();
         for (const d of due) {
           const mine = jobs.filter((j) => j.metadata?.labels?.[RUN_LABEL.logicalDate] === d.date);
@@ -221,7 +235,7 @@ export const command: Command = {
         client,
         namespace,
         templates,
-        retentionDays,
+        retentionSeconds,
         ...(io.signal ? { stopSignal: io.signal } : {}),
       });
       const width = Math.max(9, ...plan.tasks.map((t) => t.id.length));
@@ -277,14 +291,15 @@ export const command: Command = {
           ...(io.signal ? { signal: io.signal } : {}),
         }).catch(asUserError);
         const tick = ticks.get(date);
-        if (
-          tick &&
-          facts.slaSeconds !== undefined &&
-          state.finishedAt &&
-          Date.parse(state.finishedAt) > tick.getTime() + facts.slaSeconds * 1000
-        ) {
+        const dueBy = tick && facts.slaSeconds !== undefined ? tick.getTime() + facts.slaSeconds * 1000 : undefined;
+        // Missed: not succeeded by the due time — succeeded later, or failed/stopped once it had passed.
+        const ended = state.finishedAt ? Date.parse(state.finishedAt) : Date.now();
+        if (dueBy !== undefined && ended > dueBy && !io.signal?.aborted) {
+          const due = new Date(dueBy).toISOString();
+          state.slaMiss = { dueBy: due, status: state.status };
+          saveRunState(runsDir, state);
           out(
-            `[release] » SLA missed: ${pipeline} ${date} finished ${state.finishedAt}, due by ${new Date(tick.getTime() + facts.slaSeconds * 1000).toISOString()}\n`,
+            `[release] » SLA missed: ${pipeline} ${date} ${state.status === 'succeeded' ? `finished ${state.finishedAt}` : `${state.status}`}, due by ${due}\n`,
           );
           appendLedger(
             ledgerFile,
@@ -294,7 +309,13 @@ export const command: Command = {
               version: plan.version,
               specHash: plan.specHash,
               result: 'missed',
-              details: { runId, logicalDate: date, slaSeconds: facts.slaSeconds },
+              details: {
+                runId,
+                logicalDate: date,
+                slaSeconds: facts.slaSeconds ?? null,
+                dueBy: due,
+                status: state.status,
+              },
             },
             { cwd: io.cwd, env: io.env },
           );

@@ -8,7 +8,7 @@ import type { CliIO, Command } from '../io.js';
 const HELP = `Usage: pipewright runs [--pipeline NAME] [--limit N] [--format text|json]
 
 List recorded runs (.pipewright/runs/), newest last: run id, pipeline, version, logical date, executor, status,
-tasks succeeded/total, start time. Status is succeeded, failed, running (its runner is alive) or interrupted (its
+tasks succeeded/total, start time, SLA (missed when a scheduled run was not succeeded by its tick + sla). Status is succeeded, failed, running (its runner is alive) or interrupted (its
 runner was killed: continue it with \`pipewright run --resume <runId>\`).
 
 Options:
@@ -49,6 +49,7 @@ export const command: Command = {
         tasks: tasks.length,
         createdAt: r.createdAt,
         finishedAt: r.finishedAt ?? null,
+        slaMissed: r.slaMiss ? { dueBy: r.slaMiss.dueBy } : null,
       };
     });
     if (format === 'json') {
@@ -61,7 +62,7 @@ export const command: Command = {
     }
     io.stdout(
       table(
-        ['RUN', 'PIPELINE', 'VERSION', 'DATE', 'EXECUTOR', 'STATUS', 'TASKS', 'STARTED'],
+        ['RUN', 'PIPELINE', 'VERSION', 'DATE', 'EXECUTOR', 'STATUS', 'TASKS', 'STARTED', 'SLA'],
         rows.map((r) => [
           r.runId,
           r.pipeline,
@@ -71,6 +72,7 @@ export const command: Command = {
           r.status,
           `${r.tasksSucceeded}/${r.tasks}`,
           r.createdAt.replace(/\.\d+Z$/, 'Z'),
+          r.slaMissed ? `missed (due ${r.slaMissed.dueBy.replace(/\.\d+Z$/, 'Z')})` : '',
         ]),
       ),
     );

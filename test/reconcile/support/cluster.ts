@@ -35,8 +35,8 @@ const namespaces: string[] = [];
 const dirs: string[] = [];
 
 /** A fresh namespace with a unique prefix (the control plane is shared): deleted by cleanup(). */
-export async function namespace(client: KubeClient): Promise<string> {
-  const name = `kapply-${randomBytes(4).toString('hex')}`;
+export async function namespace(client: KubeClient, prefix = 'kapply'): Promise<string> {
+  const name = `${prefix}-${randomBytes(4).toString('hex')}`;
   await client.ok('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } });
   namespaces.push(name);
   return name;
