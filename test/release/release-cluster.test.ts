@@ -5,26 +5,11 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
-import { serializeDocument } from '../../src/emit/serialize.js';
 import type { KubeClient } from '../../src/kube/client.js';
 import { dateIn } from '../../src/release/dates.js';
 import { readLedger } from '../../src/runtime/ledger.js';
-import { runCliCapture } from '../helpers/cli.js';
-import {
-  cleanup,
-  cluster,
-  clusterEnabled,
-  commitAll,
-  namespace,
-  project,
-  requireCluster,
-} from '../reconcile/support/cluster.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: API objects are walked loosely in assertions
-type Obj = Record<string, any>;
-const env = () => ({ KUBECONFIG: process.env.KUBECONFIG, HOME: process.env.HOME });
-const cli = (cwd: string, argv: string[]) => runCliCapture(argv, { cwd, env: env() });
+import { cleanup, cluster, clusterEnabled, namespace, project, requireCluster } from '../reconcile/support/cluster.js';
+import { cli, deployed as deploy, kubeEnv as env, jobs, type Obj } from './support.js';
 
 function fanSpec(extra: string[] = [], defaults = 'retries: 1, retryDelay: 1s, timeout: 1m'): string {
   return [
@@ -42,30 +27,8 @@ function fanSpec(extra: string[] = [], defaults = 'retries: 1, retryDelay: 1s, t
   ].join('\n');
 }
 
-/** Apply the spec into a fresh namespace, then give task templates kwok's pod annotations. */
-async function deployed(client: KubeClient, spec: string, sim: Record<string, Record<string, string>> = {}) {
-  const ns = await namespace(client);
-  const dir = await project({ 'pipelines/fan.yaml': spec });
-  expect((await cli(dir, ['compile'])).code).toBe(0);
-  commitAll(dir);
-  const applied = await cli(dir, ['apply', '--target', 'kubernetes', '--namespace', ns]);
-  expect(applied.code, applied.stderr).toBe(0);
-  const path = `/api/v1/namespaces/${ns}/configmaps/fan-plan`;
-  const cm = await client.ok<Obj>('GET', path);
-  for (const task of ['a', 'b', 'c']) {
-    const key = `task.${task}.yaml`;
-    const job = parse(cm.data[key]);
-    job.spec.template.metadata.annotations = { 'sim.pipewright.dev/duration': '1s', ...sim[task] };
-    cm.data[key] = serializeDocument(job);
-  }
-  await client.ok('PUT', path, { body: cm });
-  return { ns, dir };
-}
-
-async function jobs(client: KubeClient, ns: string): Promise<Obj[]> {
-  const list = await client.ok<{ items: Obj[] }>('GET', `/apis/batch/v1/namespaces/${ns}/jobs`, { list: true });
-  return list.items.sort((x, y) => String(x.metadata.name).localeCompare(String(y.metadata.name)));
-}
+const deployed = (client: KubeClient, spec: string, sim: Record<string, Record<string, string>> = {}) =>
+  deploy(client, 'fan', spec, { sim });
 
 describe.runIf(clusterEnabled)('release on the control plane', () => {
   let client: KubeClient;

@@ -5,26 +5,11 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
-import { serializeDocument } from '../../src/emit/serialize.js';
 import type { KubeClient } from '../../src/kube/client.js';
 import { dateIn } from '../../src/release/dates.js';
 import { readLedger } from '../../src/runtime/ledger.js';
-import { runCliCapture } from '../helpers/cli.js';
-import {
-  cleanup,
-  cluster,
-  clusterEnabled,
-  commitAll,
-  namespace,
-  project,
-  requireCluster,
-} from '../reconcile/support/cluster.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: API objects are walked loosely in assertions
-type Obj = Record<string, any>;
-const env = () => ({ KUBECONFIG: process.env.KUBECONFIG, HOME: process.env.HOME });
-const cli = (cwd: string, argv: string[]) => runCliCapture(argv, { cwd, env: env() });
+import { cleanup, cluster, clusterEnabled, requireCluster } from '../reconcile/support/cluster.js';
+import { cli, deployed as deploy, jobs, type Obj } from './support.js';
 
 function pipeline(spec: string[], tasks: string[]): string {
   return [
@@ -40,30 +25,8 @@ function pipeline(spec: string[], tasks: string[]): string {
   ].join('\n');
 }
 
-/** Apply into a fresh namespace, then give every task template kwok's pod annotations (default: 1 s, exit 0). */
-async function deployed(client: KubeClient, spec: string, sim: Record<string, Record<string, string>> = {}) {
-  const ns = await namespace(client, 'kfinish');
-  const dir = await project({ 'pipelines/feat.yaml': spec });
-  expect((await cli(dir, ['compile'])).code).toBe(0);
-  commitAll(dir);
-  const applied = await cli(dir, ['apply', '--target', 'kubernetes', '--namespace', ns]);
-  expect(applied.code, applied.stderr).toBe(0);
-  const path = `/api/v1/namespaces/${ns}/configmaps/feat-plan`;
-  const cm = await client.ok<Obj>('GET', path);
-  for (const key of Object.keys(cm.data).filter((k) => k.startsWith('task.'))) {
-    const task = key.slice('task.'.length, -'.yaml'.length);
-    const job = parse(cm.data[key]);
-    job.spec.template.metadata.annotations = { 'sim.pipewright.dev/duration': '1s', ...sim[task] };
-    cm.data[key] = serializeDocument(job);
-  }
-  await client.ok('PUT', path, { body: cm });
-  return { ns, dir };
-}
-
-async function jobs(client: KubeClient, ns: string): Promise<Obj[]> {
-  const list = await client.ok<{ items: Obj[] }>('GET', `/apis/batch/v1/namespaces/${ns}/jobs`, { list: true });
-  return list.items.sort((x, y) => String(x.metadata.name).localeCompare(String(y.metadata.name)));
-}
+const deployed = (client: KubeClient, spec: string, sim: Record<string, Record<string, string>> = {}) =>
+  deploy(client, 'feat', spec, { sim, prefix: 'kfinish' });
 
 const ledger = (dir: string) => readLedger(join(dir, '.pipewright/ledger.jsonl'));
 

@@ -12,22 +12,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
-import { serializeDocument } from '../../src/emit/serialize.js';
 import type { KubeClient } from '../../src/kube/client.js';
-import { runCliCapture } from '../helpers/cli.js';
-import {
-  cleanup,
-  cluster,
-  clusterEnabled,
-  commitAll,
-  namespace,
-  project,
-  requireCluster,
-} from '../reconcile/support/cluster.js';
+import { cleanup, cluster, clusterEnabled, requireCluster } from '../reconcile/support/cluster.js';
+import { deployed, type Obj } from './support.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: API objects are walked loosely in assertions
-type Obj = Record<string, any>;
 const root = join(import.meta.dirname, '../..');
 const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version as string;
 const IMAGE = `localhost/pipewright:${version}`;
@@ -68,9 +56,10 @@ describe.runIf(enabled)('the runner image runs `pipewright release` against the 
   });
 
   it('creates the run’s Jobs in DAG order from inside the container and sees them complete', async () => {
-    const ns = await namespace(client, 'kfinish-img');
-    const dir = await project({
-      'pipelines/img.yaml': [
+    const { ns } = await deployed(
+      client,
+      'img',
+      [
         'apiVersion: pipewright.dev/v1',
         'kind: Pipeline',
         'metadata: {name: img, version: 1.0.0, owner: data}',
@@ -81,20 +70,8 @@ describe.runIf(enabled)('the runner image runs `pipewright release` against the 
         '    load: {command: [echo, load], needs: [extract]}',
         '',
       ].join('\n'),
-    });
-    const env = { KUBECONFIG: process.env.KUBECONFIG, HOME: process.env.HOME };
-    expect((await runCliCapture(['compile'], { cwd: dir, env })).code).toBe(0);
-    commitAll(dir);
-    const applied = await runCliCapture(['apply', '--target', 'kubernetes', '--namespace', ns], { cwd: dir, env });
-    expect(applied.code, applied.stderr).toBe(0);
-    const path = `/api/v1/namespaces/${ns}/configmaps/img-plan`;
-    const cm = await client.ok<Obj>('GET', path);
-    for (const key of Object.keys(cm.data).filter((k) => k.startsWith('task.'))) {
-      const job = parse(cm.data[key]);
-      job.spec.template.metadata.annotations = { 'sim.pipewright.dev/duration': '1s' };
-      cm.data[key] = serializeDocument(job);
-    }
-    await client.ok('PUT', path, { body: cm });
+      { prefix: 'kfinish-img' },
+    );
 
     // The kubeconfig, readable by the image's non-root user only, mounted read-only; the work directory its own.
     const kube = join(scratch, 'kubeconfig');
