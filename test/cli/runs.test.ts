@@ -46,7 +46,7 @@ describe('pipewright runs', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(
       [
-        'RUN                PIPELINE  VERSION  DATE        EXECUTOR  STATUS       TASKS  STARTED               SLA',
+        'RUN                PIPELINE  VERSION  DATE        EXECUTOR  STATUS       TASKS  STARTED',
         '20240101-00000001  orders    2.0.0    2024-01-01  local     succeeded    2/2    2024-03-01T10:00:01Z',
         '20240102-00000002  orders    2.0.0    2024-01-02  local     failed       1/2    2024-03-01T10:00:02Z',
         '20240103-00000003  billing   2.0.0    2024-01-03  local     interrupted  1/2    2024-03-01T10:00:03Z',

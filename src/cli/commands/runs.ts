@@ -8,7 +8,8 @@ import type { CliIO, Command } from '../io.js';
 const HELP = `Usage: pipewright runs [--pipeline NAME] [--limit N] [--format text|json]
 
 List recorded runs (.pipewright/runs/), newest last: run id, pipeline, version, logical date, executor, status,
-tasks succeeded/total, start time, SLA (missed when a scheduled run was not succeeded by its tick + sla). Status is succeeded, failed, running (its runner is alive) or interrupted (its
+tasks succeeded/total, start time, and an SLA column when a listed run missed its SLA (a scheduled run not succeeded
+by its tick + sla). Status is succeeded, failed, running (its runner is alive) or interrupted (its
 runner was killed: continue it with \`pipewright run --resume <runId>\`).
 
 Options:
@@ -60,9 +61,11 @@ export const command: Command = {
       io.stdout(`no runs recorded${values.pipeline ? ` for ${values.pipeline}` : ''} (in ${runsDir})\n`);
       return 0;
     }
+    // The SLA column appears when a listed run missed its SLA (release --scheduled records it).
+    const sla = rows.some((r) => r.slaMissed !== null);
     io.stdout(
       table(
-        ['RUN', 'PIPELINE', 'VERSION', 'DATE', 'EXECUTOR', 'STATUS', 'TASKS', 'STARTED', 'SLA'],
+        ['RUN', 'PIPELINE', 'VERSION', 'DATE', 'EXECUTOR', 'STATUS', 'TASKS', 'STARTED', ...(sla ? ['SLA'] : [])],
         rows.map((r) => [
           r.runId,
           r.pipeline,
@@ -72,7 +75,7 @@ export const command: Command = {
           r.status,
           `${r.tasksSucceeded}/${r.tasks}`,
           r.createdAt.replace(/\.\d+Z$/, 'Z'),
-          r.slaMissed ? `missed (due ${r.slaMissed.dueBy.replace(/\.\d+Z$/, 'Z')})` : '',
+          ...(sla ? [r.slaMissed ? `missed (due ${r.slaMissed.dueBy.replace(/\.\d+Z$/, 'Z')})` : ''] : []),
         ]),
       ),
     );
