@@ -4,6 +4,7 @@
  */
 import { relative, sep } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { ConfigLocator } from '../model/environments.js';
 import { readSpec } from '../spec/discover.js';
 import { didYouMean } from '../spec/validate.js';
 import { type LoadedConfig, loadConfig } from './load.js';
@@ -19,6 +20,8 @@ export interface Project extends ProjectRoot {
   config?: ProjectConfig;
   /** The configuration file as loaded: display path, text and positions (set with `config`). */
   configDocument?: Pick<LoadedConfig, 'file' | 'source' | 'rangeOf'>;
+  /** The same, as environment overrides are located (src/model/environments.ts). */
+  configSource?: ConfigLocator & { source: string };
 }
 
 /**
@@ -57,5 +60,6 @@ export async function openProject(cwd: string): Promise<OpenedProject> {
     return { ok: false, root: found.root, file, source: loaded.source, diagnostics: loaded.diagnostics };
   }
   const { source, rangeOf } = loaded;
-  return { ok: true, project: { ...found, config: loaded.config, configDocument: { file, source, rangeOf } } };
+  const configDocument = { file, source, rangeOf };
+  return { ok: true, project: { ...found, config: loaded.config, configDocument, configSource: configDocument } };
 }

@@ -37,6 +37,78 @@ export interface ProjectConfig {
   kubernetes?: KubernetesSettings;
   /** Defaults of `pipewright reconcile` (flags win). Documented in docs/reconcile.md. */
   reconcile?: ReconcileSettings;
+  /**
+   * Environments (dev, staging, prod, …) by name, each with overrides applied on top of the specs
+   * (docs/environments.md). With environments, `compile` writes `generated/<env>/<target>/…`; commands take `--env`.
+   * @examples [{"dev": {"namespace": "pipelines-dev", "overrides": {"resources": {"memory": "256Mi"}}}, "prod": {"pipelines": {"daily-orders": {"overrides": {"image": "ghcr.io/acme/orders:1.4.2"}}}}}]
+   */
+  environments?: { [name: EnvironmentName]: EnvironmentSettings };
+}
+
+/**
+ * An environment name: a directory below generated/ and part of Kubernetes names, so lowercase and DNS-friendly.
+ * @pattern ^[a-z]([-a-z0-9]*[a-z0-9])?$
+ * @maxLength 30
+ */
+export type EnvironmentName = string;
+
+/** One environment: where it deploys and what it changes in the specs. Later layers win: extends < global < pipeline < task. */
+export interface EnvironmentSettings {
+  /** Another environment whose settings this one starts from (its own settings win). Cycles are an error. */
+  extends?: string;
+  /** Kubernetes namespace every object of this environment is created in. */
+  namespace?: string;
+  /** Prefix put in front of every secret name (`prod-` turns `warehouse/password` into `prod-warehouse/password`). */
+  secretPrefix?: string;
+  /** Image of the Kubernetes CronJob's runner (default: pipewright at this version). */
+  runnerImage?: string;
+  /** Overrides of every pipeline and task of the project. */
+  overrides?: PipelineOverrides;
+  /** Overrides of single pipelines, by `metadata.name` (a name no spec defines is an error). */
+  pipelines?: { [name: string]: PipelineEnvironmentSettings };
+}
+
+/** Overrides of one pipeline in one environment. */
+export interface PipelineEnvironmentSettings {
+  /** Overrides of this pipeline and all its tasks. */
+  overrides?: PipelineOverrides;
+  /** Overrides of single tasks, by task id as written in the spec (an unknown id is an error). */
+  tasks?: { [id: string]: TaskOverrides };
+}
+
+/** What an environment may change in a task (replaces the task's own value and spec.defaults). */
+export interface TaskOverrides {
+  /** The whole image reference (a pinned tag or an @sha256 digest). Not together with `imageTag`. */
+  image?: string;
+  /** Only the tag (`1.4.2`) or digest (`sha256:…`) of the image the spec names. Not together with `image`. */
+  imageTag?: string;
+  /** Environment variables merged over the spec's (plain configuration, never secret values). */
+  env?: { [name: string]: string };
+  /** CPU and memory, merged over the spec's. */
+  resources?: { cpu?: string; memory?: string };
+  /** Node pool / runner tag. */
+  pool?: string;
+  /**
+   * Retries after a failed attempt.
+   * @TJS-type integer
+   */
+  retries?: number;
+  /** Wait between attempts (a duration such as 30s). */
+  retryDelay?: string;
+  /** Time an attempt may run (a duration such as 1h). */
+  timeout?: string;
+}
+
+/** What an environment may change in a pipeline (and in every task of it). */
+export interface PipelineOverrides extends TaskOverrides {
+  /** Whether the schedule is active in this environment (a feature flag that leaves the spec alone). */
+  enabled?: boolean;
+  /** Cron expression (5 fields). */
+  schedule?: string;
+  /** IANA time zone of the schedule. */
+  timezone?: string;
+  /** New default values of declared params, by param name (an undeclared param is an error). */
+  params?: { [name: string]: string };
 }
 
 /** Settings of the Kubernetes target. */

@@ -41,6 +41,7 @@ export const CODES = {
   PW218: 'duplicate-env-name',
   PW219: 'pipeline-too-large',
   PW220: 'invalid-dataset-uri',
+  PW221: 'environment-override',
   PW301: 'target-gitlab-retry',
   PW302: 'target-compose-timeout',
   PW303: 'target-compose-schedule',

@@ -1,4 +1,5 @@
 import { type Diagnostic, hasErrors, type SourceRange, sortDiagnostics } from '../diagnostics/diagnostic.js';
+import { applyEnvironment, type ConfigLocator, originOf, type ResolvedEnvironment } from '../model/environments.js';
 import { type PipelineHeader, type PipelineIR, pipelineHeader } from '../model/ir.js';
 import { normalizePipeline } from '../model/normalize.js';
 import { type SpecDocument, type SpecPath, valueAt } from '../spec/document.js';
@@ -90,6 +91,8 @@ export interface SpecInput {
 
 export interface CompileOptions {
   targets: readonly TargetName[];
+  /** Compile every spec as it runs in this environment of pipewright.yaml (src/model/environments.ts). */
+  environment?: { resolved: ResolvedEnvironment; locator: ConfigLocator };
   /** Output directory as seen from the repository root (POSIX), for files that reference other outputs. */
   outDir: string;
   /** pipewright.yaml `kubernetes.runnerImage` (EmitOptions). */
@@ -221,8 +224,55 @@ function warningDiagnostic(
   };
 }
 
+/**
+ * The spec document as it runs in an environment: the overlaid value, and ranges that point into pipewright.yaml for
+ * every value an override set. Those ranges are markers (lines past any real file) that `remap` turns into the
+ * override's position, so every rule and target warning reports a bad override where it is written.
+ */
+function overlaidDocument(
+  doc: SpecDocument,
+  environment: NonNullable<CompileOptions['environment']>,
+): { doc: SpecDocument; overrideDiagnostics: Diagnostic[]; remap: (d: Diagnostic) => Diagnostic } {
+  const spec = doc.value as PipelineSpec;
+  const overlaid = applyEnvironment(spec, environment.resolved, environment.locator);
+  const markers: { path: SpecPath; key: boolean }[] = [];
+  const MARK = 1_000_000_000;
+  const rangeOf: SpecDocument['rangeOf'] = (path, opts) => {
+    const configPath = originOf(overlaid.origins, path);
+    if (configPath === undefined) return doc.rangeOf(path, opts);
+    markers.push({ path: configPath, key: opts?.key === true });
+    const line = MARK + markers.length - 1;
+    return { start: { line, column: 1 }, end: { line, column: 1 } };
+  };
+  const remap = (d: Diagnostic): Diagnostic => {
+    if (d.range.start.line < MARK) return d;
+    const m = markers[d.range.start.line - MARK]!;
+    return { ...d, file: environment.locator.file, range: environment.locator.rangeOf(m.path, { key: m.key }) };
+  };
+  return { doc: { ...doc, value: overlaid.spec, rangeOf }, overrideDiagnostics: overlaid.diagnostics, remap };
+}
+
 export function compileSpec(file: string, source: string, options: CompileOptions): CompiledSpec {
-  const doc = loadSpec(file, source);
+  const loaded = loadSpec(file, source);
+  const environment = options.environment;
+  let doc = loaded;
+  let remap = (d: Diagnostic) => d;
+  let overrideDiagnostics: Diagnostic[] = [];
+  if (environment && loaded.value !== undefined && !hasErrors(loaded.diagnostics)) {
+    // Only a spec that is valid on its own gets overlaid: its own errors are reported at its own lines.
+    const own = validateSpecs([loaded], PER_DOCUMENT_RULES);
+    if (own.checked[0] && !hasErrors(own.diagnostics)) {
+      ({ doc, remap, overrideDiagnostics } = overlaidDocument(loaded, environment));
+    }
+  }
+  const compiled = compileDocument(file, source, doc, options);
+  const diagnostics = sortDiagnostics([...overrideDiagnostics, ...compiled.diagnostics.map(remap)]);
+  if (!hasErrors(diagnostics)) return { ...compiled, diagnostics };
+  const { ir: _ir, header: _header, ...failed } = compiled;
+  return { ...failed, diagnostics, outputs: [] };
+}
+
+function compileDocument(file: string, source: string, doc: SpecDocument, options: CompileOptions): CompiledSpec {
   const validation = validateSpecs([doc], PER_DOCUMENT_RULES);
   const checked = validation.checked[0];
   const base = {
@@ -233,7 +283,18 @@ export function compileSpec(file: string, source: string, options: CompileOption
   if (!checked || hasErrors(validation.diagnostics))
     return { ...base, diagnostics: validation.diagnostics, outputs: [] };
 
-  const ir = normalizePipeline(checked.spec, file);
+  const env = options.environment?.resolved;
+  const ir = normalizePipeline(
+    checked.spec,
+    file,
+    env === undefined
+      ? undefined
+      : {
+          name: env.name,
+          ...(env.namespace !== undefined ? { namespace: env.namespace } : {}),
+          ...(env.runnerImage !== undefined ? { runnerImage: env.runnerImage } : {}),
+        },
+  );
   const diagnostics = [...validation.diagnostics];
   const outputs: OutputText[] = [];
   for (const target of selectedTargets(options.targets)) {

@@ -3,7 +3,8 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { VERSION } from '../cli/main.js';
 import { applyLevels, hasLevels } from '../config/levels.js';
 import type { ProjectConfig } from '../config/types.js';
-import { hasErrors, UserError } from '../diagnostics/diagnostic.js';
+import { type Diagnostic, hasErrors, sortDiagnostics, UserError } from '../diagnostics/diagnostic.js';
+import { type ConfigLocator, environmentNames, resolveEnvironment, unknownPipelines } from '../model/environments.js';
 import { discoverSpecs } from '../spec/discover.js';
 import { MAX_SPEC_BYTES, rejectedSpec, tooLargeMessage } from '../spec/load.js';
 import { linkMessage, linkOnTheWay, linkOnTheWaySync, readNoFollow, readTextNoFollow } from '../spec/no-follow.js';
@@ -18,6 +19,7 @@ import {
   compileSources,
   compileSpec,
   OutputFiles,
+  type OutputText,
   type SpecInput,
   settingsKey,
 } from './compile.js';
@@ -48,6 +50,8 @@ export interface ProjectOptions {
   useCache?: boolean;
   /** The project configuration: its per-code levels apply to the diagnostics (src/config/levels.ts). */
   config?: ProjectConfig;
+  /** Where pipewright.yaml's values are written: needed when it declares environments (positions of overrides). */
+  configSource?: ConfigLocator & { source: string };
   /**
    * Environment that locates the cache's machine-local key (src/emit/cache-key.ts; default process.env). Without
    * HOME or XDG_CACHE_HOME there is no key and no persistent cache.
@@ -230,6 +234,11 @@ async function compileWithCacheRaw(options: ProjectOptions): Promise<{ result: P
   const out = resolveOutDirNoLinks(options.cwd, options.out, options.paths);
   const inputs = await readSources(options);
   const settings = compileSettings(options.config);
+  if (environmentNames(options.config).length > 0) {
+    // The persistent cache is keyed by spec text alone, which no longer decides the result: compiled every time.
+    const result = compileEnvironments(inputs, options.config!, { ...options, settings }, out);
+    return { result: { ...result, out, specCount: inputs.length } };
+  }
   const compileOptions = { targets: options.targets, outDir: out.display, ...settings };
   const keyFile = options.useCache ? cacheKeyFile(options.env ?? process.env) : undefined;
   const key = keyFile ? await loadCacheKey(keyFile) : undefined;
@@ -263,6 +272,49 @@ async function compileWithCacheRaw(options: ProjectOptions): Promise<{ result: P
     result: { ...result, out, specCount: inputs.length, cache: cache.stats(), verified: cache.verifiedOutputs() },
     cache,
   };
+}
+
+/**
+ * A project with environments: every spec compiled once per environment (src/model/environments.ts), each into its
+ * own tree `<out>/<env>/<target>/…`. Problems of the specs themselves are the same in every environment and reported
+ * once; problems of an override are reported at its position in pipewright.yaml. All-or-nothing over all environments.
+ */
+export function compileEnvironments(
+  inputs: readonly SpecInput[],
+  config: ProjectConfig,
+  options: Pick<ProjectOptions, 'targets' | 'configSource'>,
+  out: ResolvedOut,
+): CompileResult {
+  const locator: ConfigLocator = options.configSource ?? {
+    file: 'pipewright.yaml',
+    rangeOf: () => ({ start: { line: 1, column: 1 }, end: { line: 1, column: 1 } }),
+  };
+  const diagnostics = new Map<string, Diagnostic>();
+  const add = (d: Diagnostic) =>
+    diagnostics.set(JSON.stringify([d.file, d.range, d.code, d.message, d.severity, d.target ?? '']), d);
+  const files: OutputText[] = [];
+  let first: CompileResult | undefined;
+  for (const name of environmentNames(config)) {
+    const resolved = resolveEnvironment(config, name, locator);
+    resolved.diagnostics.forEach(add);
+    if (!resolved.environment) continue;
+    const result = compileSources(inputs, {
+      targets: options.targets,
+      outDir: `${out.display}/${name}`,
+      environment: { resolved: resolved.environment, locator },
+    });
+    first ??= result;
+    result.diagnostics.forEach(add);
+    const defined = result.units.flatMap((u) => (u.pipeline === undefined ? [] : [u.pipeline]));
+    unknownPipelines(resolved.environment, defined, locator).forEach(add);
+    for (const [path, text] of result.files) files.push({ path: `${name}/${path}`, text });
+  }
+  const all = sortDiagnostics([...diagnostics.values()]);
+  const base = first ?? compileSources(inputs, { targets: options.targets, outDir: out.display });
+  const units = base.units;
+  if (hasErrors(all)) return { diagnostics: all, files: new OutputFiles(), pipelines: base.pipelines, units };
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { diagnostics: all, files: new OutputFiles(files), pipelines: base.pipelines, units };
 }
 
 /**

@@ -90,8 +90,19 @@ export interface PipelineIR {
   params: ParamIR[];
   /** Topological order; ties broken by id. */
   tasks: TaskIR[];
+  /** Set when compiled for an environment of pipewright.yaml (absent otherwise, so the IR is unchanged). */
+  environment?: EnvironmentIR;
   /** sha256 (hex) of the canonical JSON of the whole IR without `file` and `specHash`. */
   specHash: string;
+}
+
+/** Where an environment deploys (docs/environments.md). */
+export interface EnvironmentIR {
+  name: string;
+  /** Kubernetes namespace of every object. */
+  namespace?: string;
+  /** Image of the Kubernetes runner. */
+  runnerImage?: string;
 }
 
 /**

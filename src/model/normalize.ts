@@ -3,7 +3,7 @@ import { topologicalOrder } from './dag.js';
 import { parseDuration } from './duration.js';
 import { hashValue } from './hash.js';
 import { instanceId, paramEnvVar } from './ids.js';
-import type { ParamIR, PipelineIR, ResourcesIR, SecretIR, TaskIR, Template } from './ir.js';
+import type { EnvironmentIR, ParamIR, PipelineIR, ResourcesIR, SecretIR, TaskIR, Template } from './ir.js';
 import { parseCpu, parseMemory } from './quantity.js';
 import { renderTemplate, toTemplate } from './template.js';
 
@@ -119,7 +119,7 @@ function params(spec: PipelineSpec): ParamIR[] {
  *
  * @param file repository-relative spec path (POSIX), kept for headers and messages, not hashed.
  */
-export function normalizePipeline(spec: PipelineSpec, file: string): PipelineIR {
+export function normalizePipeline(spec: PipelineSpec, file: string, environment?: EnvironmentIR): PipelineIR {
   const body = spec.spec;
   const defaults = body.defaults ?? {};
   const specTasks = body.tasks;
@@ -199,6 +199,7 @@ export function normalizePipeline(spec: PipelineSpec, file: string): PipelineIR 
     ...(slaSeconds !== undefined ? { slaSeconds } : {}),
     params: params(spec),
     tasks: order.map((id) => tasks.get(id)!),
+    ...(environment !== undefined ? { environment } : {}),
   };
   return { ...withoutHash, file, specHash: hashValue(withoutHash) };
 }

@@ -77,6 +77,7 @@ async function runCheck(argv: string[], io: CliIO): Promise<number> {
         ...(targets ? { targets } : {}),
         useCache: values.cache === true,
         ...(io.project?.config ? { config: io.project.config } : {}),
+        ...(io.project?.configSource ? { configSource: io.project.configSource } : {}),
       },
       TARGETS,
     ).catch(asUserError);

@@ -102,6 +102,7 @@ export const command: Command = {
       targets,
       useCache: values['no-cache'] !== true,
       ...(io.project?.config ? { config: io.project.config } : {}),
+      ...(io.project?.configSource ? { configSource: io.project.configSource } : {}),
     }).catch(asUserError);
     const ms = performance.now() - started;
     const counts = diagnosticCounts(result.diagnostics);
@@ -143,6 +144,7 @@ export const command: Command = {
     }
 
     const sources = new Map(result.units.map((u) => [u.file, u.source]));
+    if (io.project?.configSource) sources.set(io.project.configSource.file, io.project.configSource.source);
     io.stderr(renderDiagnostics(result.diagnostics, result.units.length, sources, view, { color: useColor(io) }));
     if (!result.write) {
       io.stderr(

@@ -357,9 +357,22 @@ export const emitKubernetes: Emitter = (ir, options) => {
       message: `the Kubernetes run plan of '${ir.name}' is ${size} bytes for ${ir.tasks.length} task instances, more than the ${MAX_CONFIGMAP_BYTES} a ConfigMap holds: the API server will refuse it at apply; split the pipeline`,
     });
   }
-  const documents: unknown[] = [serviceAccount(names, labels), role(names, labels), roleBinding(names, labels), plan];
-  if (ir.schedule !== undefined)
-    documents.push(cronJob(ir, ir.schedule, names, labels, options?.runnerImage ?? RUNNER_IMAGE));
+  const documents: { metadata: { name?: string } }[] = [
+    serviceAccount(names, labels),
+    role(names, labels),
+    roleBinding(names, labels),
+    plan,
+  ] as { metadata: { name?: string } }[];
+  const runnerImage = ir.environment?.runnerImage ?? options?.runnerImage ?? RUNNER_IMAGE;
+  if (ir.schedule !== undefined) documents.push(cronJob(ir, ir.schedule, names, labels, runnerImage) as never);
+  const namespace = ir.environment?.namespace;
+  if (namespace !== undefined) {
+    // An environment's namespace goes on every object (right after its name), so `kubectl apply -f` needs no -n.
+    for (const doc of documents) {
+      const { name, ...rest } = doc.metadata;
+      doc.metadata = { ...(name !== undefined ? { name } : {}), namespace, ...rest } as typeof doc.metadata;
+    }
+  }
   return {
     files: [{ path: `k8s/${ir.name}.yaml`, header: generatedHeader(ir), documents }],
     warnings,
