@@ -112,7 +112,7 @@ describe('docs/diagnostics.md', () => {
             const argv = command[1]!.split(' ');
             expect(argv[0]).toBe('compile');
             const result = await runCliCapture(argv, { cwd: dir });
-            // capability notes (PW3xx) leave the compile successful; an error (PW220) fails it
+            // capability notes (PW3xx) leave the compile successful; an error (PW221) fails it
             expect(result.code).toBe(/: error: /m.test(result.stderr) ? 1 : 0);
             expect(result.stderr).toContain(`[${section.code}]`);
             const body = `${command[0]}${result.stderr}`;

@@ -282,7 +282,7 @@ async function compileWithCacheRaw(options: ProjectOptions): Promise<{ result: P
 export function compileEnvironments(
   inputs: readonly SpecInput[],
   config: ProjectConfig,
-  options: Pick<ProjectOptions, 'targets' | 'configSource'>,
+  options: Pick<ProjectOptions, 'targets' | 'configSource'> & { settings?: { runnerImage?: string } },
   out: ResolvedOut,
 ): CompileResult {
   const locator: ConfigLocator = options.configSource ?? {
@@ -300,6 +300,7 @@ export function compileEnvironments(
     if (!resolved.environment) continue;
     const result = compileSources(inputs, {
       targets: options.targets,
+      ...options.settings,
       outDir: `${out.display}/${name}`,
       environment: { resolved: resolved.environment, locator },
     });
@@ -310,7 +311,7 @@ export function compileEnvironments(
     for (const [path, text] of result.files) files.push({ path: `${name}/${path}`, text });
   }
   const all = sortDiagnostics([...diagnostics.values()]);
-  const base = first ?? compileSources(inputs, { targets: options.targets, outDir: out.display });
+  const base = first ?? compileSources(inputs, { targets: options.targets, ...options.settings, outDir: out.display });
   const units = base.units;
   if (hasErrors(all)) return { diagnostics: all, files: new OutputFiles(), pipelines: base.pipelines, units };
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
