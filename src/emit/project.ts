@@ -53,6 +53,11 @@ export interface ProjectOptions {
   /** Where pipewright.yaml's values are written: needed when it declares environments (positions of overrides). */
   configSource?: ConfigLocator & { source: string };
   /**
+   * Compile only this environment (validated by the caller), with output paths relative to `<out>/<environment>`: what
+   * `run`, `plan`/`apply` read. Without it a project with environments compiles all of them, paths `<env>/<target>/…`.
+   */
+  environment?: string;
+  /**
    * Environment that locates the cache's machine-local key (src/emit/cache-key.ts; default process.env). Without
    * HOME or XDG_CACHE_HOME there is no key and no persistent cache.
    */
@@ -231,12 +236,17 @@ async function compileWithCache(options: ProjectOptions): Promise<{ result: Proj
 }
 
 async function compileWithCacheRaw(options: ProjectOptions): Promise<{ result: ProjectResult; cache?: CompileCache }> {
-  const out = resolveOutDirNoLinks(options.cwd, options.out, options.paths);
+  const only = options.environment;
+  const out = resolveOutDirNoLinks(
+    options.cwd,
+    only === undefined ? options.out : join(options.out, only),
+    options.paths,
+  );
   const inputs = await readSources(options);
   const settings = compileSettings(options.config);
   if (environmentNames(options.config).length > 0) {
     // The persistent cache is keyed by spec text alone, which no longer decides the result: compiled every time.
-    const result = compileEnvironments(inputs, options.config!, { ...options, settings }, out);
+    const result = compileEnvironments(inputs, options.config!, { ...options, settings }, out, only);
     return { result: { ...result, out, specCount: inputs.length } };
   }
   const compileOptions = { targets: options.targets, outDir: out.display, ...settings };
@@ -284,6 +294,7 @@ export function compileEnvironments(
   config: ProjectConfig,
   options: Pick<ProjectOptions, 'targets' | 'configSource'> & { settings?: { runnerImage?: string } },
   out: ResolvedOut,
+  only?: string,
 ): CompileResult {
   const locator: ConfigLocator = options.configSource ?? {
     file: 'pipewright.yaml',
@@ -294,21 +305,22 @@ export function compileEnvironments(
     diagnostics.set(JSON.stringify([d.file, d.range, d.code, d.message, d.severity, d.target ?? '']), d);
   const files: OutputText[] = [];
   let first: CompileResult | undefined;
-  for (const name of environmentNames(config)) {
+  for (const name of only === undefined ? environmentNames(config) : [only]) {
+    const prefix = only === undefined ? `${name}/` : '';
     const resolved = resolveEnvironment(config, name, locator);
     resolved.diagnostics.forEach(add);
     if (!resolved.environment) continue;
     const result = compileSources(inputs, {
       targets: options.targets,
       ...options.settings,
-      outDir: `${out.display}/${name}`,
+      outDir: only === undefined ? `${out.display}/${name}` : out.display,
       environment: { resolved: resolved.environment, locator },
     });
     first ??= result;
     result.diagnostics.forEach(add);
     const defined = result.units.flatMap((u) => (u.pipeline === undefined ? [] : [u.pipeline]));
     unknownPipelines(resolved.environment, defined, locator).forEach(add);
-    for (const [path, text] of result.files) files.push({ path: `${name}/${path}`, text });
+    for (const [path, text] of result.files) files.push({ path: `${prefix}${path}`, text });
   }
   const all = sortDiagnostics([...diagnostics.values()]);
   const base = first ?? compileSources(inputs, { targets: options.targets, ...options.settings, outDir: out.display });
@@ -380,7 +392,11 @@ export interface ProjectCheck extends ProjectResult {
  * the manifest compile would write, and read the same paths plus every owned path from disk.
  */
 export async function checkProject(
-  options: Omit<ProjectOptions, 'targets'> & { targets?: readonly TargetName[] },
+  options: Omit<ProjectOptions, 'targets'> & {
+    targets?: readonly TargetName[];
+    /** Compare only the tree of this environment (`check --env prod`: generated/prod/…). */
+    within?: string;
+  },
   allTargets: readonly TargetName[],
 ): Promise<ProjectCheck> {
   const out = resolveOutDirNoLinks(options.cwd, options.out, options.paths);
@@ -393,6 +409,12 @@ export async function checkProject(
   expected.set(MANIFEST_PATH, serializeManifest(buildManifest(result.files, targets, VERSION, result.verified)));
   const owned = Object.keys(manifest?.files ?? {});
   const actual = await readOutputs(out, [...expected.keys(), ...owned]);
-  const input: CheckInput = { expected, actual, owned };
+  const prefix = options.within === undefined ? undefined : `${options.within}/`;
+  const inTree = (path: string) => prefix === undefined || path.startsWith(prefix);
+  const input: CheckInput = {
+    expected: new Map([...expected].filter(([p]) => inTree(p))),
+    actual: new Map([...actual].filter(([p]) => inTree(p))),
+    owned: owned.filter(inTree),
+  };
   return { ...result, report: compareOutputs(input), input };
 }

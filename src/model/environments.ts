@@ -11,6 +11,7 @@
 import type { EnvironmentSettings, PipelineOverrides, ProjectConfig, TaskOverrides } from '../config/types.js';
 import type { Diagnostic, SourceRange } from '../diagnostics/diagnostic.js';
 import type { SpecPath } from '../spec/document.js';
+import { didYouMean } from '../spec/rules/support.js';
 import type { PipelineSpec, TaskSpec } from '../spec/types.js';
 
 /** Where a config path is written: the config file's display path and a range lookup (SpecDocument.rangeOf). */
@@ -51,32 +52,9 @@ export function environmentNames(config: ProjectConfig | undefined): string[] {
   return Object.keys(config?.environments ?? {}).sort();
 }
 
-/** Did-you-mean for a name among candidates: the closest by edit distance, when close enough. */
+/** Did-you-mean for a name among candidates (the specs' own helper: the same distance and wording). */
 function suggest(name: string, candidates: readonly string[]): string {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
-  for (const c of candidates) {
-    const d = editDistance(name, c);
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
-  return best === undefined ? '' : ` (did you mean '${best}'?)`;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length]!;
+  return didYouMean(name, candidates);
 }
 
 /** The message for an environment name no `environments:` entry declares (the CLI's `--env` uses it too). */

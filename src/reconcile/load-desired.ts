@@ -4,7 +4,7 @@
  */
 import type { ProjectConfig } from '../config/types.js';
 import { compareOutputs } from '../emit/check.js';
-import { compileProject, readOutputs } from '../emit/project.js';
+import { compileProject, type ProjectOptions, readOutputs } from '../emit/project.js';
 import { formatDiagnosticLines } from '../emit/report.js';
 import { readManifest } from '../emit/write.js';
 import { desiredFromFiles } from './desired.js';
@@ -20,6 +20,8 @@ export interface LoadDesiredOptions {
   specPaths: readonly string[];
   /** The project configuration (its settings change what compile writes, e.g. the runner image). */
   config?: ProjectConfig;
+  /** pipewright.yaml's positions and the environment whose tree (generated/<env>/k8s) is the desired state. */
+  project?: Pick<ProjectOptions, 'configSource' | 'environment'>;
 }
 
 export async function loadDesired(options: LoadDesiredOptions): Promise<{ desired: DesiredObject[]; files: string[] }> {
@@ -29,6 +31,7 @@ export async function loadDesired(options: LoadDesiredOptions): Promise<{ desire
     out: options.out,
     targets: ['k8s'],
     ...(options.config ? { config: options.config } : {}),
+    ...options.project,
   });
   const errors = project.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) {

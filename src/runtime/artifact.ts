@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { compareOutputs } from '../emit/check.js';
-import { compileProject } from '../emit/project.js';
+import { compileProject, type ProjectOptions } from '../emit/project.js';
 import { formatDiagnosticLines } from '../emit/report.js';
 import { LinkRefused, readTextNoFollow, refuseLinks } from '../spec/no-follow.js';
 import { planFromComposeText, type RunPlan } from './plan.js';
@@ -24,6 +24,8 @@ export interface LoadArtifactOptions {
   specPaths: readonly string[];
   /** Run the spec as it is now, compiled in memory, instead of the committed artifact. */
   compile: boolean;
+  /** The project configuration and the environment to run in (generated/<env>/compose/…). */
+  project?: Pick<ProjectOptions, 'config' | 'configSource' | 'environment'>;
 }
 
 export interface LoadedArtifact {
@@ -38,6 +40,7 @@ export async function loadRunArtifact(options: LoadArtifactOptions): Promise<Loa
     cwd: options.cwd,
     out: options.out,
     targets: ['compose'],
+    ...options.project,
   });
   const unit = project.units.find((u) => u.pipeline === options.pipeline);
   if (!unit) {

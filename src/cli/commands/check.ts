@@ -13,6 +13,7 @@ import {
 import { TARGETS } from '../../targets/target.js';
 import { oneOf, parseCommandArgs } from '../args.js';
 import { withDetailedExitCode } from '../detailed-exitcode.js';
+import { ENV_OPTION, selectEnvironment } from '../environment.js';
 import { type CliIO, type Command, useColor, userPath } from '../io.js';
 import { asUserError, parseTargets } from './compile.js';
 
@@ -28,6 +29,7 @@ lines (default 200) with counts. Files the manifest does not list are not compil
 
 Options:
   --out <dir>            output directory (default: generated)
+  --env <name>           compare only generated/<name>/ (an environment of pipewright.yaml; default: every tree)
   --target <list>        targets to check (default: those recorded in the manifest, else all)
   --format <fmt>         text (default) or json
   --max-diff-lines <n>   diff lines to print (default 200; 0 prints none)
@@ -58,6 +60,7 @@ async function runCheck(argv: string[], io: CliIO): Promise<number> {
         cache: { type: 'boolean' },
         'max-diff-lines': { type: 'string' },
         'detailed-exitcode': { type: 'boolean' },
+        ...ENV_OPTION,
       },
       'check',
     );
@@ -78,6 +81,7 @@ async function runCheck(argv: string[], io: CliIO): Promise<number> {
         useCache: values.cache === true,
         ...(io.project?.config ? { config: io.project.config } : {}),
         ...(io.project?.configSource ? { configSource: io.project.configSource } : {}),
+        ...(values.env !== undefined ? { within: selectEnvironment(io, values.env, 'check')!.name } : {}),
       },
       TARGETS,
     ).catch(asUserError);

@@ -22,6 +22,7 @@ import {
 import { planJson, renderPlanMarkdown, renderPlanText } from '../../reconcile/render.js';
 import { appendLedger, LedgerError } from '../../runtime/ledger.js';
 import { oneOf, parseCommandArgs } from '../args.js';
+import { ENV_OPTION, projectOptions, selectEnvironment } from '../environment.js';
 import type { CliIO, Command } from '../io.js';
 
 const COMMON_OPTIONS = `  --target <t>           kubernetes (alias k8s; the only target plan/apply reconcile)
@@ -29,10 +30,12 @@ const COMMON_OPTIONS = `  --target <t>           kubernetes (alias k8s; the only
   --namespace <n>        namespace to reconcile (default: the context's namespace, else default)
   --inventory <name>     inventory ConfigMap in that namespace (default ${INVENTORY_NAME})
   --out <dir>            output directory holding generated/k8s (default generated)
+  --env <name>           environment of pipewright.yaml: reconciles generated/<env>/k8s, in its namespace unless
+                         --namespace says otherwise (required when it declares environments; docs/environments.md)
   --force-conflicts      take over fields another field manager owns instead of reporting a conflict
   --allow-empty          allow pruning every object pipewright owns in the namespace`;
 
-const PLAN_HELP = `Usage: pipewright plan --target kubernetes [paths…] [--context C] [--namespace N] [--format text|json|markdown]
+const PLAN_HELP = `Usage: pipewright plan --target kubernetes [paths…] [--context C] [--namespace N] [--env NAME] [--format text|json|markdown]
                       [--detailed-exitcode] [--inventory NAME] [--out generated] [--force-conflicts] [--allow-empty]
 
 What \`pipewright apply\` would do to the cluster, without changing it. Desired state: the committed generated/k8s
@@ -60,7 +63,7 @@ cluster could not be read (no kubeconfig, unreachable, RBAC forbidden, missing n
 2 usage error. With --detailed-exitcode: 0 no changes, 2 changes, 1 everything else (usage errors included).
 `;
 
-const APPLY_HELP = `Usage: pipewright apply --target kubernetes [paths…] [--context C] [--namespace N] [--dry-run] [--format text|json]
+const APPLY_HELP = `Usage: pipewright apply --target kubernetes [paths…] [--context C] [--namespace N] [--env NAME] [--dry-run] [--format text|json]
                        [--inventory NAME] [--out generated] [--force-conflicts] [--allow-empty] [--ledger FILE]
 
 Make the namespace match the committed generated/k8s (see \`pipewright plan --help\` for how the plan is made).
@@ -115,15 +118,19 @@ async function makePlan(
   values: Record<string, string | boolean | undefined>,
   positionals: string[],
   io: CliIO,
+  command: 'plan' | 'apply',
 ): Promise<Made> {
+  const environment = selectEnvironment(io, values.env as string | undefined, command);
+  const { configSource, environment: env } = projectOptions(io, environment);
   const { desired } = await loadDesired({
     cwd: io.cwd,
     out: (values.out as string | undefined) ?? 'generated',
     specPaths: positionals.length > 0 ? positionals : ['pipelines'],
     ...(io.project?.config ? { config: io.project.config } : {}),
+    project: { ...(configSource ? { configSource } : {}), ...(env ? { environment: env } : {}) },
   });
   const access = loadClusterAccess({ env: io.env, ...(values.context ? { context: values.context as string } : {}) });
-  const namespace = (values.namespace as string | undefined) ?? access.namespace ?? 'default';
+  const namespace = (values.namespace as string | undefined) ?? environment?.namespace ?? access.namespace ?? 'default';
   const client = new KubeClient(access);
   try {
     await requireNamespace(client, namespace);
@@ -158,6 +165,7 @@ const OPTIONS = {
   format: { type: 'string' },
   'force-conflicts': { type: 'boolean' },
   'allow-empty': { type: 'boolean' },
+  ...ENV_OPTION,
 } as const;
 
 function checkTarget(value: string | undefined, command: string): void {
@@ -181,7 +189,7 @@ export const command: Command = {
       );
       checkTarget(values.target, 'plan');
       const format = oneOf(values.format, ['text', 'json', 'markdown'] as const, '--format', 'text');
-      const { plan, client } = await makePlan(values, positionals, io).catch(asUserError);
+      const { plan, client } = await makePlan(values, positionals, io, 'plan').catch(asUserError);
       client.close();
       if (format === 'json') io.stdout(`${JSON.stringify({ ...planJson(plan), requests: client.counts }, null, 2)}\n`);
       else if (format === 'markdown') io.stdout(renderPlanMarkdown(plan));
@@ -212,7 +220,7 @@ export const applyCommand: Command = {
     checkTarget(values.target, 'apply');
     const format = oneOf(values.format, ['text', 'json'] as const, '--format', 'text');
     const ledgerFile = resolve(io.cwd, values.ledger ?? join('.pipewright', 'ledger.jsonl'));
-    const { plan, client, inventory, live } = await makePlan(values, positionals, io).catch(asUserError);
+    const { plan, client, inventory, live } = await makePlan(values, positionals, io, 'apply').catch(asUserError);
     try {
       const s = summarize(plan);
       if (values['dry-run'] || plan.refusal || blockers(plan).length > 0 || !hasChanges(plan)) {

@@ -22,11 +22,12 @@ import { executeRun, type RunReporter } from '../../runtime/run.js';
 import { type RunState, runnerIdentity, saveRunState } from '../../runtime/state.js';
 import { runPlanName } from '../../targets/kubernetes/run-plan.js';
 import { oneOf, parseCommandArgs } from '../args.js';
+import { ENV_OPTION, selectEnvironment } from '../environment.js';
 import type { CliIO, Command } from '../io.js';
 import { backfillDates, parseParams } from './run.js';
 
 const HELP = `Usage: pipewright release <pipeline> --target kubernetes (--date YYYY-MM-DD | --backfill FROM..TO | --scheduled)
-                          [--namespace N] [--context C] [--param name=value]… [--concurrency N]
+                          [--namespace N] [--env NAME] [--context C] [--param name=value]… [--concurrency N]
                           [--retention D | --retention-days N] [--format text|json] [--ledger FILE]
 
 Run a pipeline on Kubernetes for logical dates: the runner the CronJob starts in-cluster (with its ServiceAccount),
@@ -56,7 +57,8 @@ Options:
   --date <d>              one logical date
   --backfill <a..b>       every date from a to b inclusive
   --scheduled             the due date(s) from the schedule (see above)
-  --namespace <n>         where the run plan was applied (default: the context's namespace, else default)
+  --namespace <n>         where the run plan was applied (default: the --env's namespace, else the context's, else default)
+  --env <name>            environment of pipewright.yaml (required when it declares environments; docs/environments.md)
   --context <c>           kubeconfig context
   --param <k=v>           a pipeline parameter (repeatable); others take their defaults
   --concurrency <n>       task Jobs running at once (default 16)
@@ -115,6 +117,7 @@ export const command: Command = {
         'retention-days': { type: 'string' },
         format: { type: 'string' },
         ledger: { type: 'string' },
+        ...ENV_OPTION,
       },
       'release',
     );
@@ -155,6 +158,7 @@ export const command: Command = {
     const runsDir = join(io.cwd, '.pipewright', 'runs');
     const out = format === 'json' ? io.stderr : io.stdout;
 
+    const environment = selectEnvironment(io, values.env, 'release');
     const access = (() => {
       try {
         return loadClusterAccess({ env: io.env, ...(values.context ? { context: values.context } : {}) });
@@ -162,7 +166,7 @@ export const command: Command = {
         return asUserError(e);
       }
     })();
-    const namespace = values.namespace ?? access.namespace ?? 'default';
+    const namespace = values.namespace ?? environment?.namespace ?? access.namespace ?? 'default';
     const client = new KubeClient(access);
     try {
       const planName = runPlanName(pipeline);

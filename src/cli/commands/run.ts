@@ -21,6 +21,7 @@ import { readSecretsFile, resolveSecrets, SecretsFileError, unmaskableSecrets } 
 import { isRunId, listRuns, loadRunState, type RunState, runnerAlive } from '../../runtime/state.js';
 import { ComposeInterpolationError } from '../../targets/compose/interpolate.js';
 import { oneOf, parseCommandArgs } from '../args.js';
+import { ENV_OPTION, ENV_OPTION_HELP, projectOptions, selectEnvironment } from '../environment.js';
 import { type CliIO, type Command, userPath } from '../io.js';
 import { VERSION } from '../main.js';
 
@@ -29,7 +30,7 @@ const MAX_BACKFILL_DATES = 3660;
 
 const HELP = `Usage: pipewright run <pipeline> [--executor local|docker] [--date YYYY-MM-DD | --backfill FROM..TO]
                        [--param name=value]… [--concurrency N] [--resume <runId>] [--format text|json]
-                       [--compile] [--out generated] [--secrets-file FILE] [--pull] [--keep-failed] [--force]
+                       [--compile] [--out generated] [--env NAME] [--secrets-file FILE] [--pull] [--keep-failed] [--force]
                        [--ledger FILE] [--metrics-file FILE.prom] [--pushgateway URL]
 
 Run a pipeline's DAG for a logical date: the committed Compose artifact generated/compose/<pipeline>.compose.yaml,
@@ -62,6 +63,7 @@ Options:
   --format <fmt>        text (default) or json (the result on stdout, task output on stderr)
   --compile             run the spec compiled in memory instead of the committed artifact
   --out <dir>           output directory holding the artifacts (default generated)
+${ENV_OPTION_HELP}: runs generated/<env>/compose/…
   --secrets-file <f>    dotenv-like file with secret values
   --pull                docker: pull missing images (default: a missing image is an error)
   --keep-failed         docker: keep containers of failed tasks
@@ -156,6 +158,7 @@ export const command: Command = {
         ledger: { type: 'string' },
         'metrics-file': { type: 'string' },
         pushgateway: { type: 'string' },
+        ...ENV_OPTION,
       },
       'run',
     );
@@ -233,6 +236,7 @@ export const command: Command = {
       out: values.out === undefined ? 'generated' : userPath(io, values.out),
       specPaths: ['pipelines'],
       compile: values.compile === true,
+      project: projectOptions(io, selectEnvironment(io, values.env, 'run')),
     }).catch(asUserError);
     if (resumed && resumed.specHash !== plan.specHash) {
       throw new UserError(
