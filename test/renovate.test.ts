@@ -89,11 +89,13 @@ describe('renovate.json', () => {
     const files = yamlFiles('pipelines');
     expect(files.length).toBeGreaterThanOrEqual(2);
     for (const file of files) expect(fileMatches(file)).toBe(true);
+    expect(fileMatches('pipewright.yaml')).toBe(true);
     for (const other of [
       'src/pipelines/x.yaml',
       'generated/compose/retail-sales.compose.yaml',
       'pipelines.yaml',
       'test/fixtures/rules/renovate-images.yaml',
+      'sub/pipewright.yaml',
     ]) {
       expect(fileMatches(other)).toBe(false);
     }
@@ -120,5 +122,36 @@ describe('renovate.json', () => {
       { depName: 'busybox', currentValue: '1.36.1' },
       { depName: 'ghcr.io/acme/churn-ml-gpu', currentValue: '0.9.4-cuda12.4' },
     ]);
+  });
+
+  it("finds the images of environment overrides in pipewright.yaml: whole images, and tags under a '# renovate: image=' comment", () => {
+    const source = `apiVersion: pipewright.dev/v1
+kind: Project
+kubernetes:
+  runnerImage: localhost/pipewright:0.1.0
+environments:
+  staging:
+    runnerImage: ghcr.io/acme/pipewright:0.1.0
+    pipelines:
+      orders:
+        overrides:
+          # renovate: image=ghcr.io/acme/orders-etl
+          imageTag: "1.3.0" # the candidate
+        tasks:
+          load:
+            image: ghcr.io/acme/loader:2.1.0
+  prod:
+    pipelines:
+      orders:
+        overrides:
+          imageTag: "1.2.4"
+`;
+    expect(extract(source)).toEqual([
+      { depName: 'ghcr.io/acme/loader', currentValue: '2.1.0' },
+      { depName: 'ghcr.io/acme/orders-etl', currentValue: '1.3.0' },
+    ]);
+    // the committed three-environment example stays loadable (no stray comment turns into a dependency)
+    const fixture = readFileSync('test/fixtures/environments/three/pipewright.yaml', 'utf8');
+    expect(extract(fixture)).toEqual([]);
   });
 });
