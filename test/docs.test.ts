@@ -79,9 +79,7 @@ describe('docs/diagnostics.md', () => {
     expect(sections.map((s) => s.code)).toEqual(documented);
     for (const s of sections) {
       expect(s.name).toBe(CODES[s.code as DiagnosticCode]);
-      // PW221 comes from applying pipewright.yaml's environments (src/model/environments.ts), not from a spec rule
-      if (s.code.startsWith('PW2') && s.code !== 'PW221')
-        expect(RULE_BY_CODE.get(s.code as DiagnosticCode)).toBe(s.name);
+      if (s.code.startsWith('PW2')) expect(RULE_BY_CODE.get(s.code as DiagnosticCode)).toBe(s.name);
       expect(s.examples.length).toBeGreaterThan(0);
     }
   });
@@ -112,7 +110,7 @@ describe('docs/diagnostics.md', () => {
             const argv = command[1]!.split(' ');
             expect(argv[0]).toBe('compile');
             const result = await runCliCapture(argv, { cwd: dir });
-            // capability notes (PW3xx) leave the compile successful; an error (PW221) fails it
+            // capability notes (PW3xx) leave the compile successful; an error (PW103) fails it
             expect(result.code).toBe(/: error: /m.test(result.stderr) ? 1 : 0);
             expect(result.stderr).toContain(`[${section.code}]`);
             const body = `${command[0]}${result.stderr}`;

@@ -45,7 +45,7 @@ export interface OverlaidSpec {
 }
 
 function error(config: ConfigLocator, path: SpecPath, message: string, key = false): Diagnostic {
-  return { file: config.file, range: config.rangeOf(path, { key }), severity: 'error', code: 'PW221', message };
+  return { file: config.file, range: config.rangeOf(path, { key }), severity: 'error', code: 'PW103', message };
 }
 
 export function environmentNames(config: ProjectConfig | undefined): string[] {

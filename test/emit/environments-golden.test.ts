@@ -101,14 +101,14 @@ environments:
     const r = await runCliCapture(['compile', '--no-cache'], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(
-      "pipewright.yaml:5:14: error: environments extend each other in a cycle: a → b → a (remove one 'extends') [PW221]",
+      "pipewright.yaml:5:14: error: environments extend each other in a cycle: a → b → a (remove one 'extends') [PW103]",
     );
     expect(r.stderr).toContain(
-      "pipewright.yaml:7:14: error: environments extend each other in a cycle: b → a → b (remove one 'extends') [PW221]",
+      "pipewright.yaml:7:14: error: environments extend each other in a cycle: b → a → b (remove one 'extends') [PW103]",
     );
     expect(r.stderr).toContain("pipewright.yaml:9:14: error: environment 'c' extends the unknown environment 'nope'");
     expect(r.stderr).toContain(
-      "pipewright.yaml:12:7: error: environment 'd' overrides the pipeline 'ordres', which no spec defines (did you mean 'orders'?) [PW221]",
+      "pipewright.yaml:12:7: error: environment 'd' overrides the pipeline 'ordres', which no spec defines (did you mean 'orders'?) [PW103]",
     );
     expect(r.stderr).toContain('nothing written');
     expect(readdirSync(dir).includes('generated')).toBe(false);

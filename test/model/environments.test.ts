@@ -169,13 +169,13 @@ describe('environment overrides', () => {
 `;
     const { diagnostics } = compileIn(config, 'prod');
     expect(diagnostics.filter((d) => d.severity === 'error').map(brief)).toEqual([
-      "pipewright.yaml:8:21: error: pipeline 'orders' declares no param 'regoin' (did you mean 'region'?): an override can only change the default of a declared param [PW221]",
-      "pipewright.yaml:10:11: error: environment 'prod' overrides the task 'lod', which pipeline 'orders' does not have (did you mean 'load'?) [PW221]",
+      "pipewright.yaml:8:21: error: pipeline 'orders' declares no param 'regoin' (did you mean 'region'?): an override can only change the default of a declared param [PW103]",
+      "pipewright.yaml:10:11: error: environment 'prod' overrides the task 'lod', which pipeline 'orders' does not have (did you mean 'load'?) [PW103]",
     ]);
     const { config: c, locator } = project(config);
     const env = resolveEnvironment(c, 'prod', locator).environment!;
     expect(unknownPipelines(env, ['orders'], locator).map(brief)).toEqual([
-      "pipewright.yaml:11:7: error: environment 'prod' overrides the pipeline 'ordres', which no spec defines (did you mean 'orders'?) [PW221]",
+      "pipewright.yaml:11:7: error: environment 'prod' overrides the pipeline 'ordres', which no spec defines (did you mean 'orders'?) [PW103]",
     ]);
   });
 
@@ -193,17 +193,17 @@ describe('environment overrides', () => {
       imageTag: "1.0.1"
 `;
     expect(compileIn(config, 'stagin').diagnostics.map(brief)).toEqual([
-      "pipewright.yaml:3:1: error: unknown environment 'stagin' (did you mean 'staging'?): pipewright.yaml declares 'dev', 'prod', 'staging', 'test' [PW221]",
+      "pipewright.yaml:3:1: error: unknown environment 'stagin' (did you mean 'staging'?): pipewright.yaml declares 'dev', 'prod', 'staging', 'test' [PW103]",
     ]);
     expect(compileIn(config, 'dev').diagnostics.map(brief)).toEqual([
-      "pipewright.yaml:5:14: error: environment 'dev' extends the unknown environment 'qa': pipewright.yaml declares 'dev', 'prod', 'staging', 'test' [PW221]",
+      "pipewright.yaml:5:14: error: environment 'dev' extends the unknown environment 'qa': pipewright.yaml declares 'dev', 'prod', 'staging', 'test' [PW103]",
     ]);
     expect(compileIn(config, 'prod').diagnostics.map(brief)).toEqual([
-      "pipewright.yaml:9:14: error: environments extend each other in a cycle: prod → staging → prod (remove one 'extends') [PW221]",
+      "pipewright.yaml:9:14: error: environments extend each other in a cycle: prod → staging → prod (remove one 'extends') [PW103]",
     ]);
     const conflict = compileIn(config, 'test').diagnostics.filter((d) => d.severity === 'error');
     expect(conflict.map(brief)).toEqual([
-      "pipewright.yaml:13:7: error: conflicting overrides: 'image' and 'imageTag' both set the image here; keep one [PW221]",
+      "pipewright.yaml:13:7: error: conflicting overrides: 'image' and 'imageTag' both set the image here; keep one [PW103]",
     ]);
     expect(conflict[0]!.related?.[0]?.range.start.line).toBe(12);
   });
