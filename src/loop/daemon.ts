@@ -15,6 +15,9 @@
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
+import type { LineageConfig } from '../observe/lineage/config.js';
+import { runLineageObserver } from '../observe/lineage/run-lineage.js';
+import type { Transport } from '../observe/lineage/transport.js';
 import type { PipewrightMetrics } from '../observe/metrics.js';
 import { observeRunState } from '../observe/run-metrics.js';
 import { type DockerExecutor, LABEL } from '../runtime/docker-executor.js';
@@ -57,6 +60,8 @@ export interface DaemonOptions {
   log: Logger;
   /** The one metrics registry (src/observe), served on /metrics. */
   metrics?: PipewrightMetrics;
+  /** OpenLineage: every run the daemon starts emits its events through this transport (as `pipewright run` does). */
+  lineage?: { config: LineageConfig; transport: Transport; producer: string };
   /** Environment for secrets and the ledger actor. */
   env: Record<string, string | undefined>;
   /** Catch-up bound per pipeline and cycle. */
@@ -482,6 +487,18 @@ export class Daemon {
       reporter,
       commit,
       ...(previous ? { resume: previous } : {}),
+      ...(this.options.lineage
+        ? {
+            observer: runLineageObserver({
+              plan,
+              config: this.options.lineage.config,
+              transport: this.options.lineage.transport,
+              root: tree,
+              commit,
+              producer: this.options.lineage.producer,
+            }),
+          }
+        : {}),
     });
     // SLA misses are counted by the scheduler against the scheduled time (finish/updateSla), not here.
     if (this.options.metrics) observeRunState(this.options.metrics, { ...plan, slaSeconds: undefined }, state);

@@ -110,13 +110,13 @@ export class DaemonProcess {
     this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   }
 
-  static start(cwd: string, args: string[]): DaemonProcess {
+  static start(cwd: string, args: string[], env: Record<string, string> = {}): DaemonProcess {
     const child = spawn(
       process.execPath,
       [CLI, 'reconcile', '--log-format', 'json', '--listen', '127.0.0.1:0', ...args],
       {
         cwd,
-        env: { ...process.env },
+        env: { ...process.env, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

@@ -9,11 +9,14 @@ import { ListenError, parseListen, startHttp } from '../../loop/http.js';
 import { createLogger } from '../../loop/log.js';
 import { loadDaemonState, StateFileError } from '../../loop/state.js';
 import { parseDuration } from '../../model/duration.js';
+import { LineageConfigError, resolveLineageConfig } from '../../observe/lineage/config.js';
+import { createTransport, type Transport } from '../../observe/lineage/transport.js';
 import { PipewrightMetrics } from '../../observe/metrics.js';
 import { DockerExecutor, dockerFromHost, EngineError } from '../../runtime/docker-executor.js';
 import { LockHeldError } from '../../runtime/lock-file.js';
 import { oneOf, parseCommandArgs } from '../args.js';
 import { type CliIO, type Command, userPath } from '../io.js';
+import { VERSION } from '../main.js';
 
 const HELP = `Usage: pipewright reconcile [--repo PATH|URL] [--ref REF] [--interval 1m] [--target docker]
                              [--listen 127.0.0.1:9464] [--state-dir .pipewright/reconcile] [--grace 30s]
@@ -39,6 +42,9 @@ is adopted by the next start.
 
 HTTP on --listen (loopback by default): /healthz, /readyz (200 when the last cycle succeeded), /metrics
 (Prometheus), /status.json and a read-only status page at /.
+OpenLineage events of every run it starts go where \`pipewright run\` sends them: the \`lineage\` section of
+pipewright.yaml or the OPENLINEAGE_* environment variables (docs/observability.md); a failing endpoint never
+blocks a run.
 repo, ref, interval, target, listen, state-dir, grace, log-format and max-catchup may also be set in
 pipewright.yaml under \`reconcile:\` (docs/config.md, docs/reconcile.md); flags win.
 
@@ -135,6 +141,7 @@ export const command: Command = {
       throw error;
     }
     let server: Server | undefined;
+    let transport: Transport | undefined;
     try {
       let state: ReturnType<typeof loadDaemonState>;
       try {
@@ -152,6 +159,14 @@ export const command: Command = {
       }
       const executor = new DockerExecutor({ ...engine, pull: values.pull === true, keepFailed: false });
       const metrics = new PipewrightMetrics();
+      let lineage: ReturnType<typeof resolveLineageConfig>;
+      try {
+        lineage = resolveLineageConfig(io.project?.config?.lineage, io.env, io.cwd);
+      } catch (error) {
+        if (error instanceof LineageConfigError) throw new UserError(error.message, 2);
+        throw error;
+      }
+      transport = lineage ? createTransport(lineage.transport, io.stderr) : undefined;
       const daemon = new Daemon({
         source,
         ref,
@@ -162,6 +177,9 @@ export const command: Command = {
         docker: engine.docker,
         log,
         metrics,
+        ...(lineage && transport
+          ? { lineage: { config: lineage, transport, producer: `https://pipewright.dev/pipewright/${VERSION}` } }
+          : {}),
         env: io.env,
         maxCatchup,
         taskConcurrency,
@@ -194,6 +212,7 @@ export const command: Command = {
       if (values.once) {
         const result = await daemon.cycle();
         await daemon.stop(24 * 3600 * 1000);
+        await closeLineage(transport, 10_000, log);
         return result.ok ? 0 : 1;
       }
 
@@ -232,12 +251,14 @@ export const command: Command = {
           { running: daemon.activeRuns() },
           'grace period over: runs still running are adopted by the next start',
         );
+        await closeLineage(transport, 2_000, log);
         server.close();
         server.closeAllConnections();
         unlock();
         // Their tasks keep running in the engine; state.json and the runs' state record them for the next start.
         process.exit(0);
       }
+      await closeLineage(transport, 10_000, log);
       log.info('stopped');
       return 0;
     } finally {
@@ -249,3 +270,14 @@ export const command: Command = {
     }
   },
 };
+
+/** Deliver what the lineage transport still holds, bounded; what is not delivered is logged, never waited for. */
+async function closeLineage(
+  transport: Transport | undefined,
+  timeoutMs: number,
+  log: { warn: (message: string) => void },
+): Promise<void> {
+  if (!transport) return;
+  for (const problem of await transport.close(timeoutMs))
+    log.warn(`lineage: ${problem}; the runs' results are unchanged`);
+}
