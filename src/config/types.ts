@@ -196,7 +196,11 @@ export interface ReconcileSettings {
    */
   interval?: string;
   /** Target reconciled from the followed commit. */
-  target?: 'docker';
+  target?: 'docker' | 'kubernetes' | 'k8s';
+  /** --target kubernetes: namespace to reconcile (default: the kubeconfig context's namespace, else default). */
+  namespace?: string;
+  /** --target kubernetes: kubeconfig context (default: its current-context). */
+  context?: string;
   /**
    * HTTP address host:port (loopback by default).
    * @examples ["127.0.0.1:9464"]

@@ -43,7 +43,10 @@ export type TargetName = 'docker' | 'kubernetes';
 
 /** Reconciles a verified commit on a target other than docker (kubernetes). */
 export interface TargetReconciler {
+  /** Throws on failure; an error with a `stage` ('plan' | 'apply') says where. */
   reconcile(tree: string, commit: string): Promise<void>;
+  /** What /status.json shows under `kubernetes` (plan counts, last error). */
+  status?(): object;
 }
 
 export interface DaemonOptions {
@@ -108,6 +111,8 @@ export interface DaemonStatus {
   lastCycle?: CycleResult;
   pipelines: PipelineStatus[];
   removed: string[];
+  /** --target kubernetes: the last plan's counts, whether it was applied, its error. */
+  kubernetes?: object;
 }
 
 export class Daemon {
@@ -158,7 +163,9 @@ export class Daemon {
           if (problem && !failure) failure = { stage: 'schedule', error: problem };
         }
       } catch (error) {
-        const stage = this.options.target === 'kubernetes' ? 'apply' : 'schedule';
+        const reported = (error as { stage?: unknown }).stage;
+        const stage: CycleStage =
+          this.options.target !== 'kubernetes' ? 'schedule' : reported === 'plan' ? 'plan' : 'apply';
         if (!failure) failure = { stage, error: (error as Error).message };
         this.options.log.error({ stage }, `reconcile failed: ${(error as Error).message}`);
       }
@@ -639,6 +646,7 @@ export class Daemon {
       ...(this.state.lastGood ? { lastGood: this.state.lastGood } : {}),
       ...(this.refused ? { refused: this.refused } : {}),
       ...(this.lastCycle ? { lastCycle: this.lastCycle } : {}),
+      ...(this.options.reconciler?.status ? { kubernetes: this.options.reconciler.status() } : {}),
       pipelines,
       removed: Object.keys(this.state.pipelines)
         .filter((n) => !names.has(n))

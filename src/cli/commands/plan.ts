@@ -1,24 +1,16 @@
 import { join, resolve } from 'node:path';
 import { UserError } from '../../diagnostics/diagnostic.js';
 import { ProjectError } from '../../emit/project.js';
-import { KubeApiError, KubeClient, KubeUnreachableError } from '../../kube/client.js';
-import { KubeConfigError, loadClusterAccess } from '../../kube/kubeconfig.js';
+import { KubeApiError, KubeUnreachableError } from '../../kube/client.js';
+import { KubeConfigError } from '../../kube/kubeconfig.js';
 import { UnknownKindError } from '../../kube/resources.js';
-import { ApplyFailedError, ApplyRefusedError, applyPlan } from '../../reconcile/apply.js';
+import { ApplyFailedError, ApplyRefusedError } from '../../reconcile/apply.js';
 import { DesiredError } from '../../reconcile/desired.js';
+import { applyMade, ledgerDetails, type Made, makePlan as makeFlowPlan } from '../../reconcile/flow.js';
 import { INVENTORY_NAME, InventoryError } from '../../reconcile/inventory.js';
-import { ClusterError, dryRunAll, listLive, readInventory, requireNamespace } from '../../reconcile/live.js';
-import { loadDesired, StaleDesiredError } from '../../reconcile/load-desired.js';
-import { refOf } from '../../reconcile/object.js';
-import {
-  type Action,
-  blockers,
-  hasChanges,
-  type Plan,
-  planActions,
-  refsToDryRun,
-  summarize,
-} from '../../reconcile/plan.js';
+import { ClusterError } from '../../reconcile/live.js';
+import { StaleDesiredError } from '../../reconcile/load-desired.js';
+import { blockers, hasChanges, summarize } from '../../reconcile/plan.js';
 import { planJson, renderPlanMarkdown, renderPlanText } from '../../reconcile/render.js';
 import { appendLedger, LedgerError } from '../../runtime/ledger.js';
 import { oneOf, parseCommandArgs } from '../args.js';
@@ -107,14 +99,7 @@ function asUserError(error: unknown): never {
   throw error;
 }
 
-interface Made {
-  plan: Plan;
-  client: KubeClient;
-  inventory: Awaited<ReturnType<typeof readInventory>>;
-  live: Awaited<ReturnType<typeof listLive>>;
-}
-
-async function makePlan(
+function makePlan(
   values: Record<string, string | boolean | undefined>,
   positionals: string[],
   io: CliIO,
@@ -122,38 +107,20 @@ async function makePlan(
 ): Promise<Made> {
   const environment = selectEnvironment(io, values.env as string | undefined, command);
   const { configSource, environment: env } = projectOptions(io, environment);
-  const { desired } = await loadDesired({
+  return makeFlowPlan({
     cwd: io.cwd,
     out: (values.out as string | undefined) ?? 'generated',
     specPaths: positionals.length > 0 ? positionals : ['pipelines'],
     ...(io.project?.config ? { config: io.project.config } : {}),
     project: { ...(configSource ? { configSource } : {}), ...(env ? { environment: env } : {}) },
+    env: io.env,
+    ...(values.context ? { context: values.context as string } : {}),
+    ...(values.namespace ? { namespace: values.namespace as string } : {}),
+    ...(environment?.namespace ? { defaultNamespace: environment.namespace } : {}),
+    ...(values.inventory ? { inventory: values.inventory as string } : {}),
+    forceConflicts: values['force-conflicts'] === true,
+    allowEmpty: values['allow-empty'] === true,
   });
-  const access = loadClusterAccess({ env: io.env, ...(values.context ? { context: values.context as string } : {}) });
-  const namespace = (values.namespace as string | undefined) ?? environment?.namespace ?? access.namespace ?? 'default';
-  const client = new KubeClient(access);
-  try {
-    await requireNamespace(client, namespace);
-    const inventory = await readInventory(
-      client,
-      namespace,
-      (values.inventory as string | undefined) ?? INVENTORY_NAME,
-    );
-    const kinds = [...desired.map((d) => refOf(d.object, namespace)), ...(inventory?.refs ?? [])].map((r) => ({
-      group: r.group,
-      kind: r.kind,
-    }));
-    const live = await listLive(client, namespace, kinds);
-    const base = { namespace, desired, live, inventory };
-    const dryRuns = await dryRunAll(client, namespace, desired, refsToDryRun(base), {
-      force: values['force-conflicts'] === true,
-    });
-    const plan = planActions({ ...base, dryRuns, allowEmpty: values['allow-empty'] === true });
-    return { plan, client, inventory, live };
-  } catch (e) {
-    client.close();
-    throw e;
-  }
 }
 
 const OPTIONS = {
@@ -204,10 +171,6 @@ export const command: Command = {
   },
 };
 
-function ledgerDetails(a: Action): Record<string, string> {
-  return { namespace: a.ref.namespace, group: a.ref.group, kind: a.ref.kind, name: a.ref.name };
-}
-
 export const applyCommand: Command = {
   summary: 'make a Kubernetes namespace match generated/k8s (server-side apply, prune by inventory)',
   help: APPLY_HELP,
@@ -220,7 +183,8 @@ export const applyCommand: Command = {
     checkTarget(values.target, 'apply');
     const format = oneOf(values.format, ['text', 'json'] as const, '--format', 'text');
     const ledgerFile = resolve(io.cwd, values.ledger ?? join('.pipewright', 'ledger.jsonl'));
-    const { plan, client, inventory, live } = await makePlan(values, positionals, io, 'apply').catch(asUserError);
+    const made = await makePlan(values, positionals, io, 'apply').catch(asUserError);
+    const { plan, client } = made;
     try {
       const s = summarize(plan);
       if (values['dry-run'] || plan.refusal || blockers(plan).length > 0 || !hasChanges(plan)) {
@@ -240,9 +204,9 @@ export const applyCommand: Command = {
       }
       if (format === 'text') io.stdout(renderPlanText(plan));
       const failures: string[] = [];
-      await applyPlan(client, plan, inventory, live, {
-        inventoryName: values.inventory ?? INVENTORY_NAME,
-        force: values['force-conflicts'] === true,
+      await applyMade(made, {
+        ...(values.inventory ? { inventory: values.inventory } : {}),
+        forceConflicts: values['force-conflicts'] === true,
         record(action, result, message) {
           if (result === 'failed' && message) failures.push(message);
           appendLedger(

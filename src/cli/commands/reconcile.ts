@@ -6,6 +6,7 @@ import { UserError } from '../../diagnostics/diagnostic.js';
 import { Daemon, lockStateDir, type TargetName } from '../../loop/daemon.js';
 import { checkFollowRef, checkSource, Follower, resolveSource } from '../../loop/follow.js';
 import { ListenError, parseListen, startHttp } from '../../loop/http.js';
+import { KubernetesTarget } from '../../loop/kubernetes-target.js';
 import { createLogger } from '../../loop/log.js';
 import { loadDaemonState, StateFileError } from '../../loop/state.js';
 import { parseDuration } from '../../model/duration.js';
@@ -18,7 +19,8 @@ import { oneOf, parseCommandArgs } from '../args.js';
 import { type CliIO, type Command, userPath } from '../io.js';
 import { VERSION } from '../main.js';
 
-const HELP = `Usage: pipewright reconcile [--repo PATH|URL] [--ref REF] [--interval 1m] [--target docker]
+const HELP = `Usage: pipewright reconcile [--repo PATH|URL] [--ref REF] [--interval 1m] [--target docker|kubernetes]
+                             [--namespace N] [--context C]
                              [--listen 127.0.0.1:9464] [--state-dir .pipewright/reconcile] [--grace 30s]
                              [--log-format text|json] [--max-catchup N] [--concurrency N] [--pull] [--once]
 
@@ -34,6 +36,11 @@ remote) is reported and the last good commit stays in service. Then the target i
            catchup: false only the latest; at most spec.concurrency active runs; nothing after endDate; enabled:
            false never starts; an SLA miss (not succeeded by the scheduled time + sla) is logged, counted and shown.
            Pipelines removed from the branch are unscheduled and the leftover containers of their runs removed.
+  kubernetes  every cycle, the plan + apply of \`pipewright apply --target kubernetes\` over generated/k8s of
+           the commit in service (KUBECONFIG; --namespace/--context): changed objects are updated, objects of
+           removed pipelines pruned, nothing changed means zero writes. A refused plan (conflict, foreign object,
+           pruning everything) or a failed apply fails the cycle (stage plan/apply in /status.json and the
+           metrics); the next cycle tries again. Plan counts are under \`kubernetes\` in /status.json.
 
 State lives under --state-dir (mirror, work trees, state.json, runs/, ledger.jsonl): kill -9 and a restart neither
 lose nor repeat a run (recorded before started; interrupted runs are resumed and their containers adopted).
@@ -45,14 +52,16 @@ HTTP on --listen (loopback by default): /healthz, /readyz (200 when the last cyc
 OpenLineage events of every run it starts go where \`pipewright run\` sends them: the \`lineage\` section of
 pipewright.yaml or the OPENLINEAGE_* environment variables (docs/observability.md); a failing endpoint never
 blocks a run.
-repo, ref, interval, target, listen, state-dir, grace, log-format and max-catchup may also be set in
+repo, ref, interval, target, namespace, context, listen, state-dir, grace, log-format and max-catchup may also be set in
 pipewright.yaml under \`reconcile:\` (docs/config.md, docs/reconcile.md); flags win.
 
 Options:
   --repo <p|url>        repository to follow (default: the project directory)
   --ref <ref>           branch, tag or full commit id to follow (default main)
   --interval <d>        time between git fetches, e.g. 30s, 5m (default 1m)
-  --target <t>          docker (default)
+  --target <t>          docker (default) or kubernetes (alias k8s)
+  --namespace <n>       kubernetes: namespace to reconcile (default: the context's namespace, else default)
+  --context <c>         kubernetes: kubeconfig context (default: its current-context)
   --listen <h:p>        HTTP address (default 127.0.0.1:9464; port 0 picks a free one)
   --state-dir <dir>     where the daemon keeps its state (default .pipewright/reconcile)
   --grace <d>           how long SIGTERM waits for running tasks (default 30s)
@@ -90,6 +99,8 @@ export const command: Command = {
         ref: { type: 'string' },
         interval: { type: 'string' },
         target: { type: 'string' },
+        namespace: { type: 'string' },
+        context: { type: 'string' },
         listen: { type: 'string' },
         'state-dir': { type: 'string' },
         grace: { type: 'string' },
@@ -112,7 +123,17 @@ export const command: Command = {
     if (refProblem) throw new UserError(`--ref: ${refProblem}`, 2);
     const intervalSeconds = duration(values.interval ?? settings.interval ?? '1m', '--interval');
     const graceSeconds = duration(values.grace ?? settings.grace ?? '30s', '--grace');
-    const target: TargetName = oneOf(values.target ?? settings.target, ['docker'] as const, '--target', 'docker');
+    const targetText = oneOf(
+      values.target ?? settings.target,
+      ['docker', 'kubernetes', 'k8s'] as const,
+      '--target',
+      'docker',
+    );
+    const target: TargetName = targetText === 'k8s' ? 'kubernetes' : targetText;
+    const namespace = values.namespace ?? settings.namespace;
+    const context = values.context ?? settings.context;
+    if (target !== 'kubernetes' && (namespace !== undefined || context !== undefined))
+      throw new UserError('--namespace and --context apply to --target kubernetes only', 2);
     const logFormat = oneOf(
       values['log-format'] ?? settings.logFormat,
       ['text', 'json'] as const,
@@ -150,14 +171,6 @@ export const command: Command = {
         if (error instanceof StateFileError) throw new UserError(error.message);
         throw error;
       }
-      let engine: ReturnType<typeof dockerFromHost>;
-      try {
-        engine = dockerFromHost(io.env.DOCKER_HOST);
-      } catch (error) {
-        if (error instanceof EngineError) throw new UserError(error.message);
-        throw error;
-      }
-      const executor = new DockerExecutor({ ...engine, pull: values.pull === true, keepFailed: false });
       const metrics = new PipewrightMetrics();
       let lineage: ReturnType<typeof resolveLineageConfig>;
       try {
@@ -167,14 +180,11 @@ export const command: Command = {
         throw error;
       }
       transport = lineage ? createTransport(lineage.transport, io.stderr) : undefined;
-      const daemon = new Daemon({
+      const common = {
         source,
         ref,
         stateDir,
         follower: new Follower(join(stateDir, 'mirror.git'), join(stateDir, 'trees')),
-        target,
-        executor,
-        docker: engine.docker,
         log,
         metrics,
         ...(lineage && transport
@@ -184,7 +194,29 @@ export const command: Command = {
         maxCatchup,
         taskConcurrency,
         state,
-      });
+      };
+      let daemon: Daemon;
+      if (target === 'kubernetes') {
+        const reconciler = new KubernetesTarget({
+          stateDir,
+          env: io.env,
+          log,
+          metrics,
+          ...(namespace !== undefined ? { namespace } : {}),
+          ...(context !== undefined ? { context } : {}),
+        });
+        daemon = new Daemon({ ...common, target, reconciler });
+      } else {
+        let engine: ReturnType<typeof dockerFromHost>;
+        try {
+          engine = dockerFromHost(io.env.DOCKER_HOST);
+        } catch (error) {
+          if (error instanceof EngineError) throw new UserError(error.message);
+          throw error;
+        }
+        const executor = new DockerExecutor({ ...engine, pull: values.pull === true, keepFailed: false });
+        daemon = new Daemon({ ...common, target, executor, docker: engine.docker });
+      }
       try {
         server = await startHttp(listen, {
           status: () => daemon.status(),
@@ -202,6 +234,7 @@ export const command: Command = {
           repo: source,
           ref,
           target,
+          ...(target === 'kubernetes' ? { namespace: namespace ?? null, context: context ?? null } : {}),
           interval: `${intervalSeconds}s`,
           listen: typeof address === 'object' && address ? `${address.address}:${address.port}` : String(address),
           stateDir,

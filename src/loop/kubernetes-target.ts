@@ -1,0 +1,147 @@
+/**
+ * `pipewright reconcile --target kubernetes`: every cycle, the plan + apply of `pipewright apply` (src/reconcile/
+ * flow.ts) over generated/k8s of the commit in service, in its private work tree. Nothing changed: a no-op plan
+ * (one LIST per kind, zero writes). Every object action goes to the daemon's ledger with the commit; counts and
+ * the last error are kept for /status.json, actions and drift go to the metrics. A refused or failed plan throws:
+ * the daemon reports the cycle failed (stage plan or apply) and keeps the commit it serves.
+ */
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { openProject } from '../config/index.js';
+import { KubeApiError } from '../kube/client.js';
+import type { PipewrightMetrics } from '../observe/metrics.js';
+import { applyMade, ledgerDetails, makePlan } from '../reconcile/flow.js';
+import { blockers, hasChanges, type PlanSummary, summarize } from '../reconcile/plan.js';
+import { appendLedger } from '../runtime/ledger.js';
+import type { TargetReconciler } from './daemon.js';
+
+export interface KubernetesTargetOptions {
+  stateDir: string;
+  env: Record<string, string | undefined>;
+  context?: string;
+  namespace?: string;
+  log: Logger;
+  metrics?: PipewrightMetrics;
+}
+
+export interface KubernetesStatus {
+  namespace?: string;
+  commit?: string;
+  at?: string;
+  /** The last plan's counts (before it was applied). */
+  plan?: PlanSummary;
+  applied?: boolean;
+  error?: { stage: 'plan' | 'apply'; message: string };
+}
+
+/** Thrown for a failed cycle; stage says where. */
+export class KubernetesCycleError extends Error {
+  constructor(
+    readonly stage: 'plan' | 'apply',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof KubeApiError) return `the API server refused: ${error.status} ${error.reason}: ${error.message}`;
+  return (error as Error).message;
+}
+
+export class KubernetesTarget implements TargetReconciler {
+  private last: KubernetesStatus = {};
+
+  constructor(private readonly options: KubernetesTargetOptions) {
+    if (options.namespace) this.last.namespace = options.namespace;
+  }
+
+  status(): KubernetesStatus {
+    return this.last;
+  }
+
+  async reconcile(tree: string, commit: string): Promise<void> {
+    const { log, metrics } = this.options;
+    const at = new Date().toISOString();
+    let made: Awaited<ReturnType<typeof makePlan>>;
+    try {
+      // the commit's own pipewright.yaml, as verifyTree read it
+      const opened = await openProject(tree);
+      const config = opened.ok ? opened.project.config : undefined;
+      made = await makePlan({
+        ...(config ? { config } : {}),
+        cwd: tree,
+        out: 'generated',
+        specPaths: ['pipelines'],
+        env: this.options.env,
+        ...(this.options.context ? { context: this.options.context } : {}),
+        ...(this.options.namespace ? { namespace: this.options.namespace } : {}),
+        forceConflicts: false,
+        allowEmpty: false,
+      });
+    } catch (error) {
+      return this.fail({ ...this.last, commit, at }, 'plan', describe(error));
+    }
+    const { plan, client } = made;
+    try {
+      const s = summarize(plan);
+      const drift: Record<string, number> = {};
+      for (const a of plan.actions) {
+        metrics?.observeApplyAction('kubernetes', a.ref.kind, a.type);
+        drift[a.ref.kind] = (drift[a.ref.kind] ?? 0) + (a.type === 'unchanged' ? 0 : 1);
+      }
+      metrics?.setDrift('kubernetes', drift);
+      const base: KubernetesStatus = { namespace: plan.namespace, commit, at, plan: s, applied: false };
+      const blocked = blockers(plan);
+      if (plan.refusal) return this.fail(base, 'plan', `nothing applied: ${plan.refusal}`);
+      if (blocked.length > 0) {
+        return this.fail(
+          base,
+          'plan',
+          `nothing applied: ${blocked.length} object${blocked.length === 1 ? '' : 's'} blocked the plan: ${blocked.map((a) => `${a.type} ${a.ref.kind}/${a.ref.name}${a.reason ? ` (${a.reason})` : ''}`).join('; ')}`,
+        );
+      }
+      if (!hasChanges(plan)) {
+        this.last = base;
+        log.debug({ namespace: plan.namespace, commit }, 'kubernetes: nothing to apply');
+        return;
+      }
+      const failures: string[] = [];
+      try {
+        await applyMade(made, {
+          forceConflicts: false,
+          record: (action, result, message) => {
+            if (result === 'failed' && message) failures.push(message);
+            appendLedger(
+              join(this.options.stateDir, 'ledger.jsonl'),
+              {
+                action: `k8s.${action.type}`,
+                pipeline: action.pipeline ?? '',
+                version: action.version ?? '',
+                specHash: action.specHash ?? '',
+                commit,
+                result,
+                details: { ...ledgerDetails(action), ...(message ? { error: message } : {}) },
+              },
+              { cwd: tree, env: this.options.env },
+            );
+          },
+        });
+      } catch (error) {
+        return this.fail(base, 'apply', describe(error));
+      }
+      this.last = { ...base, applied: true };
+      log.info(
+        { namespace: plan.namespace, commit, ...s },
+        `kubernetes: applied ${commit.slice(0, 12)} to namespace ${plan.namespace}: ${s.create} created, ${s.update} updated, ${s.replace} replaced, ${s.prune} pruned`,
+      );
+    } finally {
+      client.close();
+    }
+  }
+
+  private fail(status: KubernetesStatus, stage: 'plan' | 'apply', message: string): never {
+    this.last = { ...status, error: { stage, message } };
+    throw new KubernetesCycleError(stage, message);
+  }
+}
