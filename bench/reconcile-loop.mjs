@@ -163,7 +163,8 @@ try {
         filters: { label: [`pipewright.dev/run-id=${run.runId}`] },
       });
       const info = c ? await docker.getContainer(c.Id).inspect() : undefined;
-      if (!info?.State?.StartedAt) continue;
+      // podman reports a created-but-not-started container with StartedAt 0001-01-01: not started yet
+      if (!info?.State?.StartedAt || Date.parse(info.State.StartedAt) <= 0) continue;
       seen.add(run.runId);
       delays.push(Date.parse(info.State.StartedAt) - Date.parse(run.end));
     }

@@ -89,7 +89,8 @@ function count(text: string, flag: string, max: number): number {
 }
 
 export const command: Command = {
-  summary: 'follow a git branch and keep the world equal to it: a scheduler for the docker target, HTTP status',
+  summary:
+    'follow a git branch and keep the world equal to it: docker scheduler or kubernetes plan + apply, HTTP status',
   help: HELP,
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values, positionals } = parseCommandArgs(
