@@ -62,6 +62,12 @@ export interface EnvironmentSettings {
   secretPrefix?: string;
   /** Image of the Kubernetes CronJob's runner (default: pipewright at this version). */
   runnerImage?: string;
+  /**
+   * Changes of this environment's overrides count for the version policy like the same change in the spec: a new
+   * image tag in prod needs the patch bump a new tag in the spec needs (`pipewright diff`, docs/versioning.md). Not
+   * inherited through `extends`.
+   */
+  versioned?: boolean;
   /** Overrides of every pipeline and task of the project. */
   overrides?: PipelineOverrides;
   /** Overrides of single pipelines, by `metadata.name` (a name no spec defines is an error). */

@@ -21,6 +21,10 @@ export interface Change {
   tasks?: string[];
   /** The row of the classification table (docs/versioning.md) that decided the severity. */
   rule: RuleId;
+  /** A change an override of this environment of pipewright.yaml made (src/history/environments.ts). */
+  environment?: string;
+  /** With `environment`: whether the version policy counts it (the environment sets `versioned: true`). */
+  versioned?: boolean;
 }
 
 /** A removed output that another pipeline (or another task of the same one) still reads at head. */

@@ -4,10 +4,14 @@ import type { Bump, Change, PipelineDiff, PolicyVerdict } from './change.js';
 const RANK: Record<Bump, number> = { none: 0, patch: 1, minor: 2, major: 3 };
 const BUMP_OF = { breaking: 'major', minor: 'minor', patch: 'patch' } as const;
 
-/** The smallest version bump that covers every change: any breaking change → major, any minor → minor, … */
+/**
+ * The smallest version bump that covers every change: any breaking change → major, any minor → minor, … Override
+ * changes count only for environments with `versioned: true` (there they are like the same change in the spec).
+ */
 export function requiredBump(changes: readonly Change[]): Bump {
   let bump: Bump = 'none';
   for (const c of changes) {
+    if (c.versioned === false) continue; // an override of an environment the policy does not cover
     const b = BUMP_OF[c.severity];
     if (RANK[b] > RANK[bump]) bump = b;
   }

@@ -1,5 +1,6 @@
 import { type Diagnostic, hasErrors, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import type { PipelineIR } from '../model/ir.js';
+import { type ConfigSide, readConfigSide, withOverrideChanges } from './environments.js';
 import { HistoryError } from './errors.js';
 import { GitRepo } from './git.js';
 import { readSpecs } from './read-specs.js';
@@ -48,7 +49,13 @@ export async function compareRevisions(options: CompareOptions): Promise<Compare
   const reader = repo.openBlobReader();
   let baseSources: SpecSource[];
   let headSources: SpecSource[];
+  let configs: { base: ConfigSide; head: ConfigSide };
   try {
+    const projectDir = repo.repoPath(options.cwd, '.');
+    configs = {
+      base: await readConfigSide(repo, reader, baseSha, projectDir),
+      head: await readConfigSide(repo, reader, headSha, projectDir),
+    };
     baseSources = await readCommitSources(repo, reader, baseSha, dir);
     headSources =
       headSha === undefined
@@ -83,5 +90,11 @@ export async function compareRevisions(options: CompareOptions): Promise<Compare
     base: { label: baseSha, pipelines: base.pipelines, sources: baseSources },
     head: { label: headSha ?? WORKING_TREE, pipelines: head.pipelines, sources: headSources },
   };
-  return { ok: true, report: buildReport(sides.base, sides.head), ...sides };
+  // Environment overrides changed in pipewright.yaml: their changes, attributed to the environment (an invalid
+  // configuration on either side is the commands' business: compile and check report it).
+  const report = withOverrideChanges(buildReport(sides.base, sides.head), {
+    base: { ...sides.base, config: configs.base },
+    head: { ...sides.head, config: configs.head },
+  });
+  return { ok: true, report, ...sides };
 }

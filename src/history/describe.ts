@@ -1,12 +1,16 @@
 import type { Change, ChangeValue } from './change.js';
+import type { SettingChange } from './environments.js';
 import type { DiffReport } from './report.js';
 
-/** `tasks.extract.retries: 2 → 3`, `tasks.load.outputs: removed warehouse://x`, `tasks.publish: added <image>`. */
+/**
+ * `tasks.extract.retries: 2 → 3`, `tasks.load.outputs: removed warehouse://x`, `tasks.publish: added <image>`; a change
+ * an environment's override made starts with the environment: `prod: tasks.load.image: …:1.2 → …:1.3`.
+ */
 export function describeChange(
   c: Change,
   show: { path: (p: string) => string; value: (v: string) => string } = PLAIN,
 ): string {
-  const path = show.path(c.path);
+  const path = `${c.environment === undefined ? '' : `${show.value(c.environment)}: `}${show.path(c.path)}`;
   const value = (v: ChangeValue) => show.value(valueText(v));
   const reach = c.tasks === undefined ? '' : ` (${plural(c.tasks.length, 'task')}: ${c.tasks.join(', ')})`;
   if (c.kind === 'changed') return `${path}: ${value(c.before ?? '')} → ${value(c.after ?? '')}${reach}`;
@@ -57,4 +61,11 @@ export function plural(n: number, word: string, many = `${word}s`): string {
 /** Label of a side: a short SHA, or the working tree. */
 export function sideLabel(side: string): string {
   return /^[0-9a-f]{40,64}$/.test(side) ? side.slice(0, 12) : side;
+}
+
+/** `namespace: pipelines-staging → pipelines-prod` (an environment setting of `diff --env`). */
+export function describeSetting(c: SettingChange, show: (v: string) => string = (v) => v): string {
+  if (c.before === undefined) return `${c.setting}: added ${show(c.after ?? '')}`;
+  if (c.after === undefined) return `${c.setting}: removed ${show(c.before)}`;
+  return `${c.setting}: ${show(c.before)} → ${show(c.after)}`;
 }

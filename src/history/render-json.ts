@@ -12,6 +12,7 @@ export function changeJson(c: Change) {
     severity: c.severity,
     rule: c.rule,
     ...(c.tasks !== undefined ? { tasks: c.tasks } : {}),
+    ...(c.environment !== undefined ? { environment: c.environment, versioned: c.versioned === true } : {}),
   };
 }
 
@@ -83,6 +84,18 @@ export function renderDiffJson(report: DiffReport): string {
       impacts: p.impacts.map((i) => ({ output: i.output, pipeline: i.pipeline, task: i.task, file: i.file })),
     })),
     ...(report.generated ? { generated: report.generated } : {}),
+    ...(report.environments
+      ? {
+          environments: {
+            revision: report.environments.revision,
+            settings: report.environments.settings.map((c) => ({
+              setting: c.setting,
+              before: c.before ?? null,
+              after: c.after ?? null,
+            })),
+          },
+        }
+      : {}),
   };
   return `${JSON.stringify(out, null, 2)}\n`;
 }

@@ -1,5 +1,5 @@
 import type { PipelineReport } from './change.js';
-import { describeChange, plural, sideLabel, summarize, versionText } from './describe.js';
+import { describeChange, describeSetting, plural, sideLabel, summarize, versionText } from './describe.js';
 import { mdCode, mdFence, mdText } from './markdown.js';
 import type { DiffReport } from './report.js';
 
@@ -26,27 +26,42 @@ export function renderDiffMarkdown(report: DiffReport, options: MarkdownOptions 
   const maxChanges = options.maxChangesPerPipeline ?? 200;
   const maxDiffLines = options.maxDiffLines ?? 400;
   const s = summarize(report);
-  const head: string[] = [
-    '### pipewright diff',
-    '',
-    `Comparing <code>${mdText(sideLabel(report.base))}</code> → <code>${mdText(sideLabel(report.head))}</code>: ` +
-      `**${plural(report.pipelines.length, 'pipeline')}** changed · **${plural(s.breaking, 'breaking change')}** · ` +
-      `**${plural(s.violations, 'policy violation')}** · **${plural(s.impacts, 'lineage impact')}**`,
-    '',
-  ];
-  if (report.pipelines.length === 0) head.push('No pipeline changes.', '');
+  const envs = report.environments;
+  const head: string[] = envs
+    ? [
+        '### pipewright diff --env',
+        '',
+        `Comparing environment <code>${mdText(report.base)}</code> → <code>${mdText(report.head)}</code> at ` +
+          `<code>${mdText(sideLabel(envs.revision))}</code>: **${plural(report.pipelines.length, 'pipeline')}** differ · ` +
+          `**${plural(envs.settings.length, 'environment setting')}** differ · **${plural(s.breaking, 'breaking difference')}**`,
+        '',
+        ...envs.settings.map((c) => `- ${describeSetting(c, mdCode)}`),
+        ...(envs.settings.length > 0 ? [''] : []),
+      ]
+    : [
+        '### pipewright diff',
+        '',
+        `Comparing <code>${mdText(sideLabel(report.base))}</code> → <code>${mdText(sideLabel(report.head))}</code>: ` +
+          `**${plural(report.pipelines.length, 'pipeline')}** changed · **${plural(s.breaking, 'breaking change')}** · ` +
+          `**${plural(s.violations, 'policy violation')}** · **${plural(s.impacts, 'lineage impact')}**`,
+        '',
+      ];
+  if (report.pipelines.length === 0)
+    head.push(envs ? 'No pipeline differs between the environments.' : 'No pipeline changes.', '');
+  else if (envs) head.push('| Pipeline | Version | Differences |', '| --- | --- | --- |');
   else {
     head.push(
       '| Pipeline | Status | Version | Required bump | Policy | Changes |',
       '| --- | --- | --- | --- | --- | --- |',
     );
   }
-  const rows = report.pipelines.map(
-    (p) =>
-      `| ${mdText(p.name)} | ${p.status} | ${mdText(versionText(p.version))} | ${p.requiredBump} | ` +
-      `${p.policy === 'ok' ? '✅ ok' : '❌ violation'} | ${mdText(countBySeverity(p))} |`,
+  const rows = report.pipelines.map((p) =>
+    envs
+      ? `| ${mdText(p.name)} | ${mdText(p.version.after ?? '')} | ${mdText(countBySeverity(p))} |`
+      : `| ${mdText(p.name)} | ${p.status} | ${mdText(versionText(p.version))} | ${p.requiredBump} | ` +
+        `${p.policy === 'ok' ? '✅ ok' : '❌ violation'} | ${mdText(countBySeverity(p))} |`,
   );
-  const sections = report.pipelines.map((p) => pipelineSection(p, maxChanges));
+  const sections = report.pipelines.map((p) => pipelineSection(p, maxChanges, envs !== undefined));
   const artifacts = (report.generated ?? []).map((a) => {
     const lines = a.diff.split('\n');
     const shown =
@@ -94,10 +109,13 @@ export function renderDiffMarkdown(report: DiffReport, options: MarkdownOptions 
   return out;
 }
 
-function pipelineSection(p: PipelineReport, maxChanges: number): string {
+function pipelineSection(p: PipelineReport, maxChanges: number, environments: boolean): string {
+  const what = environments
+    ? `version ${mdText(p.version.after ?? '')}, ${plural(p.changes.length, 'difference')}`
+    : `${p.status} ${mdText(versionText(p.version))}, ${plural(p.changes.length, 'change')}`;
   const lines = [
     '<details>',
-    `<summary><b>${mdText(p.name)}</b> — ${p.status} ${mdText(versionText(p.version))}, ${plural(p.changes.length, 'change')}` +
+    `<summary><b>${mdText(p.name)}</b> — ${what}` +
       `${p.policy === 'violation' ? ', ❌ policy violation' : ''}${p.impacts.length ? `, ⚠️ ${plural(p.impacts.length, 'lineage impact')}` : ''}</summary>`,
     '',
     `File: ${mdCode(p.file)}${p.previousFile ? ` (moved from ${mdCode(p.previousFile)})` : ''}`,

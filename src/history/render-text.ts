@@ -1,4 +1,4 @@
-import { describeChange, plural, sideLabel, summarize, versionText } from './describe.js';
+import { describeChange, describeSetting, plural, sideLabel, summarize, versionText } from './describe.js';
 import type { DiffReport } from './report.js';
 import { printable } from './revs.js';
 
@@ -9,13 +9,24 @@ const PAINT = { breaking: '31', minor: '33', patch: '32', bold: '1' } as const;
 export function renderDiffText(report: DiffReport, options: { color?: boolean } = {}): string {
   const paint = (code: keyof typeof PAINT, text: string) =>
     options.color ? `\u001b[${PAINT[code]}m${text}\u001b[0m` : text;
-  const lines = [paint('bold', `pipewright diff ${sideLabel(report.base)} → ${sideLabel(report.head)}`)];
-  if (report.pipelines.length === 0) lines.push('', 'No pipeline changes.');
+  const envs = report.environments;
+  const title = envs
+    ? `pipewright diff --env ${clean(report.base)} --env ${clean(report.head)} at ${sideLabel(envs.revision)}`
+    : `pipewright diff ${sideLabel(report.base)} → ${sideLabel(report.head)}`;
+  const lines = [paint('bold', title)];
+  if (envs && envs.settings.length > 0) {
+    lines.push('', 'environment settings:');
+    for (const c of envs.settings) lines.push(`  ${clean(describeSetting(c))}`);
+  }
+  if (report.pipelines.length === 0)
+    lines.push('', envs ? 'No pipeline differs between the environments.' : 'No pipeline changes.');
   for (const p of report.pipelines) {
     lines.push('');
     const policy = p.policy === 'ok' ? 'policy ok' : paint('breaking', `POLICY VIOLATION: ${p.policyReason}`);
     lines.push(
-      `${paint('bold', p.name)}: ${p.status} ${versionText(p.version)}, requires ${p.requiredBump === 'none' ? 'no bump' : `a ${p.requiredBump} bump`}, ${policy}`,
+      envs
+        ? `${paint('bold', p.name)}: ${plural(p.changes.length, 'difference')} (version ${p.version.after})`
+        : `${paint('bold', p.name)}: ${p.status} ${versionText(p.version)}, requires ${p.requiredBump === 'none' ? 'no bump' : `a ${p.requiredBump} bump`}, ${policy}`,
     );
     lines.push(`  file: ${clean(p.file)}${p.previousFile ? ` (moved from ${clean(p.previousFile)})` : ''}`);
     for (const c of p.changes) {
@@ -30,6 +41,13 @@ export function renderDiffText(report: DiffReport, options: { color?: boolean } 
     lines.push('', `generated/${clean(a.path)} (${a.status})`, ...a.diff.trimEnd().split('\n').map(clean));
   }
   const s = summarize(report);
+  if (envs) {
+    lines.push(
+      '',
+      `${plural(report.pipelines.length, 'pipeline')} differ${report.pipelines.length === 1 ? 's' : ''}; ${plural(envs.settings.length, 'environment setting')} differ${envs.settings.length === 1 ? 's' : ''}; ${plural(s.breaking, 'breaking difference')}`,
+    );
+    return `${lines.join('\n')}\n`;
+  }
   lines.push(
     '',
     `${plural(report.pipelines.length, 'pipeline')} changed (${s.added} added, ${s.removed} removed, ${s.modified} modified); ` +

@@ -2,6 +2,7 @@ import type { PipelineIR } from '../model/ir.js';
 import type { PipelineReport } from './change.js';
 import { checkPolicy, requiredBump } from './classify.js';
 import { diffPipelines } from './diff.js';
+import type { SettingChange } from './environments.js';
 import { lineageImpacts, removedOutputs } from './lineage.js';
 
 export interface DiffReport {
@@ -12,6 +13,11 @@ export interface DiffReport {
   pipelines: PipelineReport[];
   /** With `--generated`: unified diffs of the compiled artifacts that differ, by path. */
   generated?: ArtifactDiff[];
+  /**
+   * `diff --env A --env B`: base and head are the two environments, compared at one revision. Versions are the same on
+   * both sides, so there is no version policy; the environments' own settings that differ are listed here.
+   */
+  environments?: { revision: string; settings: SettingChange[] };
 }
 
 export interface ArtifactDiff {
