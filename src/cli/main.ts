@@ -28,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   explain: () => import('./commands/explain.js'),
   targets: () => import('./commands/targets.js'),
   reconcile: () => import('./commands/reconcile.js'),
+  promote: () => import('./commands/promote.js'),
 };
 
 export const COMMAND_NAMES: readonly string[] = [...Object.keys(COMMANDS), 'help'];
