@@ -26,8 +26,15 @@ function factsOf(object: KubeObject): { specHash: string; version: string } | un
     : undefined;
 }
 
-/** Objects of generated Kubernetes files, in file order; throws DesiredError naming the file on anything malformed. */
-export function desiredFromFiles(files: readonly { path: string; text: string }[]): DesiredObject[] {
+/**
+ * Objects of generated Kubernetes files, in file order; throws DesiredError naming the file on anything malformed.
+ * An environment's files name its namespace on every object (so `kubectl apply -f` needs no `-n`): accepted when it is
+ * `namespace`, the one applied to (and left out of the object, as in files without one), refused otherwise.
+ */
+export function desiredFromFiles(
+  files: readonly { path: string; text: string }[],
+  namespace?: string,
+): DesiredObject[] {
   const out: DesiredObject[] = [];
   const seen = new Map<string, string>();
   for (const { path, text } of files) {
@@ -50,9 +57,16 @@ export function desiredFromFiles(files: readonly { path: string; text: string }[
         );
       }
       if (value.metadata.namespace !== undefined) {
-        throw new DesiredError(
-          `${path}: document ${i + 1} sets metadata.namespace; generated objects take the namespace apply is given`,
-        );
+        const own = value.metadata.namespace;
+        if (namespace === undefined || own !== namespace) {
+          throw new DesiredError(
+            namespace === undefined || typeof own !== 'string'
+              ? `${path}: document ${i + 1} sets metadata.namespace; generated objects take the namespace apply is given`
+              : `${path}: document ${i + 1} belongs to namespace '${own}' (its environment's), not '${namespace}': apply an environment's files to its own namespace (leave out --namespace)`,
+          );
+        }
+        const { namespace: _own, ...metadata } = value.metadata;
+        value.metadata = metadata;
       }
       objects.push(value as KubeObject);
     }

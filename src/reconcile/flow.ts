@@ -41,15 +41,17 @@ export interface Made {
 
 /** The plan for one namespace; the caller closes made.client. */
 export async function makePlan(options: PlanFlowOptions): Promise<Made> {
+  const given = options.namespace ?? options.defaultNamespace;
   const { desired } = await loadDesired({
     cwd: options.cwd,
     out: options.out,
     specPaths: options.specPaths,
     ...(options.config ? { config: options.config } : {}),
     ...(options.project ? { project: options.project } : {}),
+    ...(given !== undefined ? { namespace: given } : {}),
   });
   const access = loadClusterAccess({ env: options.env, ...(options.context ? { context: options.context } : {}) });
-  const namespace = options.namespace ?? options.defaultNamespace ?? access.namespace ?? 'default';
+  const namespace = given ?? access.namespace ?? 'default';
   const client = new KubeClient(access);
   try {
     await requireNamespace(client, namespace);

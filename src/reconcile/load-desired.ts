@@ -22,6 +22,8 @@ export interface LoadDesiredOptions {
   config?: ProjectConfig;
   /** pipewright.yaml's positions and the environment whose tree (generated/<env>/k8s) is the desired state. */
   project?: Pick<ProjectOptions, 'configSource' | 'environment'>;
+  /** The namespace the objects are applied to (an environment's files name it on every object). */
+  namespace?: string;
 }
 
 export async function loadDesired(options: LoadDesiredOptions): Promise<{ desired: DesiredObject[]; files: string[] }> {
@@ -59,6 +61,7 @@ export async function loadDesired(options: LoadDesiredOptions): Promise<{ desire
   return {
     desired: desiredFromFiles(
       files.map((path) => ({ path: `${project.out.display}/${path}`, text: actual.get(path)! })),
+      options.namespace,
     ),
     files: files.map((p) => `${project.out.display}/${p}`),
   };

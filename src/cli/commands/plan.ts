@@ -22,8 +22,9 @@ const COMMON_OPTIONS = `  --target <t>           kubernetes (alias k8s; the only
   --namespace <n>        namespace to reconcile (default: the context's namespace, else default)
   --inventory <name>     inventory ConfigMap in that namespace (default ${INVENTORY_NAME})
   --out <dir>            output directory holding generated/k8s (default generated)
-  --env <name>           environment of pipewright.yaml: reconciles generated/<env>/k8s, in its namespace unless
-                         --namespace says otherwise (required when it declares environments; docs/environments.md)
+  --env <name>           environment of pipewright.yaml: reconciles generated/<env>/k8s into its namespace (its
+                         objects name it: another --namespace is refused; required when it declares environments;
+                         docs/environments.md)
   --force-conflicts      take over fields another field manager owns instead of reporting a conflict
   --allow-empty          allow pruning every object pipewright owns in the namespace`;
 
