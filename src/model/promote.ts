@@ -173,7 +173,8 @@ function getPath(root: unknown, path: readonly string[]): unknown {
   return at;
 }
 
-function setPath(root: Record<string, unknown>, path: readonly string[], value: Value | undefined): void {
+/** Set (or, with undefined, delete) the value at `path` of a plain config object, creating maps on the way. */
+export function setPath(root: Record<string, unknown>, path: readonly string[], value: Value | undefined): void {
   let at = root;
   for (const k of path.slice(0, -1)) {
     const next = get(at, k);

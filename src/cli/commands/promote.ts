@@ -8,7 +8,13 @@ import { type Diagnostic, hasErrors, sortDiagnostics, UserError } from '../../di
 import { formatText } from '../../diagnostics/format-text.js';
 import { compileSpec } from '../../emit/compile.js';
 import { environmentNames, resolveEnvironment, unknownEnvironmentMessage } from '../../model/environments.js';
-import { PROMOTABLE_FIELDS, type PromotableField, type PromotionEdit, planPromotion } from '../../model/promote.js';
+import {
+  PROMOTABLE_FIELDS,
+  type PromotableField,
+  type PromotionEdit,
+  planPromotion,
+  setPath,
+} from '../../model/promote.js';
 import { writeFileAtomic } from '../../runtime/atomic-file.js';
 import { discoverSpecs, readSpec } from '../../spec/discover.js';
 import { readTextNoFollow, refuseLinks } from '../../spec/no-follow.js';
@@ -173,7 +179,7 @@ async function runPromote(argv: string[], io: CliIO): Promise<number> {
   }
   const loaded = loadConfig(file, text);
   const expected = structuredClone(config) as unknown as Record<string, unknown>;
-  for (const e of plan.edits) setIn(expected, e.path, e.after);
+  for (const e of plan.edits) setPath(expected, e.path, e.after);
   if (!loaded.config || !isDeepStrictEqual(parse(text, { version: '1.2' }), expected)) {
     throw new Error(`promote: the edited ${file} does not hold the planned values`);
   }
@@ -217,16 +223,6 @@ async function runPromote(argv: string[], io: CliIO): Promise<number> {
   }
   io.stdout(`${lines.join('\n')}\n`);
   return 0;
-}
-
-function setIn(root: Record<string, unknown>, path: readonly string[], value: unknown): void {
-  let at = root;
-  for (const k of path.slice(0, -1)) {
-    if (at[k] === undefined || at[k] === null || typeof at[k] !== 'object') at[k] = {};
-    at = at[k] as Record<string, unknown>;
-  }
-  if (value === undefined) delete at[path[path.length - 1]!];
-  else at[path[path.length - 1]!] = value;
 }
 
 function describeEdit(
