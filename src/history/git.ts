@@ -162,6 +162,19 @@ export class GitRepo {
     return parseRawLog(out);
   }
 
+  /** The SHAs of the first-parent chain of `to` (after `from`, or from the root), oldest first. */
+  async firstParentShas(from: string | undefined, to: string): Promise<string[]> {
+    if (from !== undefined) assertSha(from);
+    assertSha(to);
+    const out = await this.git.raw([
+      'rev-list',
+      '--first-parent',
+      '--reverse',
+      from === undefined ? to : `${from}..${to}`,
+    ]);
+    return out.split('\n').filter((l) => l !== '');
+  }
+
   /** The first parent of a commit, undefined for a root commit. */
   async firstParent(sha: string): Promise<string | undefined> {
     assertSha(sha);

@@ -101,9 +101,11 @@ function netChanges(changes: readonly Change[]): Change[] {
   const out: Change[] = [];
   const byPath = new Map<string, number>();
   for (const c of changes) {
-    const at = c.kind === 'changed' ? byPath.get(c.path) : undefined;
+    // an environment's override change is another value than the spec's at the same path
+    const key = c.environment === undefined ? c.path : `${c.environment}\0${c.path}`;
+    const at = c.kind === 'changed' ? byPath.get(key) : undefined;
     if (at === undefined) {
-      if (c.kind === 'changed') byPath.set(c.path, out.length);
+      if (c.kind === 'changed') byPath.set(key, out.length);
       out.push(c);
       continue;
     }

@@ -34,7 +34,7 @@ const HELPERS: Record<string, (...args: unknown[]) => unknown> = {
    * `path`: `before` → `after`, `path`: `value`, or `path`; plus the tasks a default reaches.
    */
   item: (c) => {
-    const { path, kind, before, after, tasks } = c as Change & {
+    const { path, kind, before, after, tasks, environment } = c as Change & {
       before: ChangeValue | null;
       after: ChangeValue | null;
       tasks?: string[];
@@ -44,9 +44,11 @@ const HELPERS: Record<string, (...args: unknown[]) => unknown> = {
       ? ` (${tasks.length === 1 ? 'task' : 'tasks'} ${tasks.map((t) => codeSpan(t)).join(', ')})`
       : '';
     const shown = kind === 'changed' ? before : kind === 'added' ? after : before;
+    // an environment's override change: `prod: tasks.load.image` (docs/environments.md)
+    const where = environment === undefined ? codeSpan(path) : `${mdText(environment)}: ${codeSpan(path)}`;
     if (kind === 'changed' && before !== null && after !== null)
-      return `${codeSpan(path)}: ${value(before)} → ${value(after)}${reach}`;
-    return `${codeSpan(path)}${shown !== null && shown !== undefined ? `: ${value(shown)}` : ''}${reach}`;
+      return `${where}: ${value(before)} → ${value(after)}${reach}`;
+    return `${where}${shown !== null && shown !== undefined ? `: ${value(shown)}` : ''}${reach}`;
   },
   /** The changes of one kind, for Added / Changed / Removed sections: `{{#with (only changes "added")}}`. */
   only: (changes, kind) => (Array.isArray(changes) ? changes.filter((c) => c?.kind === kind) : []),

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UserError } from '../../diagnostics/diagnostic.js';
 import { buildChangelog, type Changelog } from '../../history/changelog.js';
+import { withOverrideEntries } from '../../history/changelog-environments.js';
 import { HistoryError } from '../../history/errors.js';
 import { GitRepo } from '../../history/git.js';
 import { redactDeep } from '../../history/redact.js';
@@ -78,14 +79,11 @@ export const command: Command = {
       const reader = repo.openBlobReader();
       let changelog: Changelog;
       try {
-        changelog = redactDeep(
-          await buildChangelog(repo, reader, {
-            from,
-            to,
-            dir,
-            ...(values.pipeline !== undefined ? { pipeline: values.pipeline } : {}),
-          }),
-        );
+        const only = values.pipeline !== undefined ? { pipeline: values.pipeline } : {};
+        const specs = await buildChangelog(repo, reader, { from, to, dir, ...only });
+        // commits that changed pipewright.yaml: their environments' override changes (docs/environments.md)
+        const projectDir = repo.repoPath(io.cwd, '.');
+        changelog = redactDeep(await withOverrideEntries(specs, repo, reader, { from, to, dir, projectDir, ...only }));
       } finally {
         await reader.close();
       }
