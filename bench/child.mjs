@@ -140,14 +140,16 @@ const ops = {
   },
 
   /** Any CLI command in-process (history: changelog, diff). */
-  async cli({ cwd, argv }) {
+  async cli({ cwd, argv, env, keepOutput = false }) {
     const { runCli } = await dist('cli/main.js');
     const cap = captureIo(cwd);
+    // env: e.g. XDG_CACHE_HOME, where the history commands keep their blob cache (none without it)
+    if (env) Object.assign(cap.io.env, env);
     const t = performance.now();
     const code = await runCli(argv, cap.io);
     const ms = performance.now() - t;
     if (code !== 0) throw new Error(`${argv.join(' ')} exited ${code}: ${cap.stderr().slice(0, 2000)}`);
-    return { ms, outputBytes: Buffer.byteLength(cap.stdout()) };
+    return { ms, outputBytes: Buffer.byteLength(cap.stdout()), ...(keepOutput ? { stdout: cap.stdout() } : {}) };
   },
 
   /**

@@ -11,11 +11,12 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
 import { writeCorpus } from './corpus.mjs';
+import { diffScaleBench } from './diff-scale.mjs';
 import { createHistoryRepo } from './history.mjs';
 import { runtimeBench } from './runtime.mjs';
 import { formatMiB, formatMs, median, table, verdict } from './stats.mjs';
 
-const SECTIONS = ['compile', 'validate', 'watch', 'history', 'runtime', 'memory'];
+const SECTIONS = ['compile', 'validate', 'watch', 'history', 'diff-scale', 'runtime', 'memory'];
 const here = new URL('.', import.meta.url).pathname;
 
 const { values: flags } = parseArgs({
@@ -261,6 +262,31 @@ try {
     row('diff root..HEAD', formatMs(diff));
     row('  diff / git log -p', `${(diff / gitLog).toFixed(1)}×`, '<= 3×', diff / gitLog <= 3);
     row('  diff / git diff root HEAD (same paths)', `${(diff / gitDiff).toFixed(1)}×`);
+  });
+
+  await section('diff-scale', only.includes('diff-scale'), async () => {
+    const sizes = [10, config.pipelines];
+    const r = await diffScaleBench({
+      work,
+      sizes,
+      tasks: config.tasks,
+      runs: config.runs,
+      seed: config.seed,
+      child,
+      external,
+      rounds,
+      log,
+    });
+    results.sections['diff-scale'] = r;
+    const [small, large] = sizes;
+    for (const n of sizes)
+      row(
+        `diff HEAD~1 HEAD, 1 of ${n} × ${config.tasks} specs changed: warm / cold cache`,
+        `${formatMs(r.sizes[n].warmMs)} / ${formatMs(r.sizes[n].coldMs)}`,
+      );
+    row(`  diff at ${large} / at ${small} (warm cache)`, `${r.warmRatio.toFixed(2)}×`, '<= 1.5×', r.warmRatio <= 1.5);
+    row(`  diff at ${large} / at ${small} (cold cache)`, `${r.coldRatio.toFixed(2)}×`);
+    row(`  git diff at ${large}`, formatMs(r.sizes[large].gitDiffMs));
   });
 
   await section('runtime', only.includes('runtime'), async () => {

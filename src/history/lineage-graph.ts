@@ -1,8 +1,8 @@
 /**
  * The lineage graph of a set of pipelines (pure): datasets (task `inputs`/`outputs` as rendered template text, so
  * `{{ds}}` and `{{ ds }}` are one dataset) and task instances, with edges dataset → reading task → written dataset.
- * Used by `pipewright lineage` (upstream/downstream of a dataset or pipeline) and by `diff`'s impact analysis
- * (who reads a dataset a pipeline stops writing).
+ * Used by `pipewright lineage` (upstream/downstream of a dataset or pipeline); `diff`'s impact analysis (who reads a
+ * dataset a pipeline stops writing) needs only the readers, per pipeline (src/history/lineage.ts: ReaderIndex).
  */
 import type { PipelineIR } from '../model/ir.js';
 import { renderTemplate } from '../model/template.js';

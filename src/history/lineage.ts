@@ -1,7 +1,6 @@
 import type { PipelineIR } from '../model/ir.js';
 import { renderTemplate } from '../model/template.js';
 import type { Impact, PipelineDiff } from './change.js';
-import { lineageGraph } from './lineage-graph.js';
 
 /**
  * Datasets a pipeline stops writing: outputs of the base version that no task writes at head (all of them when the
@@ -22,18 +21,41 @@ export function removedOutputs(
 }
 
 /**
+ * Who reads what in one pipeline: dataset (rendered template text) → ids of its task instances reading it, each task
+ * once per dataset. The part of the lineage graph (src/history/lineage-graph.ts) the impact analysis needs; `diff`
+ * keeps it per unchanged spec (src/history/unchanged.ts), so the impact needs no parse of the specs a change leaves.
+ */
+export interface ReaderIndex {
+  name: string;
+  file: string;
+  readers: [dataset: string, tasks: string[]][];
+}
+
+export function readerIndexOf(ir: PipelineIR): ReaderIndex {
+  const readers = new Map<string, string[]>();
+  for (const t of ir.tasks) {
+    for (const dataset of new Set(t.inputs.map(renderTemplate))) {
+      const list = readers.get(dataset) ?? [];
+      list.push(t.id);
+      readers.set(dataset, list);
+    }
+  }
+  return { name: ir.name, file: ir.file, readers: [...readers] };
+}
+
+/**
  * Lineage impact: every task at head (in any pipeline, this one included) that reads a dataset this pipeline no longer
  * writes. Matching is exact equality of the rendered templates: `s3://lake/orders/{{ ds }}` matches only an input
  * written the same way (spacing inside braces aside), not `s3://lake/orders/2024-01-01` nor a prefix.
  */
-export function lineageImpacts(removed: readonly string[], head: ReadonlyMap<string, PipelineIR>): Impact[] {
+export function lineageImpacts(removed: readonly string[], head: Iterable<ReaderIndex>): Impact[] {
   if (removed.length === 0) return [];
-  const graph = lineageGraph(head.values());
+  const wanted = new Set(removed);
   const impacts: Impact[] = [];
-  for (const dataset of new Set(removed)) {
-    for (const key of graph.readers.get(dataset) ?? []) {
-      const task = graph.tasks.get(key)!;
-      impacts.push({ output: dataset, pipeline: task.pipeline, task: task.task, file: task.file });
+  for (const pipeline of head) {
+    for (const [dataset, tasks] of pipeline.readers) {
+      if (!wanted.has(dataset)) continue;
+      for (const task of tasks) impacts.push({ output: dataset, pipeline: pipeline.name, task, file: pipeline.file });
     }
   }
   return impacts.sort((a, b) => cmp(a.output, b.output) || cmp(a.pipeline, b.pipeline) || cmp(a.task, b.task));

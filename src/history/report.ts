@@ -3,7 +3,7 @@ import type { PipelineReport } from './change.js';
 import { checkPolicy, requiredBump } from './classify.js';
 import { diffPipelines } from './diff.js';
 import type { SettingChange } from './environments.js';
-import { lineageImpacts, removedOutputs } from './lineage.js';
+import { lineageImpacts, type ReaderIndex, readerIndexOf, removedOutputs } from './lineage.js';
 
 export interface DiffReport {
   /** Commit SHA of the base side. */
@@ -28,11 +28,20 @@ export interface ArtifactDiff {
   diff: string;
 }
 
-/** diff → classify → policy → lineage, for two sides already read. Pure. */
+/**
+ * diff → classify → policy → lineage, for two sides already read. Pure. `head.readers`, when given, says who reads
+ * what in every head pipeline (the changed ones in `pipelines` plus summaries of the unchanged ones); by default it is
+ * computed from the head pipelines themselves.
+ */
 export function buildReport(
   base: { label: string; pipelines: ReadonlyMap<string, PipelineIR> },
-  head: { label: string; pipelines: ReadonlyMap<string, PipelineIR> },
+  head: { label: string; pipelines: ReadonlyMap<string, PipelineIR>; readers?: readonly ReaderIndex[] },
 ): DiffReport {
+  let readers = head.readers;
+  const readersAtHead = () => {
+    readers ??= [...head.pipelines.values()].map(readerIndexOf);
+    return readers;
+  };
   const pipelines = diffPipelines(base.pipelines, head.pipelines).map((diff): PipelineReport => {
     const bump = requiredBump(diff.changes);
     const verdict = checkPolicy(diff, bump);
@@ -41,7 +50,9 @@ export function buildReport(
       requiredBump: bump,
       policy: verdict.policy,
       ...(verdict.reason ? { policyReason: verdict.reason } : {}),
-      impacts: lineageImpacts(removedOutputs(diff, base.pipelines, head.pipelines), head.pipelines),
+      impacts: ((removed) => (removed.length === 0 ? [] : lineageImpacts(removed, readersAtHead())))(
+        removedOutputs(diff, base.pipelines, head.pipelines),
+      ),
     };
   });
   return { base: base.label, head: head.label, pipelines };

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobReader, BlobTooLarge } from './blob-reader.js';
@@ -11,6 +12,13 @@ export interface SpecSource {
   source: string;
   /** Size of a blob over the spec size cap: it was not read (source is empty) and the spec is rejected with PW008. */
   tooLarge?: number;
+  /** The git blob id of the bytes read (working-tree files: what `git hash-object` prints), to spot unchanged specs. */
+  blob?: string;
+}
+
+/** The id git gives a blob of these bytes (`git hash-object`): equal ids mean equal content. */
+export function gitBlobId(bytes: Buffer): string {
+  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
 }
 
 /** A spec source from a blob reply (src/history/blob-reader.ts): its text, or its size when over the cap. */
@@ -69,7 +77,8 @@ export async function readWorktreeSources(root: string, dir: string): Promise<Sp
       if (entry.isDirectory()) {
         if (!skippedDir(entry.name)) await walk(path);
       } else if (entry.isFile() && isSpecFile(entry.name)) {
-        out.push({ path, display: path, source: decode(await readFile(join(root, path))) });
+        const bytes = await readFile(join(root, path));
+        out.push({ path, display: path, source: decode(bytes), blob: gitBlobId(bytes) });
       }
     }
   };

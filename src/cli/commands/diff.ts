@@ -1,5 +1,6 @@
 import { UserError } from '../../diagnostics/diagnostic.js';
 import { formatText } from '../../diagnostics/format-text.js';
+import { openHistoryCache } from '../../history/blob-cache.js';
 import { compareRevisions, WORKING_TREE } from '../../history/compare.js';
 import { compareEnvironments } from '../../history/compare-environments.js';
 import { HistoryError } from '../../history/errors.js';
@@ -34,8 +35,13 @@ Options:
   --path <dir>                  pipelines directory (default pipelines)
   --env <name>                  twice: compare two environments of pipewright.yaml instead of two revisions
   --rev <rev>                   with --env: the revision to read (default the working tree)
+  --no-cache                    parse every spec: neither read nor update the blob cache
   --detailed-exitcode           terraform's exit codes: 0 no changes, 2 changes, 1 findings or errors
                                 (invalid specs, --fail-on triggered, bad revision or usage)
+
+Only the specs whose blob differs between the sides are read and parsed; what the report needs of the others
+(valid, pipeline name, datasets for the lineage impact) is kept per blob id in a cache in your user cache
+directory ($XDG_CACHE_HOME/pipewright, else ~/.cache/pipewright), sealed with a key that never leaves it.
 
 Revisions are resolved to commit SHAs first; a revision starting with '-' or naming a range is refused.
 A shallow clone works when it has both revisions; a revision it lacks is refused with the fetch command.
@@ -62,6 +68,7 @@ async function runDiff(argv: string[], io: CliIO): Promise<number> {
         'fail-on': { type: 'string' },
         generated: { type: 'boolean' },
         path: { type: 'string' },
+        'no-cache': { type: 'boolean' },
         'detailed-exitcode': { type: 'boolean' },
         env: { type: 'string', multiple: true },
         rev: { type: 'string' },
@@ -90,6 +97,8 @@ async function runDiff(argv: string[], io: CliIO): Promise<number> {
         base,
         ...(head !== undefined ? { head } : {}),
         path: values.path === undefined ? 'pipelines' : userPath(io, values.path),
+        readAll: values.generated === true,
+        ...(values['no-cache'] === true ? {} : { cache: await openHistoryCache(io.env) }),
       });
       if (!result.ok) {
         // The shared formatter: positions, code frames (secrets masked) and a summary line.
