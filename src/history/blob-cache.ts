@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { cacheKeyFile, loadCacheKey } from '../emit/cache-key.js';
@@ -67,6 +68,28 @@ export class BlobCache {
     } catch {
       return undefined;
     }
+    return this.open<T>(id, text);
+  }
+
+  /**
+   * Many lookups, in the order of `keys`. Read synchronously: entries are small files, and a thousand reads through
+   * the thread pool cost more in promise and scheduling overhead than the reads themselves.
+   */
+  getMany<T>(kind: string, keys: readonly { blob: string; path: string }[]): (T | undefined)[] {
+    return keys.map(({ blob, path }) => {
+      const id = this.id(kind, blob, path);
+      let text: string;
+      try {
+        text = readFileSync(this.file(id), 'utf8');
+      } catch {
+        return undefined;
+      }
+      return this.open<T>(id, text);
+    });
+  }
+
+  /** The value of an entry's text when its seal verifies. */
+  private open<T>(id: string, text: string): T | undefined {
     const newline = text.indexOf('\n');
     if (newline !== 64) return undefined;
     const json = text.slice(65);
@@ -78,15 +101,6 @@ export class BlobCache {
     } catch {
       return undefined;
     }
-  }
-
-  /** Many lookups at once (bounded parallel reads), in the order of `keys`. */
-  async getMany<T>(kind: string, keys: readonly { blob: string; path: string }[]): Promise<(T | undefined)[]> {
-    const out: (T | undefined)[] = new Array(keys.length);
-    await inParallel(keys.length, async (i) => {
-      out[i] = await this.get<T>(kind, keys[i]!.blob, keys[i]!.path);
-    });
-    return out;
   }
 
   /** Remember a value; written by `flush`. */

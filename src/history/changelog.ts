@@ -1,4 +1,5 @@
 import type { PipelineIR } from '../model/ir.js';
+import type { BlobCache } from './blob-cache.js';
 import type { BlobReader, BlobTooLarge } from './blob-reader.js';
 import type { Bump, Change, PipelineDiff, PolicyVerdict } from './change.js';
 import { checkPolicy, requiredBump } from './classify.js';
@@ -44,6 +45,24 @@ export interface Changelog {
   warnings: ChangelogWarning[];
 }
 
+/** What a spec blob at a path parses to: its pipeline, or the first error that kept it from being one. */
+interface Parsed {
+  ir?: PipelineIR;
+  problem?: string;
+}
+
+/** Entries of the persistent blob cache (src/history/blob-cache.ts) holding a Parsed. */
+const CACHE_KIND = 'changelog-v1';
+
+/** The shape of a Parsed read back from the cache (sealed by this machine, but checked before use all the same). */
+function isParsed(value: unknown): value is Parsed {
+  if (value === null || typeof value !== 'object') return false;
+  const v = value as { ir?: { name?: unknown; specHash?: unknown; tasks?: unknown }; problem?: unknown };
+  if (v.problem !== undefined && typeof v.problem !== 'string') return false;
+  if (v.ir === undefined) return v.problem !== undefined;
+  return typeof v.ir.name === 'string' && typeof v.ir.specHash === 'string' && Array.isArray(v.ir.tasks);
+}
+
 interface FileState {
   blob: string;
   ir: PipelineIR | undefined;
@@ -52,13 +71,14 @@ interface FileState {
 /**
  * The audit changelog: walk the first-parent chain from `from` (exclusive; the root when undefined) to `to`, reading
  * only commits that touch the pipelines directory and, for each, only the spec blobs that changed (one cat-file
- * process for the whole walk, parsed specs cached by blob id). Each commit's pipelines are diffed against its first
+ * process for the whole walk, each distinct blob parsed once, and with `cache` once per machine: the parsed spec is
+ * kept in the persistent blob cache, src/history/blob-cache.ts). Each commit's pipelines are diffed against its first
  * parent's with the same semantic diff as `pipewright diff`.
  */
 export async function buildChangelog(
   repo: GitRepo,
   reader: BlobReader,
-  options: { from: string | undefined; to: string; dir: string; pipeline?: string },
+  options: { from: string | undefined; to: string; dir: string; pipeline?: string; cache?: BlobCache },
 ): Promise<Changelog> {
   const { from, to, dir } = options;
   if (from !== undefined && !(await repo.isAncestor(from, to))) {
@@ -66,30 +86,46 @@ export async function buildChangelog(
   }
   const commits = await repo.firstParentLog(from, to, dir);
   const initial = from === undefined ? [] : (await repo.listFiles(from, dir)).filter((x) => isSpecUnder(x.path, dir));
-  // Blob reads are requested ahead (bounded window) so cat-file works while specs are parsed.
-  const read = prefetch(reader, [
-    ...initial.map((f) => f.blob),
-    ...commits.flatMap((c) =>
-      c.changes.filter((x) => isSpecUnder(x.path, dir) && x.blob !== undefined).map((x) => x.blob!),
-    ),
-  ]);
-  const warnings: ChangelogWarning[] = [];
-  const cache = new Map<string, { ir: PipelineIR | undefined; problem: string | undefined }>();
   // Keyed by blob AND path: the IR records its file, so a moved file must not reuse the IR parsed at the old path.
+  const keyOf = (blob: string, path: string) => `${blob}\0${path}`;
+  const wanted = new Map<string, { blob: string; path: string }>();
+  for (const f of initial) wanted.set(keyOf(f.blob, f.path), f);
+  for (const c of commits)
+    for (const x of c.changes)
+      if (x.blob !== undefined && isSpecUnder(x.path, dir))
+        wanted.set(keyOf(x.blob, x.path), { blob: x.blob, path: x.path });
+  // Each distinct (blob, path) is parsed once per run, and once per machine with the persistent cache.
+  const cache = new Map<string, Parsed>();
+  if (options.cache) {
+    const keys = [...wanted.values()];
+    const stored = options.cache.getMany<Parsed>(CACHE_KIND, keys);
+    keys.forEach((k, i) => {
+      const hit = stored[i];
+      if (hit !== undefined && isParsed(hit)) cache.set(keyOf(k.blob, k.path), hit);
+    });
+  }
+  // Blob reads are requested ahead (bounded window) so cat-file works while specs are parsed; cached ones not at all.
+  const read = prefetch(
+    reader,
+    [...wanted].filter(([key]) => !cache.has(key)).map(([, f]) => f.blob),
+  );
+  const warnings: ChangelogWarning[] = [];
   const parse = async (path: string, blob: string, commit: string) => {
-    const key = `${blob}\0${path}`;
+    const key = keyOf(blob, path);
     let hit = cache.get(key);
     if (!hit) {
       const content = await read(blob);
       const side = readSpecs([blobSource(path, `${commit.slice(0, 12)}:${path}`, content)]);
       const error = side.diagnostics.find((d) => d.severity === 'error');
+      const ir = side.pipelines.values().next().value;
       hit = {
-        ir: side.pipelines.values().next().value,
-        problem: error
-          ? `${error.range.start.line}:${error.range.start.column}: ${error.message} [${error.code}]`
-          : undefined,
+        ...(ir !== undefined ? { ir } : {}),
+        ...(error
+          ? { problem: `${error.range.start.line}:${error.range.start.column}: ${error.message} [${error.code}]` }
+          : {}),
       };
       cache.set(key, hit);
+      options.cache?.set(CACHE_KIND, blob, path, hit);
     }
     if (hit.problem)
       warnings.push({
@@ -137,6 +173,7 @@ export async function buildChangelog(
     }
     before = after;
   }
+  await options.cache?.flush();
   return {
     from: from ?? null,
     to,

@@ -9,14 +9,28 @@ import { redactNamedValue } from '../spec/secrets.js';
  * (`secrets.API_TOKEN: warehouse/token`) names where the value is stored and stays readable.
  */
 export function redactDeep<T>(value: T, name?: string): T {
-  if (typeof value === 'string') return redactNamedValue(name, value) as T;
-  if (Array.isArray(value)) return value.map((v) => redactDeep(v)) as T;
+  return redactWith(value, name, new Map());
+}
+
+/**
+ * `memo`: name → value → masked, for this one report. A changelog repeats the same names and values thousands of
+ * times (authors, versions, paths, unchanged values), and the secret scan of a string was most of a warm run.
+ */
+function redactWith<T>(value: T, name: string | undefined, memo: Map<string | undefined, Map<string, string>>): T {
+  if (typeof value === 'string') {
+    const byValue = memo.get(name) ?? new Map<string, string>();
+    memo.set(name, byValue);
+    const masked = byValue.get(value) ?? redactNamedValue(name, value);
+    byValue.set(value, masked);
+    return masked as T;
+  }
+  if (Array.isArray(value)) return value.map((v) => redactWith(v, undefined, memo)) as T;
   if (value !== null && typeof value === 'object') {
     const record = value as Record<string, unknown>;
     const changedName = typeof record.path === 'string' ? valueName(record.path) : undefined;
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(record)) {
-      out[k] = redactDeep(v, changedName !== undefined && (k === 'before' || k === 'after') ? changedName : k);
+      out[k] = redactWith(v, changedName !== undefined && (k === 'before' || k === 'after') ? changedName : k, memo);
     }
     return out as T;
   }

@@ -25,7 +25,7 @@ export async function summarizeUnchanged(
   files: readonly { path: string; blob: string; read: () => Promise<SpecSource> }[],
   cache: BlobCache | undefined,
 ): Promise<SpecSummary[]> {
-  const cached = cache ? await cache.getMany<SpecSummary>(KIND, files) : [];
+  const cached = cache ? cache.getMany<SpecSummary>(KIND, files) : [];
   const out: SpecSummary[] = [];
   const missing = files.map((f, i) => (cached[i] && isSummary(cached[i]) ? undefined : f));
   const sources = await Promise.all(missing.map((f) => f?.read()));

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UserError } from '../../diagnostics/diagnostic.js';
+import { openHistoryCache } from '../../history/blob-cache.js';
 import { buildChangelog, type Changelog } from '../../history/changelog.js';
 import { withOverrideEntries } from '../../history/changelog-environments.js';
 import { HistoryError } from '../../history/errors.js';
@@ -26,6 +27,11 @@ Options:
   --template <file.hbs>      render markdown with this Handlebars template instead of the built-in one
                              (strict mode, known helpers only; fields and helpers: docs/versioning.md)
   --path <dir>               pipelines directory (default pipelines)
+  --no-cache                 parse every spec blob: neither read nor update the blob cache
+
+Each spec blob is parsed once; the result is kept per blob id in a cache in your user cache directory
+($XDG_CACHE_HOME/pipewright, else ~/.cache/pipewright), sealed with a key that never leaves it, so a later run
+parses only the blobs it has not seen.
 
 Exit codes: 0 ok, 2 usage error / unknown revision / shallow clone without --from / template error.
 `;
@@ -43,6 +49,7 @@ export const command: Command = {
         format: { type: 'string' },
         template: { type: 'string' },
         path: { type: 'string' },
+        'no-cache': { type: 'boolean' },
       },
       'changelog',
     );
@@ -80,7 +87,8 @@ export const command: Command = {
       let changelog: Changelog;
       try {
         const only = values.pipeline !== undefined ? { pipeline: values.pipeline } : {};
-        const specs = await buildChangelog(repo, reader, { from, to, dir, ...only });
+        const cache = values['no-cache'] === true ? {} : { cache: await openHistoryCache(io.env) };
+        const specs = await buildChangelog(repo, reader, { from, to, dir, ...only, ...cache });
         // commits that changed pipewright.yaml: their environments' override changes (docs/environments.md)
         const projectDir = repo.repoPath(io.cwd, '.');
         changelog = redactDeep(await withOverrideEntries(specs, repo, reader, { from, to, dir, projectDir, ...only }));
