@@ -181,6 +181,43 @@ describe('diff reads only what changed', () => {
     expect(artifacts.map((a: { path: string }) => a.path)).toContain('compose/gone.compose.yaml');
   });
 
+  it('attributes override changes of pipewright.yaml as the whole-side comparison does', async () => {
+    const dir = join(import.meta.dirname, '..', 'fixtures', 'environments', 'three');
+    const read = (path: string) => readFileSync(join(dir, path), 'utf8');
+    const config = read('pipewright.yaml').replace(/^# yaml-language-server.*\n/, '');
+    const repo = new TestRepo();
+    repos.push(repo);
+    const first = repo.commit('environments', {
+      'pipewright.yaml': config,
+      'pipelines/orders.yaml': read('pipelines/orders.yaml'),
+      'pipelines/refunds.yaml': read('pipelines/refunds.yaml'),
+    });
+    const retag = repo.commit('staging runs 1.3.1', {
+      'pipewright.yaml': config.replace('imageTag: "1.3.0"', 'imageTag: "1.3.1"'),
+    });
+    const refunds = read('pipelines/refunds.yaml');
+    const specOnly = repo.commit('refunds weekly on tuesdays', {
+      'pipelines/refunds.yaml': refunds.replace('schedule: "0 6 * * 1"', 'schedule: "0 6 * * 2"'),
+    });
+    expect(repo.git('diff', '--name-only', retag, specOnly).trim()).toBe('pipelines/refunds.yaml');
+    for (const [base, head] of [
+      [first, retag],
+      [retag, specOnly],
+      [first, specOnly],
+    ] as const) {
+      const common = { cwd: repo.dir, base, head, path: 'pipelines' };
+      const whole = await outputs({ ...common, readAll: true });
+      const fast = await outputs({ ...common, cache: (await openHistoryCache(ENV))! });
+      expect(fast.json).toBe(whole.json);
+      expect(fast.text).toBe(whole.text);
+    }
+    const overrides = await outputs({ cwd: repo.dir, base: first, head: retag, path: 'pipelines' });
+    expect(overrides.text).toContain('staging');
+    const spec = await outputs({ cwd: repo.dir, base: retag, head: specOnly, path: 'pipelines' });
+    expect(spec.text).toContain('schedule');
+    expect(spec.read).toHaveLength(2); // the configuration did not change: only the changed spec was read
+  });
+
   it('ignores forged cache entries: a summary not sealed with this machine key changes nothing', async () => {
     const { repo, base, head } = fixture();
     const common = { cwd: repo.dir, base, head, path: 'pipelines' };
