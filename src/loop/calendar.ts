@@ -42,6 +42,18 @@ export class CalendarError extends Error {
   override name = 'CalendarError';
 }
 
+/**
+ * One step of a cron-parser iterator, or undefined at the end of its time span (or its loop limit). Not
+ * hasNext()/hasPrev() + next()/prev(): those compute every step twice (a profile of the daemon showed it).
+ */
+function step(move: () => { toDate(): Date }): Date | undefined {
+  try {
+    return move().toDate();
+  } catch {
+    return undefined;
+  }
+}
+
 /** Fire times strictly after `from`, up to `to` inclusive (at most `max`). Throws CalendarError for a cron that never fires. */
 export function fireTimes(spec: Pick<ScheduleSpec, 'cron' | 'timezone'>, from: Date, to: Date, max: number): Date[] {
   if (to.getTime() <= from.getTime() || max <= 0) return [];
@@ -56,8 +68,9 @@ export function fireTimes(spec: Pick<ScheduleSpec, 'cron' | 'timezone'>, from: D
     throw new CalendarError(`schedule '${spec.cron}' (${spec.timezone}) never fires: ${(error as Error).message}`);
   }
   const out: Date[] = [];
-  while (out.length < max && iterator.hasNext()) {
-    const next = iterator.next().toDate();
+  while (out.length < max) {
+    const next = step(() => iterator.next());
+    if (!next) break;
     if (next.getTime() <= from.getTime()) continue;
     if (next.getTime() > to.getTime()) break;
     out.push(next);
@@ -90,9 +103,8 @@ export function previousFire(
   } catch (error) {
     throw new CalendarError(`schedule '${spec.cron}' (${spec.timezone}) never fires: ${(error as Error).message}`);
   }
-  if (!iterator.hasPrev()) return undefined;
-  const prev = iterator.prev().toDate();
-  return prev.getTime() <= at.getTime() ? prev : undefined;
+  const prev = step(() => iterator.prev());
+  return prev && prev.getTime() <= at.getTime() ? prev : undefined;
 }
 
 /** UTC offset of `timezone` at instant `t`, in ms (local wall time − UTC). */
@@ -189,15 +201,20 @@ export function dueIntervals(spec: ScheduleSpec, query: DueQuery): DueResult {
       due.push({ start: fires[i]!, end: fires[i + 1]! });
     }
     truncated = due.length === limit && fires.length >= limit + 2 && inBounds(fires[limit]!);
+  } else if (lower && lower.getTime() > now.getTime()) {
+    // Before startDate nothing has ended inside the bounds; no backward search (the slow direction of cron-parser).
+    return { due, ...optional(nextDueTime(spec, now, lower, upper)), truncated };
   } else {
     // Only the latest interval that has ended (inside the bounds).
-    let end = previousFire(spec, now);
+    const latest = previousFire(spec, now);
+    let end = latest;
     let start = end ? previousFire(spec, new Date(end.getTime() - 1)) : undefined;
     if (start && upper && start.getTime() >= upper.getTime()) {
       start = previousFire(spec, new Date(upper.getTime() - 1));
       end = start ? nextFire(spec, start) : undefined;
     }
     if (start && end && end.getTime() <= now.getTime() && inBounds(start)) due.push({ start, end });
+    return { due, ...optional(nextDueTime(spec, now, lower, upper, latest ?? null)), truncated };
   }
   return {
     due,
@@ -216,8 +233,12 @@ export function nextDueTime(
   now: Date,
   lower?: Date,
   upper?: Date,
+  /** previousFire(spec, now) when the caller has it (null: there is none). */
+  latest?: Date | null,
 ): Date | undefined {
-  let start = previousFire(spec, now);
+  // Before startDate the last fire before now is irrelevant (it is before lower): skip the backward search.
+  const beforeStart = lower !== undefined && lower.getTime() > now.getTime();
+  let start = beforeStart ? undefined : latest === undefined ? previousFire(spec, now) : (latest ?? undefined);
   if (!start || (lower && start.getTime() < lower.getTime())) {
     start = nextFire(spec, lower && lower.getTime() > now.getTime() ? new Date(lower.getTime() - 1) : now);
   }
