@@ -2,7 +2,8 @@
  * The project a command works on: its root (src/config/root.ts) and its configuration file (pipewright.yaml, loaded by
  * src/config/load.ts). Every command gets it from the CLI entry point (src/cli/main.ts) through `io.project`.
  */
-import { relative, sep } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { ConfigLocator } from '../model/environments.js';
 import { readSpec } from '../spec/discover.js';
@@ -52,7 +53,19 @@ export type OpenedProject =
 
 /** Find the project root from `cwd` and load its configuration file, if any. */
 export async function openProject(cwd: string): Promise<OpenedProject> {
-  const found = findProjectRoot(cwd);
+  return loadProject(findProjectRoot(cwd));
+}
+
+/**
+ * The project whose root is exactly `root` (its own pipewright.yaml or none), never a directory above it: the
+ * reconcile daemon's private work tree of a commit lives inside another project's state directory.
+ */
+export async function openProjectAt(root: string): Promise<OpenedProject> {
+  const configFile = join(root, CONFIG_FILE);
+  return loadProject(existsSync(configFile) ? { root, configFile, found: 'config' } : { root, found: 'cwd' });
+}
+
+async function loadProject(found: ProjectRoot): Promise<OpenedProject> {
   if (!found.configFile) return { ok: true, project: found };
   const file = relative(found.root, found.configFile).split(sep).join('/') || CONFIG_FILE;
   const loaded: LoadedConfig = loadConfig(file, '', await readSpec({ file, path: found.configFile }));
