@@ -2,12 +2,17 @@
  * The reconcile loop. Each cycle: follow the ref (fetch, resolve to a SHA), check the commit out into a private
  * work tree and verify it (valid specs, generated/ exactly what compile writes) — a bad commit is refused with its
  * reasons and the last good one stays in service — then reconcile the target:
- *   docker      the scheduler below, over generated/compose/* of the good commit;
+ *   docker      the scheduler below, over generated/compose/* (generated/<env>/compose/* with --env) of the good commit;
  *   kubernetes  the plan + apply of src/reconcile (src/loop/kubernetes-target.ts).
+ * A commit is verified once (in a worker thread, src/loop/verify-worker.ts, so the HTTP endpoints keep answering);
+ * a cycle whose fetch finds the same commit costs the fetch and a scheduler pass over cached due times.
  *
  * Docker scheduler: due intervals come from the pure calendar (src/loop/calendar.ts); each one is recorded in the
  * daemon state (run id, `queued`, watermark) before anything starts, and runs go through the same runtime as
  * `pipewright run` (executeRun + the docker executor), at most spec.concurrency active per pipeline, oldest first.
+ * Per pipeline the scheduler keeps the instant its next interval becomes due (the calendar's answer, valid until
+ * then for the same schedule and watermark): a pass asks the calendar only for pipelines whose instant has come,
+ * and a timer armed for the earliest instant starts a pass at that moment, whatever the fetch cycle is doing.
  * A restart continues what the state file lists: running entries are resumed (the runtime adopts their containers),
  * queued ones start. Pipelines that left the branch are unscheduled, their queued runs cancelled and their leftover
  * containers (labelled managed-by pipewright, of runs this daemon recorded) removed.
@@ -26,18 +31,11 @@ import { resolveParams } from '../runtime/resolve.js';
 import { executeRun, type RunReporter } from '../runtime/run.js';
 import { resolveSecrets } from '../runtime/secrets.js';
 import { loadRunState, newRunId, type RunState } from '../runtime/state.js';
-import {
-  bounds,
-  CalendarError,
-  dueIntervals,
-  localDate,
-  longestGapSeconds,
-  nextDueTime,
-  slaState,
-} from './calendar.js';
-import { readComposePipelines, type ScheduledPipeline, verifyTree } from './desired.js';
+import { CalendarError, dueIntervals, localDate, slaState } from './calendar.js';
+import { readComposePipeline, type ScheduledPipeline } from './desired.js';
 import { FollowError, type Follower } from './follow.js';
 import { type DaemonState, type PipelineEntry, type RunEntry, saveDaemonState, trimRuns } from './state.js';
+import { gapKey, verifyOffThread } from './verify-worker.js';
 
 export type TargetName = 'docker' | 'kubernetes';
 
@@ -55,6 +53,8 @@ export interface DaemonOptions {
   stateDir: string;
   follower: Follower;
   target: TargetName;
+  /** The environment of pipewright.yaml whose artifacts are served (generated/<env>/…). */
+  environment?: string;
   /** docker: the executor runs go through, and its engine (pruning). */
   executor?: DockerExecutor;
   docker?: Docker;
@@ -106,6 +106,7 @@ export interface DaemonStatus {
   source: string;
   ref: string;
   target: TargetName;
+  environment?: string;
   lastGood?: { commit: string; at: string };
   refused?: { commit: string; reasons: string[] };
   lastCycle?: CycleResult;
@@ -115,21 +116,50 @@ export interface DaemonStatus {
   kubernetes?: object;
 }
 
+/** The commit in service: its work tree and the pipelines of its artifacts. */
+interface Served {
+  commit: string;
+  tree: string;
+  pipelines: ScheduledPipeline[];
+  byName: Map<string, ScheduledPipeline>;
+}
+
+/**
+ * The calendar's last answer for one pipeline. Valid while the schedule and the watermark are the same and the clock
+ * has not reached `checkAt` (no interval can end before then); `checkAt` undefined: nothing will ever be due (past
+ * endDate, or `problem`).
+ */
+interface CalendarEntry {
+  key: string;
+  computedAt: number;
+  checkAt?: number;
+  /** What the status page shows as next due (absent while catching up or when nothing will be due). */
+  nextDue?: Date;
+  problem?: string;
+}
+
+/** A pass yields to the event loop after this much work, so HTTP requests are answered during long passes. */
+const SLICE_MS = 15;
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export class Daemon {
   private readonly now: () => Date;
   private readonly state: DaemonState;
-  /** Desired pipelines of the last good commit. */
-  private desired: ScheduledPipeline[] | undefined;
-  private desiredCommit: string | undefined;
-  private tree: string | undefined;
+  private served: Served | undefined;
   private refused: { commit: string; reasons: string[] } | undefined;
   private lastCycle: CycleResult | undefined;
-  /** Per pipeline: why it cannot be scheduled (a schedule that never fires …). */
-  private readonly problems = new Map<string, string>();
+  private readonly calendar = new Map<string, CalendarEntry>();
+  /** Longest gap per schedule (gapKey), for the expected-interval metric; null: none. */
+  private readonly gaps = new Map<string, number | null>();
+  /** Removed pipelines whose leftovers were pruned with nothing of theirs left running or queued. */
+  private readonly pruned = new Set<string>();
   /** Runs executing in this process, by run id. */
   private readonly active = new Map<string, Promise<void>>();
   private stopping = false;
-  private wakeUp: () => void = () => {};
+  /** Scheduler passes run one at a time; at most one more waits. */
+  private passes: Promise<unknown> = Promise.resolve();
+  private waiting: Promise<string | undefined> | undefined;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: DaemonOptions) {
     this.now = options.now ?? (() => new Date());
@@ -144,6 +174,10 @@ export class Daemon {
     saveDaemonState(this.options.stateDir, this.state);
   }
 
+  private get environmentOption(): { environment?: string } {
+    return this.options.environment !== undefined ? { environment: this.options.environment } : {};
+  }
+
   /** One full cycle: follow + verify + reconcile. Never throws. */
   async cycle(): Promise<CycleResult> {
     const started = Date.now();
@@ -154,10 +188,11 @@ export class Daemon {
     } catch (error) {
       failure = { stage: 'other', error: (error as Error).message };
     }
-    if (this.tree && this.desiredCommit) {
+    const served = this.served;
+    if (served) {
       try {
         if (this.options.target === 'kubernetes') {
-          await this.options.reconciler!.reconcile(this.tree, this.desiredCommit);
+          await this.options.reconciler!.reconcile(served.tree, served.commit);
         } else {
           const problem = await this.schedule();
           if (problem && !failure) failure = { stage: 'schedule', error: problem };
@@ -174,7 +209,7 @@ export class Daemon {
       ok: failure === undefined,
       at,
       durationMs: Date.now() - started,
-      ...(this.desiredCommit ? { commit: this.desiredCommit } : {}),
+      ...(this.served ? { commit: this.served.commit } : {}),
       ...(failure ?? {}),
     };
     this.lastCycle = result;
@@ -190,11 +225,12 @@ export class Daemon {
   private async follow(): Promise<{ stage: CycleStage; error: string } | undefined> {
     const { log, follower } = this.options;
     // After a restart: serve the recorded good commit until the ref says otherwise.
-    if (!this.tree && this.state.lastGood) {
+    if (!this.served && this.state.lastGood) {
       const commit = this.state.lastGood.commit;
       try {
         const tree = await follower.tree(commit);
-        this.useCommit(commit, tree, readComposePipelines(tree));
+        const read = await this.readCommit('read', commit, tree);
+        if (read.ok) this.useCommit(commit, tree, read.pipelines);
       } catch (error) {
         log.warn({ commit }, `cannot reload the last good commit: ${(error as Error).message}`);
       }
@@ -204,10 +240,11 @@ export class Daemon {
       sha = await follower.fetch(this.options.source, this.options.ref);
     } catch (error) {
       const message = error instanceof FollowError ? error.message : `git: ${(error as Error).message}`;
-      log.error({ stage: 'git', serving: this.desiredCommit?.slice(0, 12) ?? null }, message);
+      log.error({ stage: 'git', serving: this.served?.commit.slice(0, 12) ?? null }, message);
       return { stage: 'git', error: message };
     }
-    if (sha === this.desiredCommit) return undefined;
+    // The commit in service: nothing to verify or read again.
+    if (sha === this.served?.commit) return undefined;
     if (this.refused?.commit === sha) {
       return { stage: 'compile', error: `commit ${sha.slice(0, 12)} refused: ${this.refused.reasons.join('; ')}` };
     }
@@ -218,84 +255,136 @@ export class Daemon {
       log.error({ stage: 'git', commit: sha }, (error as Error).message);
       return { stage: 'git', error: (error as Error).message };
     }
-    const verdict = await verifyTree(tree);
+    const verdict = await this.readCommit('verify', sha, tree);
     this.options.metrics?.setGeneratedStale(verdict.ok ? 0 : verdict.staleFiles);
+    const serving = this.served?.commit;
     if (!verdict.ok) {
       this.refused = { commit: sha, reasons: verdict.reasons };
       log.error(
-        { stage: 'compile', commit: sha, serving: this.desiredCommit ?? null },
-        `refusing commit ${sha.slice(0, 12)}; ${this.desiredCommit ? `still serving ${this.desiredCommit.slice(0, 12)}` : 'nothing to serve yet'}:\n${verdict.reasons.join('\n')}`,
+        { stage: 'compile', commit: sha, serving: serving ?? null },
+        `refusing commit ${sha.slice(0, 12)}; ${serving ? `still serving ${serving.slice(0, 12)}` : 'nothing to serve yet'}:\n${verdict.reasons.join('\n')}`,
       );
       follower.pruneTrees(this.treesInUse());
       return { stage: 'compile', error: `commit ${sha.slice(0, 12)} refused: ${verdict.reasons.join('; ')}` };
     }
-    const previous = this.desiredCommit;
     this.useCommit(sha, tree, verdict.pipelines);
     this.refused = undefined;
     this.state.lastGood = { commit: sha, at: this.now().toISOString() };
     this.persist();
     log.info(
-      { commit: sha, previous: previous ?? null, pipelines: verdict.pipelines.length },
+      { commit: sha, previous: serving ?? null, pipelines: verdict.pipelines.length },
       `serving commit ${sha.slice(0, 12)} (${verdict.pipelines.length} pipeline${verdict.pipelines.length === 1 ? '' : 's'})`,
     );
     follower.pruneTrees(this.treesInUse());
     return undefined;
   }
 
+  /** Verify (or only read) a commit in a worker thread; the schedules' gaps arrive later, for the metrics. */
+  private readCommit(mode: 'verify' | 'read', commit: string, tree: string) {
+    return verifyOffThread(
+      {
+        mode,
+        tree,
+        ...this.environmentOption,
+        now: this.now().getTime(),
+        knownGaps: Object.fromEntries(this.gaps),
+      },
+      (gaps) => {
+        for (const [key, gap] of Object.entries(gaps)) this.gaps.set(key, gap);
+        if (this.served?.commit === commit) this.publishGaps(this.served.pipelines);
+      },
+    );
+  }
+
   private useCommit(commit: string, tree: string, pipelines: ScheduledPipeline[]): void {
-    this.desiredCommit = commit;
-    this.tree = tree;
-    const names = new Set(pipelines.map((p) => p.name));
-    for (const gone of (this.desired ?? []).filter((p) => !names.has(p.name))) {
-      this.options.metrics?.setExpectedInterval(gone.name, undefined);
+    const byName = new Map(pipelines.map((p) => [p.name, p]));
+    for (const gone of this.served?.pipelines ?? []) {
+      if (!byName.has(gone.name)) this.options.metrics?.setExpectedInterval(gone.name, undefined);
     }
-    this.desired = pipelines;
+    this.served = { commit, tree, pipelines, byName };
+    this.publishGaps(pipelines);
+  }
+
+  /** The expected-interval metric of every pipeline whose schedule's gap is known. */
+  private publishGaps(pipelines: ScheduledPipeline[]): void {
     for (const p of pipelines) {
-      let gap: number | undefined;
-      try {
-        gap = p.enabled && p.schedule ? longestGapSeconds(p.schedule, this.now()) : undefined;
-      } catch {
-        gap = undefined; // a schedule that never fires is reported by schedule()
+      if (!p.enabled || !p.schedule) {
+        this.options.metrics?.setExpectedInterval(p.name, undefined);
+        continue;
       }
-      this.options.metrics?.setExpectedInterval(p.name, gap);
+      const gap = this.gaps.get(gapKey(p.schedule));
+      if (gap !== undefined) this.options.metrics?.setExpectedInterval(p.name, gap ?? undefined);
     }
   }
 
   /** Commits whose work trees must stay: the served one and those of active runs. */
   private treesInUse(): Set<string> {
     const keep = new Set<string>();
-    if (this.desiredCommit) keep.add(this.desiredCommit);
+    if (this.served) keep.add(this.served.commit);
     for (const p of Object.values(this.state.pipelines))
       for (const r of p.runs) if (r.commit && (r.status === 'running' || r.status === 'queued')) keep.add(r.commit);
     return keep;
   }
 
-  /** Docker: record due intervals, start what may start, prune what left the branch. Returns a problem or undefined. */
-  async schedule(): Promise<string | undefined> {
+  /**
+   * Docker: record due intervals, start what may start, prune what left the branch. Returns a problem or undefined.
+   * Passes run one at a time; a call while one runs queues one more pass (calls meanwhile share it).
+   */
+  schedule(): Promise<string | undefined> {
+    if (this.waiting) return this.waiting;
+    const pass = this.passes.then(() => {
+      this.waiting = undefined;
+      return this.schedulePass();
+    });
+    this.waiting = pass;
+    this.passes = pass.catch((error: unknown) =>
+      this.options.log.error({ stage: 'schedule' }, `schedule: ${(error as Error).message}`),
+    );
+    return pass;
+  }
+
+  private async schedulePass(): Promise<string | undefined> {
+    const served = this.served;
+    if (this.options.target !== 'docker' || !served) return undefined;
     const now = this.now();
+    const nowMs = now.getTime();
     const { log } = this.options;
-    const desired = this.desired ?? [];
-    const names = new Set(desired.map((p) => p.name));
     let recorded = false;
-    this.problems.clear();
-    for (const p of desired) {
+    let slice = performance.now();
+    // Within one pass the clock is one instant: pipelines with the same schedule and watermark (common: many
+    // pipelines at @daily) get the same answer, asked once.
+    const answers = new Map<string, ReturnType<typeof dueIntervals>>();
+    for (const p of served.pipelines) {
       this.state.pipelines[p.name] ??= { runs: [] };
       const entry = this.state.pipelines[p.name]!;
       if (entry.removedAt) {
         delete entry.removedAt;
+        this.pruned.delete(p.name);
         recorded = true;
       }
-      if (!p.enabled || !p.schedule) continue;
+      if (!p.enabled || !p.schedule) {
+        this.calendar.delete(p.name);
+        continue;
+      }
+      const key = JSON.stringify([p.schedule, entry.after ?? null]);
+      const known = this.calendar.get(p.name);
+      // Still valid: same schedule and watermark, the clock not before the answer (clocks may be set back) and not
+      // yet at the instant something becomes due.
+      if (known?.key === key && known.computedAt <= nowMs && (known.checkAt === undefined || known.checkAt > nowMs))
+        continue;
       let due: ReturnType<typeof dueIntervals>;
       try {
-        due = dueIntervals(p.schedule, {
-          now,
-          ...(entry.after ? { after: new Date(entry.after) } : {}),
-          limit: this.options.maxCatchup,
-        });
+        due =
+          answers.get(key) ??
+          dueIntervals(p.schedule, {
+            now,
+            ...(entry.after ? { after: new Date(entry.after) } : {}),
+            limit: this.options.maxCatchup,
+          });
+        answers.set(key, due);
       } catch (error) {
         const message = error instanceof CalendarError ? error.message : `calendar: ${(error as Error).message}`;
-        this.problems.set(p.name, message);
+        this.calendar.set(p.name, { key, computedAt: nowMs, problem: message });
         log.error({ pipeline: p.name }, message);
         continue;
       }
@@ -313,11 +402,26 @@ export class Daemon {
         recorded = true;
       }
       if (due.truncated) log.info({ pipeline: p.name }, 'catching up: more intervals follow in the next cycle');
+      this.calendar.set(p.name, {
+        key: JSON.stringify([p.schedule, entry.after ?? null]),
+        computedAt: nowMs,
+        // catching up: the next pass continues (the next cycle, or when a run finishes), no timer for it
+        ...(due.truncated
+          ? { checkAt: nowMs }
+          : due.nextDue
+            ? { checkAt: due.nextDue.getTime(), nextDue: due.nextDue }
+            : {}),
+      });
+      if (performance.now() - slice > SLICE_MS) {
+        await yieldToLoop();
+        slice = performance.now();
+      }
     }
     // Pipelines that left the branch: unscheduled, queued runs cancelled.
     const removed: string[] = [];
     for (const [name, entry] of Object.entries(this.state.pipelines)) {
-      if (names.has(name)) continue;
+      if (served.byName.has(name)) continue;
+      this.calendar.delete(name);
       if (!entry.removedAt) {
         entry.removedAt = now.toISOString();
         recorded = true;
@@ -334,22 +438,40 @@ export class Daemon {
       removed.push(name);
     }
     if (recorded) this.persist(); // intent before any start
-    this.updateSla(now);
+    this.updateSla(now, served);
     let problem: string | undefined;
-    for (const p of desired) {
-      const startProblem = await this.startRuns(p);
+    for (const p of served.pipelines) {
+      const entry = this.state.pipelines[p.name];
+      if (!entry?.runs.some((r) => r.status === 'queued' || (r.status === 'running' && !this.active.has(r.runId))))
+        continue;
+      const startProblem = await this.startRuns(p, served);
       problem ??= startProblem;
     }
     // Runs of removed pipelines that were running when the daemon stopped still finish (from their own commit).
-    for (const name of removed) await this.resumeOrphans(name);
-    await this.prune(removed);
+    for (const name of removed) this.resumeOrphans(name);
+    await this.prune(removed.filter((name) => !this.pruned.has(name)));
     for (const entry of Object.values(this.state.pipelines)) trimRuns(entry);
+    this.armTimer();
     return problem;
   }
 
-  private updateSla(now: Date): void {
+  /** Wake the scheduler at the earliest instant a pipeline's next interval becomes due. */
+  private armTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.stopping) return;
+    const nowMs = this.now().getTime();
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const c of this.calendar.values())
+      if (c.checkAt !== undefined && c.checkAt > nowMs && c.checkAt < earliest) earliest = c.checkAt;
+    if (earliest === Number.POSITIVE_INFINITY) return;
+    this.timer = setTimeout(() => void this.schedule(), Math.min(earliest - nowMs, 2 ** 31 - 1));
+    this.timer.unref();
+  }
+
+  private updateSla(now: Date, served: Served): void {
     let changed = false;
-    for (const p of this.desired ?? []) {
+    for (const p of served.pipelines) {
       if (p.slaSeconds === undefined) continue;
       for (const r of this.state.pipelines[p.name]?.runs ?? []) {
         if (r.sla === 'met' || r.sla === 'missed' || r.status === 'cancelled') continue;
@@ -371,7 +493,7 @@ export class Daemon {
   }
 
   /** Start (or resume) runs of one pipeline up to its concurrency, oldest first. */
-  private async startRuns(p: ScheduledPipeline): Promise<string | undefined> {
+  private async startRuns(p: ScheduledPipeline, served: Served): Promise<string | undefined> {
     const entry = this.state.pipelines[p.name];
     if (!entry) return undefined;
     // Running entries not executing here were interrupted (crash, SIGTERM): resume them first, whatever the limit.
@@ -387,7 +509,7 @@ export class Daemon {
       if (problem) return problem;
       r.status = 'running';
       r.startedAt = this.now().toISOString();
-      r.commit = this.desiredCommit!;
+      r.commit = served.commit;
       r.specHash = p.plan.specHash;
       this.persist(); // intent: the run id is recorded as running before the runtime acts
       this.options.metrics?.observeSchedulerLag(p.name, (Date.parse(r.startedAt) - Date.parse(r.end)) / 1000);
@@ -413,7 +535,7 @@ export class Daemon {
     return undefined;
   }
 
-  private async resumeOrphans(name: string): Promise<void> {
+  private resumeOrphans(name: string): void {
     if (this.stopping) return;
     for (const r of this.state.pipelines[name]?.runs ?? []) {
       if (r.status === 'running' && !this.active.has(r.runId)) this.launch(name, r);
@@ -436,17 +558,21 @@ export class Daemon {
       .finally(() => {
         this.active.delete(r.runId);
         if (!this.stopping || r.status !== 'running') this.persist();
-        this.wakeUp();
+        // a slot is free: queued runs of the pipeline may start now
+        if (!this.stopping) void this.schedule();
       });
     this.active.set(r.runId, promise);
   }
 
   private async execute(pipeline: string, r: RunEntry): Promise<void> {
     const { log } = this.options;
-    const commit = r.commit ?? this.desiredCommit!;
-    const tree = commit === this.desiredCommit ? this.tree! : await this.options.follower.tree(commit);
-    const plans = commit === this.desiredCommit ? this.desired! : readComposePipelines(tree);
-    const p = plans.find((x) => x.name === pipeline);
+    const served = this.served!;
+    const commit = r.commit ?? served.commit;
+    const tree = commit === served.commit ? served.tree : await this.options.follower.tree(commit);
+    const p =
+      commit === served.commit
+        ? served.byName.get(pipeline)
+        : readComposePipeline(tree, pipeline, this.options.environment);
     if (!p) throw new Error(`commit ${commit.slice(0, 12)} has no pipeline ${pipeline}`);
     const plan = p.plan;
     const previous: RunState | undefined = loadRunState(this.runsDir, r.runId);
@@ -516,7 +642,7 @@ export class Daemon {
     if (status === 'running') return;
     r.status = status;
     r.finishedAt = this.now().toISOString();
-    const p = this.desired?.find((x) => x.name === pipeline);
+    const p = this.served?.byName.get(pipeline);
     if (p?.slaSeconds !== undefined && r.sla !== 'missed') {
       const succeededAt = status === 'succeeded' ? new Date(r.finishedAt) : undefined;
       r.sla = slaState({ start: new Date(r.start), end: new Date(r.end) }, p.slaSeconds, succeededAt, this.now());
@@ -534,7 +660,10 @@ export class Daemon {
     const docker = this.options.docker;
     if (removed.length === 0 || !docker) return;
     for (const name of removed) {
-      const ours = new Set(this.state.pipelines[name]?.runs.map((r) => r.runId) ?? []);
+      const runs = this.state.pipelines[name]?.runs ?? [];
+      const ours = new Set(runs.map((r) => r.runId));
+      // nothing of it can leave a container any more once this prune is done: not listed again
+      if (!runs.some((r) => r.status === 'running' || r.status === 'queued')) this.pruned.add(name);
       if (ours.size === 0) continue;
       let list: Awaited<ReturnType<typeof docker.listContainers>>;
       try {
@@ -544,6 +673,7 @@ export class Daemon {
         });
       } catch (error) {
         this.options.log.warn({ pipeline: name }, `cannot list containers to prune: ${(error as Error).message}`);
+        this.pruned.delete(name);
         continue;
       }
       for (const c of list) {
@@ -557,6 +687,7 @@ export class Daemon {
           );
           this.options.metrics?.observeApplyAction('docker', 'container', 'prune');
         } catch (error) {
+          this.pruned.delete(name);
           this.options.log.warn(
             { pipeline: name },
             `cannot remove container ${c.Id.slice(0, 12)}: ${(error as Error).message}`,
@@ -566,37 +697,11 @@ export class Daemon {
     }
   }
 
-  /** The earliest time something becomes due (for the main loop's sleep). */
-  nextWake(): Date | undefined {
-    let earliest: number | undefined;
-    const now = this.now();
-    for (const p of this.desired ?? []) {
-      if (!p.enabled || !p.schedule || this.problems.has(p.name)) continue;
-      try {
-        const { lower, upper } = bounds(p.schedule);
-        const due = nextDueTime(p.schedule, now, lower, upper);
-        if (due && (earliest === undefined || due.getTime() < earliest)) earliest = due.getTime();
-      } catch {
-        // reported by schedule()
-      }
-    }
-    return earliest === undefined ? undefined : new Date(earliest);
-  }
-
-  /** Resolves when a run finishes (or `wake()` is called). */
-  waitForChange(): Promise<void> {
-    return new Promise((resolve) => {
-      this.wakeUp = resolve;
-    });
-  }
-
-  wake(): void {
-    this.wakeUp();
-  }
-
   /** Stop scheduling; resolves true when every run finished within `graceMs`, false when some are left running. */
   async stop(graceMs: number): Promise<boolean> {
     this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
     const all = Promise.all(this.active.values()).then(() => true);
     const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), graceMs).unref());
     return Promise.race([all, timeout]);
@@ -607,22 +712,15 @@ export class Daemon {
   }
 
   status(): DaemonStatus {
-    const now = this.now();
-    const desired = this.desired ?? [];
-    const names = new Set(desired.map((p) => p.name));
+    const desired = this.served?.pipelines ?? [];
+    const names = this.served?.byName ?? new Map<string, ScheduledPipeline>();
     const pipelines: PipelineStatus[] = desired.map((p) => {
       const entry: PipelineEntry = this.state.pipelines[p.name] ?? { runs: [] };
-      let nextDue: Date | undefined;
-      if (p.enabled && p.schedule && !this.problems.has(p.name)) {
-        try {
-          const { lower, upper } = bounds(p.schedule);
-          nextDue = nextDueTime(p.schedule, now, lower, upper);
-        } catch {
-          nextDue = undefined;
-        }
-      }
-      const lastRun = [...entry.runs].reverse().find((r) => r.status !== 'queued');
-      const problem = this.problems.get(p.name);
+      // the scheduler's answer (docker); kubernetes schedules in the cluster (CronJobs)
+      const calendar = p.enabled && p.schedule ? this.calendar.get(p.name) : undefined;
+      const nextDue = calendar?.nextDue;
+      const lastRun = entry.runs.findLast((r) => r.status !== 'queued');
+      const problem = calendar?.problem;
       return {
         name: p.name,
         enabled: p.enabled,
@@ -643,6 +741,7 @@ export class Daemon {
       source: this.options.source,
       ref: this.options.ref,
       target: this.options.target,
+      ...this.environmentOption,
       ...(this.state.lastGood ? { lastGood: this.state.lastGood } : {}),
       ...(this.refused ? { refused: this.refused } : {}),
       ...(this.lastCycle ? { lastCycle: this.lastCycle } : {}),

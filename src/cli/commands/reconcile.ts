@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import type { ReconcileSettings } from '../../config/types.js';
 import { UserError } from '../../diagnostics/diagnostic.js';
+import { printable } from '../../history/revs.js';
 import { Daemon, lockStateDir, type TargetName } from '../../loop/daemon.js';
 import { checkFollowRef, checkSource, Follower, resolveSource } from '../../loop/follow.js';
 import { ListenError, parseListen, startHttp } from '../../loop/http.js';
@@ -10,6 +11,7 @@ import { KubernetesTarget } from '../../loop/kubernetes-target.js';
 import { createLogger } from '../../loop/log.js';
 import { loadDaemonState, StateFileError } from '../../loop/state.js';
 import { parseDuration } from '../../model/duration.js';
+import { environmentNames, unknownEnvironmentMessage } from '../../model/environments.js';
 import { LineageConfigError, resolveLineageConfig } from '../../observe/lineage/config.js';
 import { createTransport, type Transport } from '../../observe/lineage/transport.js';
 import { PipewrightMetrics } from '../../observe/metrics.js';
@@ -20,7 +22,7 @@ import { type CliIO, type Command, userPath } from '../io.js';
 import { VERSION } from '../main.js';
 
 const HELP = `Usage: pipewright reconcile [--repo PATH|URL] [--ref REF] [--interval 1m] [--target docker|kubernetes]
-                             [--namespace N] [--context C]
+                             [--env NAME] [--namespace N] [--context C]
                              [--listen 127.0.0.1:9464] [--state-dir .pipewright/reconcile] [--grace 30s]
                              [--log-format text|json] [--max-catchup N] [--concurrency N] [--pull] [--once]
 
@@ -42,6 +44,11 @@ remote) is reported and the last good commit stays in service. Then the target i
            pruning everything) or a failed apply fails the cycle (stage plan/apply in /status.json and the
            metrics); the next cycle tries again. Plan counts are under \`kubernetes\` in /status.json.
 
+--env NAME serves one environment of pipewright.yaml (docs/environments.md): the scheduler runs
+generated/<env>/compose/*, the kubernetes target applies generated/<env>/k8s into the environment's namespace
+(unless --namespace). A commit whose pipewright.yaml declares environments needs --env; a commit that does not
+declare NAME is refused like a stale one (the last good commit stays in service).
+
 State lives under --state-dir (mirror, work trees, state.json, runs/, ledger.jsonl): kill -9 and a restart neither
 lose nor repeat a run (recorded before started; interrupted runs are resumed and their containers adopted).
 SIGTERM/SIGINT: stop scheduling, let running tasks finish for up to --grace, exit 0; what is still running then
@@ -52,7 +59,7 @@ HTTP on --listen (loopback by default): /healthz, /readyz (200 when the last cyc
 OpenLineage events of every run it starts go where \`pipewright run\` sends them: the \`lineage\` section of
 pipewright.yaml or the OPENLINEAGE_* environment variables (docs/observability.md); a failing endpoint never
 blocks a run.
-repo, ref, interval, target, namespace, context, listen, state-dir, grace, log-format and max-catchup may also be set in
+repo, ref, interval, target, env, namespace, context, listen, state-dir, grace, log-format and max-catchup may also be set in
 pipewright.yaml under \`reconcile:\` (docs/config.md, docs/reconcile.md); flags win.
 
 Options:
@@ -60,6 +67,7 @@ Options:
   --ref <ref>           branch, tag or full commit id to follow (default main)
   --interval <d>        time between git fetches, e.g. 30s, 5m (default 1m)
   --target <t>          docker (default) or kubernetes (alias k8s)
+  --env <name>          environment of pipewright.yaml to serve (generated/<env>/…)
   --namespace <n>       kubernetes: namespace to reconcile (default: the context's namespace, else default)
   --context <c>         kubernetes: kubeconfig context (default: its current-context)
   --listen <h:p>        HTTP address (default 127.0.0.1:9464; port 0 picks a free one)
@@ -100,6 +108,7 @@ export const command: Command = {
         ref: { type: 'string' },
         interval: { type: 'string' },
         target: { type: 'string' },
+        env: { type: 'string' },
         namespace: { type: 'string' },
         context: { type: 'string' },
         listen: { type: 'string' },
@@ -131,6 +140,18 @@ export const command: Command = {
       'docker',
     );
     const target: TargetName = targetText === 'k8s' ? 'kubernetes' : targetText;
+    const environment = values.env ?? settings.env;
+    if (environment !== undefined) {
+      if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(environment) || environment.length > 30)
+        throw new UserError(
+          `--env: '${printable(environment)}' is not an environment name (lowercase letters, digits and '-', at most 30)`,
+          2,
+        );
+      // Following this project itself: its pipewright.yaml is the one to check the name against, now.
+      const own = io.project?.config;
+      if (io.project && resolve(io.project.root) === source && !environmentNames(own).includes(environment))
+        throw new UserError(`--env: ${unknownEnvironmentMessage(environment, own)}`, 2);
+    }
     const namespace = values.namespace ?? settings.namespace;
     const context = values.context ?? settings.context;
     if (target !== 'kubernetes' && (namespace !== undefined || context !== undefined))
@@ -184,6 +205,7 @@ export const command: Command = {
       const common = {
         source,
         ref,
+        ...(environment !== undefined ? { environment } : {}),
         stateDir,
         follower: new Follower(join(stateDir, 'mirror.git'), join(stateDir, 'trees')),
         log,
@@ -203,6 +225,7 @@ export const command: Command = {
           env: io.env,
           log,
           metrics,
+          ...(environment !== undefined ? { environment } : {}),
           ...(namespace !== undefined ? { namespace } : {}),
           ...(context !== undefined ? { context } : {}),
         });
@@ -235,6 +258,7 @@ export const command: Command = {
           repo: source,
           ref,
           target,
+          ...(environment !== undefined ? { env: environment } : {}),
           ...(target === 'kubernetes' ? { namespace: namespace ?? null, context: context ?? null } : {}),
           interval: `${intervalSeconds}s`,
           listen: typeof address === 'object' && address ? `${address.address}:${address.port}` : String(address),
@@ -250,7 +274,6 @@ export const command: Command = {
         return result.ok ? 0 : 1;
       }
 
-      let nextFetch = 0;
       const stopped = new Promise<void>((resolve) => {
         if (io.signal?.aborted) resolve();
         io.signal?.addEventListener('abort', () => resolve(), { once: true });
@@ -258,21 +281,15 @@ export const command: Command = {
       let stop = false;
       void stopped.then(() => {
         stop = true;
-        daemon.wake();
       });
+      // The fetch cycle every --interval. Due runs do not wait for it: the daemon's own timer starts a scheduler
+      // pass at the instant the next interval becomes due (src/loop/daemon.ts), and a finished run starts the next.
       while (!stop) {
-        const now = Date.now();
-        const changed = daemon.waitForChange();
-        if (now >= nextFetch) {
-          nextFetch = now + intervalSeconds * 1000;
-          await daemon.cycle();
-        } else {
-          await daemon.schedule().catch((error: unknown) => log.error(`schedule: ${(error as Error).message}`));
-        }
+        const next = Date.now() + intervalSeconds * 1000;
+        await daemon.cycle();
         if (stop) break;
-        const due = daemon.nextWake()?.getTime() ?? Number.POSITIVE_INFINITY;
-        const wait = Math.max(0, Math.min(nextFetch, due) - Date.now());
-        await Promise.race([changed, new Promise((r) => setTimeout(r, Math.min(wait, 2 ** 31 - 1)).unref())]);
+        const wait = Math.max(0, next - Date.now());
+        await Promise.race([stopped, new Promise((r) => setTimeout(r, Math.min(wait, 2 ** 31 - 1)).unref())]);
       }
       const running = daemon.activeRuns();
       log.info(
