@@ -208,6 +208,11 @@ export interface ReconcileSettings {
   /** --target kubernetes: kubeconfig context (default: its current-context). */
   context?: string;
   /**
+   * Environment of `environments:` whose artifacts are served: generated/<env>/compose (docker) or
+   * generated/<env>/k8s (kubernetes, into the environment's namespace, as `apply --env`).
+   */
+  env?: EnvironmentName;
+  /**
    * HTTP address host:port (loopback by default).
    * @examples ["127.0.0.1:9464"]
    */

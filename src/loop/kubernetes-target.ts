@@ -7,8 +7,9 @@
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { openProject } from '../config/index.js';
+import { openProjectAt } from '../config/index.js';
 import { KubeApiError } from '../kube/client.js';
+import { resolveEnvironment } from '../model/environments.js';
 import type { PipewrightMetrics } from '../observe/metrics.js';
 import { applyMade, ledgerDetails, makePlan } from '../reconcile/flow.js';
 import { blockers, hasChanges, type PlanSummary, summarize } from '../reconcile/plan.js';
@@ -20,6 +21,8 @@ export interface KubernetesTargetOptions {
   env: Record<string, string | undefined>;
   context?: string;
   namespace?: string;
+  /** Reconcile generated/<env>/k8s, into the environment's namespace (as `apply --env`). */
+  environment?: string;
   log: Logger;
   metrics?: PipewrightMetrics;
 }
@@ -65,17 +68,25 @@ export class KubernetesTarget implements TargetReconciler {
     const at = new Date().toISOString();
     let made: Awaited<ReturnType<typeof makePlan>>;
     try {
-      // the commit's own pipewright.yaml, as verifyTree read it
-      const opened = await openProject(tree);
+      // the commit's own pipewright.yaml, as verifyTree read it (it refused a commit that does not declare --env)
+      const opened = await openProjectAt(tree);
       const config = opened.ok ? opened.project.config : undefined;
+      const configSource = opened.ok ? opened.project.configSource : undefined;
+      const { environment } = this.options;
+      const envNamespace =
+        environment !== undefined && config && configSource
+          ? resolveEnvironment(config, environment, configSource).environment?.namespace
+          : undefined;
       made = await makePlan({
         ...(config ? { config } : {}),
         cwd: tree,
         out: 'generated',
         specPaths: ['pipelines'],
+        project: { ...(configSource ? { configSource } : {}), ...(environment !== undefined ? { environment } : {}) },
         env: this.options.env,
         ...(this.options.context ? { context: this.options.context } : {}),
         ...(this.options.namespace ? { namespace: this.options.namespace } : {}),
+        ...(envNamespace ? { defaultNamespace: envNamespace } : {}),
         forceConflicts: false,
         allowEmpty: false,
       });

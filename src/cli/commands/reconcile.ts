@@ -46,7 +46,7 @@ remote) is reported and the last good commit stays in service. Then the target i
 
 --env NAME serves one environment of pipewright.yaml (docs/environments.md): the scheduler runs
 generated/<env>/compose/*, the kubernetes target applies generated/<env>/k8s into the environment's namespace
-(unless --namespace). A commit whose pipewright.yaml declares environments needs --env; a commit that does not
+(as apply --env: another --namespace fails the cycle). A commit whose pipewright.yaml declares environments needs --env; a commit that does not
 declare NAME is refused like a stale one (the last good commit stays in service).
 
 State lives under --state-dir (mirror, work trees, state.json, runs/, ledger.jsonl): kill -9 and a restart neither
