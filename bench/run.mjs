@@ -13,10 +13,11 @@ import { getHeapStatistics } from 'node:v8';
 import { writeCorpus } from './corpus.mjs';
 import { diffScaleBench } from './diff-scale.mjs';
 import { createHistoryRepo } from './history.mjs';
+import { reconcileLoopBench, reconcileLoopUnavailable } from './reconcile-loop.mjs';
 import { runtimeBench } from './runtime.mjs';
 import { formatMiB, formatMs, median, table, verdict } from './stats.mjs';
 
-const SECTIONS = ['compile', 'validate', 'watch', 'history', 'diff-scale', 'runtime', 'memory'];
+const SECTIONS = ['compile', 'validate', 'watch', 'history', 'diff-scale', 'runtime', 'memory', 'reconcile'];
 const here = new URL('.', import.meta.url).pathname;
 
 const { values: flags } = parseArgs({
@@ -417,6 +418,47 @@ try {
       growth <= 1.1,
     );
     row(`  cold compile time ${big}×${config.tasks}`, formatMs(m.ms));
+  });
+
+  // `pipewright reconcile` (bench/reconcile-loop.mjs): needs the engine, waits for real minute boundaries.
+  await section('reconcile', only.includes('reconcile'), async () => {
+    const skipped = await reconcileLoopUnavailable();
+    if (skipped) {
+      results.sections.reconcile = { skipped };
+      row('reconcile', `skipped: ${skipped}`);
+      return;
+    }
+    const minutes = quick ? 1 : 3;
+    log(`reconcile: daemon following ${config.pipelines} scheduled pipelines, ${minutes} due minutes`);
+    const r = await reconcileLoopBench({
+      scratch: join(work, 'reconcile'),
+      pipelines: config.pipelines,
+      minutes,
+      dist: resolve(flags.dist ?? join(here, '..', 'dist')),
+      log,
+    });
+    results.sections.reconcile = r;
+    row(
+      `reconcile: cycle, nothing changed (${config.pipelines} pipelines, median)`,
+      formatMs(r.cycleMsMedian),
+      '<= 1 s',
+      r.cycleMsMedian <= 1000,
+    );
+    row('  daemon RSS after those cycles', `${r.rssMiB} MiB (peak ${r.peakRssMiB} MiB)`);
+    row(
+      '  due time → first container started (median)',
+      formatMs(r.dueToStartMsMedian),
+      '<= 1 s',
+      r.dueToStartMsMedian <= 1000,
+    );
+    row('  raw dockerode create + start (floor)', formatMs(r.rawCreateStartMsMedian));
+    row('  due → started / floor', `${r.dueToStartOverRaw.toFixed(2)}×`);
+    row(
+      '  /healthz answered during the bench',
+      `${r.healthz.answered} / ${r.healthz.asked}`,
+      'all',
+      r.healthz.answered === r.healthz.asked,
+    );
   });
 } finally {
   if (!flags.keep) rmSync(work, { recursive: true, force: true });
