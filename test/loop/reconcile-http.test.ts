@@ -4,10 +4,16 @@
  * verification moved to a worker thread and the pass learned to yield, those held the event loop for seconds and
  * requests on a kept-alive connection were reset. Answer-based: every request must get its 200, none may fail.
  */
+import { execFile } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DaemonProcess, makeOrigin, TEST_IMAGE, tempRoot, until } from './support.js';
+import { CLI, DaemonProcess, git, makeOrigin, TEST_IMAGE, tempRoot, until } from './support.js';
+
+// The test's own event loop must keep polling while it compiles the next commit: a synchronous child process here
+// would leave its kept-alive connection idle past the server's keep-alive timeout, a reset that is not the daemon's.
+const run = promisify(execFile);
 
 const root = tempRoot('pw-loop-http-');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -37,12 +43,12 @@ spec:
 describe('reconcile: /healthz is answered during heavy cycles', () => {
   it(`every request is answered while commits of ${PIPELINES} pipelines are verified and scheduled`, async () => {
     const origin = makeOrigin(root);
-    const write = (owner: string) => {
+    const write = async (owner: string) => {
       for (let i = 0; i < PIPELINES; i++)
         writeFileSync(join(origin.dir, 'pipelines', `heavy-${i}.yaml`), spec(i, owner));
-      origin.compile();
+      await run(process.execPath, [CLI, 'compile', '--quiet'], { cwd: origin.dir });
     };
-    write('team-a');
+    await write('team-a');
     const first = origin.commit(`${PIPELINES} pipelines`);
     const daemon = DaemonProcess.start(root, [
       '--repo',
@@ -73,9 +79,11 @@ describe('reconcile: /healthz is answered during heavy cycles', () => {
         daemon.messages().some((m) => m.startsWith(`serving commit ${commit.slice(0, 12)}`));
       await until(serving(first), 180_000, 'the first commit to be served');
       // its first scheduler pass asks the calendar about every pipeline; then a second heavy commit
-      write('team-b');
+      await write('team-b');
       const pushed = Date.now();
-      const second = origin.commit('every spec changed');
+      git(origin.dir, 'add', '-A'); // quick, synchronous
+      git(origin.dir, 'commit', '-q', '-m', 'every spec changed');
+      const second = git(origin.dir, 'rev-parse', 'HEAD').trim();
       await until(serving(second), 180_000, 'the second commit to be served');
       const served = Date.now();
       await until(async () => (await daemon.status()).lastCycle?.commit === second, 60_000, 'a cycle on it');
