@@ -1,16 +1,17 @@
 /**
  * `pipewright reconcile --env <name>` as a real process on both targets: the docker scheduler runs
  * generated/<env>/compose (the environment's overrides reach the task), the kubernetes target applies
- * generated/<env>/k8s into the environment's namespace on the real control plane (that test lands with the envs
- * branch's fix of the desired-state reader: an environment's objects name its namespace); an environment the commit
- * does not declare is refused with a clear reason, and one the project it is started in does not declare is a usage
- * error.
+ * generated/<env>/k8s into the environment's namespace on the real control plane; an environment the commit does
+ * not declare is refused with a clear reason, and one the project it is started in does not declare is a usage error.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { KubeClient } from '../../src/kube/client.js';
 import { LABEL } from '../../src/runtime/docker-executor.js';
+import { readLedger } from '../../src/runtime/ledger.js';
+import { cleanup, cluster, clusterEnabled, namespace, requireCluster, spec } from '../reconcile/support/cluster.js';
 import { testEngine } from '../runtime/support.js';
 import { CLI, DaemonProcess, dailySpec, day, makeOrigin, readState, tempRoot, until } from './support.js';
 
@@ -34,6 +35,7 @@ afterAll(async () => {
       if ((c.Labels[LABEL.pipeline] ?? '').startsWith('le-'))
         await engine.docker.getContainer(c.Id).remove({ force: true });
   }
+  await cleanup(cluster.client);
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -118,5 +120,45 @@ describe.skipIf(!engine)('reconcile --env on the docker target', () => {
     const bad = reconcile(dir, ['--repo', origin.dir, '--env', 'Prod!', '--once']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("--env: 'Prod!' is not an environment name");
+  }, 180_000);
+});
+
+describe.runIf(clusterEnabled)('reconcile --env on the kubernetes target (control plane)', () => {
+  let client: KubeClient;
+
+  it('applies generated/<env>/k8s into the environment namespace', async () => {
+    client = requireCluster();
+    const ns = await namespace(client, 'lenv');
+    const dir = join(root, 'k8s');
+    const origin = makeOrigin(dir);
+    writeFileSync(join(origin.dir, 'pipewright.yaml'), CONFIG(ns, 'extract'));
+    origin.write('le-report', spec('le-report', { schedule: '0 5 * * *' }));
+    origin.compile();
+    const commit = origin.commit('report');
+    const stateDir = join(dir, 'state');
+    const r = reconcile(dir, [
+      '--repo',
+      origin.dir,
+      '--target',
+      'kubernetes',
+      '--env',
+      'prod',
+      '--state-dir',
+      stateDir,
+      '--once',
+    ]);
+    expect(r.stderr).toContain(`serving commit ${commit.slice(0, 12)}`);
+    expect({ status: r.status, stderr: r.status === 0 ? '' : r.stderr }).toEqual({ status: 0, stderr: '' });
+    const list = await client.ok<{ items: { metadata: { name: string }; spec: { schedule: string } }[] }>(
+      'GET',
+      `/apis/batch/v1/namespaces/${ns}/cronjobs`,
+    );
+    // prod's schedule override: the object came from generated/prod/k8s
+    expect(list.items.map((c) => c.spec.schedule)).toEqual(['0 6 * * *']);
+    const generated = readFileSync(join(origin.dir, 'generated', 'prod', 'k8s', 'le-report.yaml'), 'utf8');
+    expect(generated).toContain('0 6 * * *');
+    const created = readLedger(join(stateDir, 'ledger.jsonl')).filter((e) => e.commit === commit);
+    expect(created.length).toBeGreaterThan(0);
+    expect(created.every((e) => e.action === 'k8s.create' && e.result === 'ok')).toBe(true);
   }, 180_000);
 });
