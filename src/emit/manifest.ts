@@ -98,3 +98,13 @@ export function isSafeOutputPath(path: string): boolean {
     .split('/')
     .every((segment) => segment !== '' && segment !== '.' && segment !== '..' && !segment.startsWith('.'));
 }
+
+/** The manifest of outputs known by their hashes alone (path → sha256), as buildManifest writes it. */
+export function manifestOfHashes(
+  hashes: ReadonlyMap<string, string>,
+  targets: readonly TargetName[],
+  version: string,
+): Manifest {
+  const files = Object.fromEntries([...hashes.keys()].sort().map((path) => [path, hashes.get(path)!]));
+  return { generator: 'pipewright', version, targets: [...new Set(targets)].sort(), files };
+}

@@ -1,5 +1,7 @@
 import { UserError } from '../../diagnostics/diagnostic.js';
+import { describeGate, type GateInfo } from '../../emit/change-scope.js';
 import { renderDiff } from '../../emit/check.js';
+import { checkAgainstBase, type GateCheck } from '../../emit/gate.js';
 import { checkProject } from '../../emit/project.js';
 import {
   checkHeadline,
@@ -10,6 +12,7 @@ import {
   diagnosticsText,
   plural,
 } from '../../emit/report.js';
+import { HistoryError } from '../../history/errors.js';
 import { TARGETS } from '../../targets/target.js';
 import { oneOf, parseCommandArgs } from '../args.js';
 import { withDetailedExitCode } from '../detailed-exitcode.js';
@@ -18,6 +21,7 @@ import { type CliIO, type Command, useColor, userPath } from '../io.js';
 import { asUserError, parseTargets } from './compile.js';
 
 const HELP = `Usage: pipewright check [paths…] [--out generated] [--target …] [--format text|json] [--max-diff-lines N] [--cache]
+                       [--base <rev>]
 
 Check that the output directory holds exactly what \`pipewright compile\` would write (CI runs this on the committed
 generated/). Nothing is written. Every spec is compiled unless --cache is given. Symbolic links under the output
@@ -27,7 +31,18 @@ Exit 0 when up to date. Exit 1 with the stale (different bytes), missing and ext
 produced) files and a unified diff from what is on disk to what compile would write, truncated after --max-diff-lines
 lines (default 200) with counts. Files the manifest does not list are not compile's and are ignored.
 
+With --base <rev> (the merge-request gate): compile and compare only what the change since <rev> can affect — specs
+whose content changed (committed, staged, unstaged or untracked), generated files that changed, the project-wide
+files (GitLab parent pipeline, manifest) when what they read changed, outputs of deleted or renamed pipelines. The
+findings are those of a full check PROVIDED THAT <rev> passed a full check with this pipewright build and
+configuration (e.g. the default branch runs a full \`pipewright check\` after every merge and merge requests pass
+their merge base). It runs the full check instead, and says why, when pipewright.yaml, a package or lock file,
+pipewright's own files, the manifest's version or targets changed, when the project declares environments, or when
+git would not compare files byte for byte. The first line on stderr says which mode ran and why. A revision that is
+not a commit of this repository is an error of use (exit 2).
+
 Options:
+  --base <rev>           check only what changed since <rev> (a commit that passed a full check; see above)
   --out <dir>            output directory (default: generated)
   --env <name>           compare only generated/<name>/ (an environment of pipewright.yaml; default: every tree)
   --target <list>        targets to check (default: those recorded in the manifest, else all)
@@ -60,6 +75,7 @@ async function runCheck(argv: string[], io: CliIO): Promise<number> {
         cache: { type: 'boolean' },
         'max-diff-lines': { type: 'string' },
         'detailed-exitcode': { type: 'boolean' },
+        base: { type: 'string' },
         ...ENV_OPTION,
       },
       'check',
@@ -71,27 +87,52 @@ async function runCheck(argv: string[], io: CliIO): Promise<number> {
     if (!/^\d+$/.test(maxLinesText))
       throw new UserError(`--max-diff-lines must be a whole number (got '${maxLinesText}')`, 2);
     const targets = parseTargets(values.target);
-    const result = await checkProject(
-      {
-        paths: positionals.length > 0 ? positionals.map((p) => userPath(io, p)) : ['pipelines'],
+    const paths = positionals.length > 0 ? positionals.map((p) => userPath(io, p)) : ['pipelines'];
+    const outDir = values.out === undefined ? 'generated' : userPath(io, values.out);
+    let gate: GateInfo | undefined;
+    let incremental: GateCheck | undefined;
+    if (values.base !== undefined) {
+      const ran = await checkAgainstBase({
+        base: values.base,
         cwd: io.cwd,
-        env: io.env,
-        out: values.out === undefined ? 'generated' : userPath(io, values.out),
+        paths,
+        out: outDir,
         ...(targets ? { targets } : {}),
-        useCache: values.cache === true,
         ...(io.project?.config ? { config: io.project.config } : {}),
-        ...(io.project?.configSource ? { configSource: io.project.configSource } : {}),
-        ...(values.env !== undefined ? { within: selectEnvironment(io, values.env, 'check')!.name } : {}),
-      },
-      TARGETS,
-    ).catch(asUserError);
+      }).catch((error: unknown) => {
+        if (error instanceof HistoryError) throw new UserError(`check: --base: ${error.message}`, 2);
+        return asUserError(error);
+      });
+      gate = ran.gate;
+      if (values.env !== undefined && gate.mode === 'incremental')
+        gate = { ...gate, mode: 'full', reason: '--env compares one environment tree (a full check)' };
+      else incremental = ran.check;
+      io.stderr(`${describeGate('check', gate)}
+`);
+    }
+    const result =
+      incremental ??
+      (await checkProject(
+        {
+          paths,
+          cwd: io.cwd,
+          env: io.env,
+          out: outDir,
+          ...(targets ? { targets } : {}),
+          useCache: values.cache === true,
+          ...(io.project?.config ? { config: io.project.config } : {}),
+          ...(io.project?.configSource ? { configSource: io.project.configSource } : {}),
+          ...(values.env !== undefined ? { within: selectEnvironment(io, values.env, 'check')!.name } : {}),
+        },
+        TARGETS,
+      ).catch(asUserError));
     const out = result.out.display;
 
     if (!result.report || !result.input) {
       const counts = diagnosticCounts(result.diagnostics);
       if (format === 'json') {
         io.stdout(
-          `${JSON.stringify({ ok: false, out, ...diagnosticsJson(result.diagnostics, result.specCount) }, null, 2)}\n`,
+          `${JSON.stringify({ ok: false, out, ...diagnosticsJson(result.diagnostics, result.specCount), ...(gate ? { gate } : {}) }, null, 2)}\n`,
         );
       } else {
         io.stderr(diagnosticsText(result.diagnostics, result.units, useColor(io)));
@@ -100,16 +141,17 @@ async function runCheck(argv: string[], io: CliIO): Promise<number> {
       return 1;
     }
     const { report, input } = result;
+    const fileCount = (result as GateCheck).fileCount ?? input.expected.size;
     const diff = report.ok ? undefined : renderDiff(report, input, { outDir: out, maxLines: Number(maxLinesText) });
     if (format === 'json') {
-      io.stdout(`${JSON.stringify(checkJson(report, out, diff), null, 2)}\n`);
+      io.stdout(`${JSON.stringify({ ...checkJson(report, out, diff), ...(gate ? { gate } : {}) }, null, 2)}\n`);
       return report.ok ? 0 : stale;
     }
     if (report.ok) {
-      io.stdout(`${checkHeadline(report, out, input.expected.size)}\n`);
+      io.stdout(`${checkHeadline(report, out, fileCount)}\n`);
       return 0;
     }
-    io.stderr(`${checkHeadline(report, out, input.expected.size)}\n${checkListing(report, out).join('\n')}\n`);
+    io.stderr(`${checkHeadline(report, out, fileCount)}\n${checkListing(report, out).join('\n')}\n`);
     if (diff?.text) io.stdout(diff.text);
     io.stderr(`run \`pipewright compile\` to update ${out}/\n`);
     return stale;
