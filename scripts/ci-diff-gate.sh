@@ -7,12 +7,18 @@
 #   1. the first argument (any revision);
 #   2. $CI_MERGE_REQUEST_DIFF_BASE_SHA (GitLab merge request pipelines: the merge base with the target branch);
 #   3. HEAD~1, the previous commit (branch pipelines, local runs). A repository with a single commit has nothing to gate.
-# Environment: PIPEWRIGHT_PIPELINES_DIR (default pipelines), PIPEWRIGHT_CLI (default: this checkout's dist/cli.js).
+# In merge request pipelines ($CI_MERGE_REQUEST_DIFF_BASE_SHA set) whose base commits generated/ (its manifest), it first
+# runs `pipewright check --base <base>`: generated/ is checked only where the merge request can have changed it. That
+# trusts the base to have passed a full `pipewright check`, which the default branch runs after every merge (.ci/run
+# does; docs/gate.md). Branch pipelines get no such shortcut: their full check is .ci/run's.
+# Environment: PIPEWRIGHT_PIPELINES_DIR (default pipelines), PIPEWRIGHT_OUT_DIR (default generated), PIPEWRIGHT_CLI
+# (default: this checkout's dist/cli.js).
 # Runs in the current directory's repository. A shallow clone is fine when it has the base commit; when it does not,
 # the gate fails with the fix instead of gating nothing.
 set -euo pipefail
 
 dir="${PIPEWRIGHT_PIPELINES_DIR:-pipelines}"
+out="${PIPEWRIGHT_OUT_DIR:-generated}"
 cli="${PIPEWRIGHT_CLI:-$(cd "$(dirname "$0")/.." && pwd)/dist/cli.js}"
 
 shallow="$(git rev-parse --is-shallow-repository)"
@@ -38,6 +44,12 @@ if ! base="$(git rev-parse --verify --quiet --end-of-options "${base_rev}^{commi
   [ "$shallow" = "true" ] && refuse_shallow
   echo "ci-diff-gate: unknown base revision '$base_rev'" >&2
   exit 1
+fi
+
+if [ -n "${CI_MERGE_REQUEST_DIFF_BASE_SHA:-}" ] && [ -z "${1:-}" ] \
+  && git cat-file -e "${base}:${out}/.pipewright-manifest.json" 2>/dev/null; then
+  echo "ci-diff-gate: merge request: pipewright check --base ${base:0:12} (the base passed a full check on its branch)"
+  node "$cli" check --base "$base" --out "$out" "$dir"
 fi
 
 if git diff --quiet --no-ext-diff --no-textconv "$base" HEAD -- "$dir"; then

@@ -67,7 +67,7 @@ describe('pipewright init', () => {
     expect(gitlab(value), JSON.stringify(gitlab.errors)).toBe(true);
     const lines = (value.pipewright.script as string[]).join('\n');
     const uses = [...lines.matchAll(/npx pipewright (\w+)([^;\n]*)/g)];
-    expect(uses.map((m) => m[1])).toEqual(['validate', 'check', 'diff']);
+    expect(uses.map((m) => m[1])).toEqual(['validate', 'check', 'diff', 'validate', 'check']);
     for (const [, name, rest] of uses) {
       expect(COMMAND_NAMES).toContain(name);
       const help = (await runCliCapture([name!, '--help'])).stdout;

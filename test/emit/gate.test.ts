@@ -1,4 +1,5 @@
-import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { scopeChange } from '../../src/emit/change-scope.js';
@@ -331,6 +332,23 @@ describe('check --base: the merge-request gate', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('scripts/ci-diff-gate.sh runs check --base in merge request pipelines whose base commits generated/', () => {
+    const script = join(import.meta.dirname, '..', '..', 'scripts', 'ci-diff-gate.sh');
+    expect(existsSync(join(import.meta.dirname, '..', '..', 'dist', 'cli.js')), 'run `npm run build` first').toBe(true);
+    repo.commit('edit without compiling', {
+      'pipelines/orders.yaml': spec('orders', (s) => (s.spec.tasks.extract!.retries = 1)),
+    });
+    const r = spawnSync('bash', [script], {
+      cwd: repo.dir,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', HOME: '', CI_MERGE_REQUEST_DIFF_BASE_SHA: base },
+    });
+    expect(r.stdout).toContain(`ci-diff-gate: merge request: pipewright check --base ${base.slice(0, 12)}`);
+    expect(r.stderr).toContain('incremental: 1 of 3 specs changed');
+    expect(r.stderr).toContain('stale    generated/k8s/orders.yaml');
+    expect(r.status).toBe(1);
   });
 
   describe('validate --base', () => {

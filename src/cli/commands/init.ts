@@ -51,8 +51,10 @@ spec:
   '.gitlab/pipewright.gitlab-ci.yml': `# pipewright in GitLab CI: include it from .gitlab-ci.yml with
 #   include:
 #     - local: .gitlab/pipewright.gitlab-ci.yml
-# It validates the specs, checks that the committed generated/ is what compile writes, and in merge requests fails
-# when a spec changed without the version bump its changes need (docs/versioning.md).
+# It validates the specs and checks that the committed generated/ is what compile writes: in full on the default
+# branch after every merge, and in merge requests only what changed since the merge base (--base), which is sound
+# because that base passed the full run (docs/gate.md). Merge requests also fail when a spec changed without the
+# version bump its changes need (docs/versioning.md).
 pipewright:
   stage: test
   image: node:20.20-alpine
@@ -62,9 +64,15 @@ pipewright:
     - apk add --no-cache git
     - npm ci
   script:
-    - npx pipewright validate
-    - npx pipewright check
-    - if [ -n "$CI_MERGE_REQUEST_DIFF_BASE_SHA" ]; then npx pipewright diff "$CI_MERGE_REQUEST_DIFF_BASE_SHA" --fail-on policy; fi
+    - |
+      if [ -n "$CI_MERGE_REQUEST_DIFF_BASE_SHA" ]; then
+        npx pipewright validate --base "$CI_MERGE_REQUEST_DIFF_BASE_SHA"
+        npx pipewright check --base "$CI_MERGE_REQUEST_DIFF_BASE_SHA"
+        npx pipewright diff "$CI_MERGE_REQUEST_DIFF_BASE_SHA" --fail-on policy
+      else
+        npx pipewright validate
+        npx pipewright check
+      fi
   rules:
     - if: $CI_PIPELINE_SOURCE == "merge_request_event"
     - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH
@@ -79,7 +87,7 @@ const HELP = `Usage: pipewright init [dir]
 Scaffold a pipewright project in dir (default: the current directory):
   ${CONFIG_FILE.padEnd(33)} the project configuration (docs/config.md)
   ${'pipelines/example.yaml'.padEnd(33)} a first spec, with the schema modeline editors read
-  ${'.gitlab/pipewright.gitlab-ci.yml'.padEnd(33)} a GitLab CI job: pipewright validate, check, and diff --fail-on policy
+  ${'.gitlab/pipewright.gitlab-ci.yml'.padEnd(33)} a GitLab CI job: validate + check (in full on the default branch, --base in merge requests), diff --fail-on policy
   ${'.gitignore'.padEnd(33)} gets ${GITIGNORE_ENTRIES.join(', ')} (machine-local state) when it lacks it
 The modelines point at node_modules/pipewright/schema/ (npm install --save-dev pipewright).
 
