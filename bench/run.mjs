@@ -12,12 +12,13 @@ import { parseArgs } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
 import { writeCorpus } from './corpus.mjs';
 import { diffScaleBench } from './diff-scale.mjs';
+import { gateBench } from './gate.mjs';
 import { createHistoryRepo } from './history.mjs';
 import { reconcileLoopBench, reconcileLoopUnavailable } from './reconcile-loop.mjs';
 import { runtimeBench } from './runtime.mjs';
 import { formatMiB, formatMs, median, table, verdict } from './stats.mjs';
 
-const SECTIONS = ['compile', 'validate', 'watch', 'history', 'diff-scale', 'runtime', 'memory', 'reconcile'];
+const SECTIONS = ['compile', 'validate', 'watch', 'history', 'diff-scale', 'runtime', 'memory', 'reconcile', 'gate'];
 const here = new URL('.', import.meta.url).pathname;
 
 const { values: flags } = parseArgs({
@@ -310,6 +311,29 @@ try {
     row(`  diff at ${large} / at ${small} (warm cache)`, `${r.warmRatio.toFixed(2)}×`, '<= 1.5×', r.warmRatio <= 1.5);
     row(`  diff at ${large} / at ${small} (cold cache)`, `${r.coldRatio.toFixed(2)}×`);
     row(`  git diff at ${large}`, formatMs(r.sizes[large].gitDiffMs));
+  });
+
+  await section('gate', only.includes('gate'), async () => {
+    const g = await gateBench({
+      work,
+      pipelines: config.pipelines,
+      tasks: config.tasks,
+      seed: config.seed,
+      runs: config.runs,
+      log,
+    });
+    results.sections.gate = g;
+    row(
+      `merge-request gate, one-spec change (${config.pipelines} × ${config.tasks}): validate --base + check --base + diff`,
+      formatMs(g.totalMs),
+      '≤ 3 s',
+      g.met,
+    );
+    row(
+      '  validate --base / check --base / diff base HEAD',
+      `${formatMs(g.validateBaseMs)} / ${formatMs(g.checkBaseMs)} / ${formatMs(g.diffMs)}`,
+    );
+    row('  full check of the same tree (reference, one run)', formatMs(g.fullCheckMs));
   });
 
   await section('runtime', only.includes('runtime'), async () => {
