@@ -6,7 +6,7 @@ import { simpleGit } from 'simple-git';
 import { VERSION } from '../cli/main.js';
 import { CONFIG_FILE } from '../config/root.js';
 import type { ProjectConfig } from '../config/types.js';
-import type { BlobReader } from '../history/blob-reader.js';
+import { BlobReader } from '../history/blob-reader.js';
 import { HistoryError } from '../history/errors.js';
 import { GitRepo } from '../history/git.js';
 import { isFullSha } from '../history/revs.js';
@@ -77,6 +77,8 @@ const PACKAGE_FILES = new Set([
 ]);
 /** Attributes under which git compares files other than byte for byte (line endings, filters). */
 const CONVERTING_ATTRIBUTES = ['text', 'eol', 'crlf', 'filter', 'ident', 'working-tree-encoding'];
+/** Largest base blob read (a manifest of many thousand pipelines, a 32 MiB output): far above any real one. */
+const MAX_BLOB_BYTES = 512 * 1024 * 1024;
 const SKIPPED_DIRS = new Set(['node_modules', 'generated']);
 const SPEC_FILE = /\.ya?ml$/i;
 
@@ -160,13 +162,15 @@ export async function scopeChange(request: ScopeRequest): Promise<ChangeScope> {
   const repo = await GitRepo.open(request.cwd);
   const base = await repo.resolveNeededCommit(request.base);
   const root = await realpath(repo.root);
-  const cwd = await realpath(request.cwd);
-  const prefixRel = toPosix(relative(root, cwd));
+  // display paths as compile shows them (relative to the project root as given); git paths from the real root
+  const cwd = request.cwd;
+  const prefixRel = toPosix(relative(root, await realpath(cwd)));
   if (prefixRel.startsWith('..') || isAbsolute(prefixRel))
     throw new HistoryError(`${request.cwd} is outside the repository ${root}`);
   const prefix = prefixRel === '' ? '' : `${prefixRel}/`;
   const git = simpleGit({ baseDir: root });
-  const blobs = repo.openBlobReader();
+  // generated files and the manifest may exceed the spec size cap the history commands read with
+  const blobs = new BlobReader(root, MAX_BLOB_BYTES);
   const scope: ChangeScope = { base, specs: new Map(), outputs: new Map(), discovered: [], blobs };
   const fail = (reason: string) => {
     scope.full ??= reason;
@@ -288,7 +292,7 @@ export async function scopeChange(request: ScopeRequest): Promise<ChangeScope> {
         mode !== '000000' &&
         (isSpec || outRel !== undefined)
       )
-        fail(`${path} is a symbolic link or submodule at the base`);
+        fail(`${path} is a symbolic link or submodule (at the base or now)`);
       if (outRel !== undefined && outRel !== '') scope.outputs.set(outRel, change);
       else if (isSpec) scope.specs.set(display!, change);
       else if (pipewrightInRepo && under(path, pwRel === '' ? '' : pwRel) !== undefined) {

@@ -3,6 +3,7 @@ import type { ProjectConfig } from '../config/types.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
 import { sha256Hex } from '../model/hash.js';
 import type { PipelineHeader } from '../model/ir.js';
+import { MAX_SPEC_BYTES } from '../spec/load.js';
 import { TARGET_DEFINITIONS } from '../targets/index.js';
 import type { TargetName } from '../targets/target.js';
 import {
@@ -77,7 +78,7 @@ export async function compileChanged(
     if (path !== undefined) nowInputs.push(await readSpecInput(path, file));
     if (change.baseBlob !== undefined) {
       const source = await readBaseText(scope, change.baseBlob);
-      if (source === undefined) {
+      if (source === undefined || Buffer.byteLength(source) > MAX_SPEC_BYTES) {
         scope.full ??= `${file} at the base cannot be read as a spec`;
         continue;
       }

@@ -376,6 +376,34 @@ describe('check --base: the merge-request gate', () => {
       expect((JSON.parse(r.gate.stdout) as { summary: { files: number } }).summary.files).toBe(1);
     });
 
+    it('validates a new spec incrementally; a renamed pipeline with settings by name in pipewright.yaml in full', async () => {
+      repo.write({ 'pipelines/refunds.yaml': spec('refunds') });
+      let r = await both();
+      expect(r.mode).toContain('incremental: 1 of 4 specs changed');
+      expect(r.gate.code).toBe(0);
+      expect(r.full.code).toBe(0);
+      rmSync(join(repo.dir, 'pipelines/refunds.yaml'));
+      repo.commit('settings by name', {
+        'pipewright.yaml':
+          'apiVersion: pipewright.dev/v1\nkind: Project\npipelines:\n  orders:\n    diagnostics:\n      PW303: off\n',
+      });
+      await compile();
+      const configured = repo.commit('compiled', {});
+      repo.write({ 'pipelines/orders.yaml': spec('orders-v2') });
+      const gate = await runCliCapture(['validate', '--base', configured, '--format', 'json'], {
+        cwd: repo.dir,
+        env: ENV,
+      });
+      const full = await runCliCapture(['validate', '--format', 'json'], { cwd: repo.dir, env: ENV });
+      expect(gate.stderr).toContain(
+        "full run: pipewright.yaml has settings by pipeline name and a changed spec's name changed",
+      );
+      expect(gate.stdout).toBe(full.stdout);
+      expect(gate.stdout).toContain('PW102');
+      r = await both();
+      expect(r.mode).toContain('full run: pipewright.yaml changed since the base');
+    });
+
     it('passes a clean change, and validates in full with --max-warnings or a name clash', async () => {
       repo.write({ 'pipelines/orders.yaml': spec('orders', (s) => (s.metadata.description = 'x')) });
       let r = await both();

@@ -1,16 +1,18 @@
 import { join, relative, resolve, sep } from 'node:path';
 import { unknownPipelineSettings } from '../../config/index.js';
 import { applyLevels } from '../../config/levels.js';
+import type { ProjectConfig } from '../../config/types.js';
 import { hasErrors, sortDiagnostics, UserError } from '../../diagnostics/diagnostic.js';
 import { formatCodeQuality } from '../../diagnostics/format-codequality.js';
 import { formatJson } from '../../diagnostics/format-json.js';
 import type { DiagnosticReport } from '../../diagnostics/format-summary.js';
-import { describeGate, type GateInfo, gateInfo, scopeChange } from '../../emit/change-scope.js';
-import { clashWithUnchanged, compileChanged } from '../../emit/gate.js';
+import { describeGate, type GateInfo, gateInfo, readBaseText, scopeChange } from '../../emit/change-scope.js';
+import { compileSettings, compileSpec } from '../../emit/compile.js';
 import { HistoryError } from '../../history/errors.js';
 import { loadSpecFiles } from '../../spec/discover.js';
+import type { SpecDocument } from '../../spec/document.js';
+import { loadSpec } from '../../spec/load.js';
 import { validateSpecs } from '../../spec/validate.js';
-import { TARGETS } from '../../targets/target.js';
 import { oneOf, parseCommandArgs } from '../args.js';
 import {
   DIAGNOSTIC_OPTIONS,
@@ -72,24 +74,21 @@ export const command: Command = {
     const { base, defaultPath } = invocationView(io, 'pipelines/');
     const paths = positionals.length > 0 ? positionals : [defaultPath];
     let gate: GateInfo | undefined;
-    let only: string[] | undefined;
+    let scoped: Awaited<ReturnType<typeof scopeValidate>> | undefined;
     if (values.base !== undefined) {
-      ({ gate, only } = await scopeValidate(
-        io,
-        values.base,
-        paths.map((p) => resolve(base, p)),
-        view.maxWarnings,
-      ));
+      scoped = await scopeValidate(io, values.base, base, paths, view.maxWarnings);
+      gate = scoped.gate;
       io.stderr(`${describeGate('validate', gate)}\n`);
     }
-    const docs = await loadSpecFiles(only ?? paths, base);
+    const only = scoped?.docs !== undefined;
+    const docs = scoped?.docs ?? (await loadSpecFiles(paths, base));
     const validation = validateSpecs(docs);
     const pipelines = new Map(validation.checked.map((c) => [c.doc.file, c.spec.metadata.name]));
     const sources = new Map(docs.map((d) => [d.file, d.source]));
     const found = [...validation.diagnostics];
     // every spec of the project read and named: settings for any other pipeline name apply to nothing (PW102)
     const configDoc = io.project?.configDocument;
-    if (only === undefined && positionals.length === 0 && configDoc && validation.checked.length === docs.length) {
+    if (!only && positionals.length === 0 && configDoc && validation.checked.length === docs.length) {
       const shownAs = relative(base, join(io.cwd, configDoc.file)).split(sep).join('/');
       for (const d of unknownPipelineSettings(io.project, new Set(pipelines.values()))) {
         found.push({ ...d, file: shownAs });
@@ -112,47 +111,77 @@ export const command: Command = {
 };
 
 /**
- * `validate --base`: the specs to read (absolute paths of the changed specs that exist now), or `only` undefined when
- * every spec must be validated (the gate says why). Uses the scope of `check --base` (src/emit/change-scope.ts): the
- * changed specs are compiled now and at the base to find a name clash with an unchanged spec.
+ * `validate --base`: the changed specs that exist now, loaded (shown relative to `shownFrom`), or no `docs` when
+ * every spec must be validated (the gate then says why). The scope is `check --base`'s (src/emit/change-scope.ts).
+ * A changed spec whose pipeline name none of the changed specs had at the base is compiled to see whether it writes a
+ * file the base's manifest gives to an unchanged spec (a duplicate name, which a full run reports with both files).
  */
 async function scopeValidate(
   io: Parameters<Command['run']>[1],
   rev: string,
+  shownFrom: string,
   paths: string[],
   maxWarnings: number | undefined,
-): Promise<{ gate: GateInfo; only?: string[] }> {
+): Promise<{ gate: GateInfo; docs?: SpecDocument[] }> {
   let scope: Awaited<ReturnType<typeof scopeChange>>;
   try {
-    scope = await scopeChange({ base: rev, cwd: io.cwd, paths, out: 'generated', config: io.project?.config });
+    scope = await scopeChange({
+      base: rev,
+      cwd: io.cwd,
+      paths: paths.map((p) => resolve(shownFrom, p)),
+      out: 'generated',
+      ...(io.project?.config ? { config: io.project.config } : {}),
+    });
   } catch (error) {
     if (error instanceof HistoryError) throw new UserError(`validate: --base: ${error.message}`, 2);
     throw error;
   }
   try {
     if (maxWarnings !== undefined) scope.full ??= '--max-warnings counts the warnings of every spec';
-    if (scope.full === undefined) {
-      const units = await compileChanged(
-        scope,
-        'generated',
-        scope.baseManifest?.targets ?? TARGETS,
-        io.project?.config,
-      );
-      clashWithUnchanged(scope, units, 'generated');
-      const named = Object.keys(io.project?.config?.pipelines ?? {});
-      const names = (list: typeof units.now) =>
-        list
-          .flatMap((u) => (u.pipeline === undefined ? [] : [u.pipeline]))
-          .sort()
-          .join('\n');
-      if (named.length > 0 && names(units.now) !== names(units.base))
-        scope.full ??= `pipewright.yaml has settings by pipeline name and a changed spec's name changed (PW102 needs every name)`;
-    }
-    const gate = gateInfo(scope);
-    if (scope.full !== undefined) return { gate };
+    if (scope.full !== undefined) return { gate: gateInfo(scope) };
     const byFile = new Map(scope.discovered.map((d) => [d.file, d.path]));
-    return { gate, only: [...scope.specs.keys()].flatMap((f) => (byFile.has(f) ? [byFile.get(f)!] : [])) };
+    const changedNow = [...scope.specs.keys()].flatMap((f) => (byFile.has(f) ? [byFile.get(f)!] : []));
+    const docs = await loadSpecFiles(changedNow, shownFrom);
+    const problem = await nameProblem(scope, docs, io.project?.config);
+    if (problem !== undefined) scope.full ??= problem;
+    return scope.full === undefined ? { gate: gateInfo(scope), docs } : { gate: gateInfo(scope) };
   } finally {
     await scope.blobs.close();
   }
+}
+
+/** Why the changed specs' names need a full run (a clash with an unchanged spec, PW102), or undefined. */
+async function nameProblem(
+  scope: Awaited<ReturnType<typeof scopeChange>>,
+  docs: SpecDocument[],
+  config: ProjectConfig | undefined,
+): Promise<string | undefined> {
+  const nameOf = (value: unknown) => {
+    const name = (value as { metadata?: { name?: unknown } } | undefined)?.metadata?.name;
+    return typeof name === 'string' ? name : undefined;
+  };
+  const before: string[] = [];
+  for (const [file, change] of scope.specs) {
+    if (change.baseBlob === undefined) continue;
+    const source = await readBaseText(scope, change.baseBlob);
+    const name = source === undefined ? undefined : nameOf(loadSpec(file, source).value);
+    if (name === undefined) return `${file} cannot be read at the base: the base did not pass a full check`;
+    before.push(name);
+  }
+  const now = docs.flatMap((d) => (nameOf(d.value) === undefined ? [] : [{ doc: d, name: nameOf(d.value)! }]));
+  const named = Object.keys(config?.pipelines ?? {});
+  const sorted = (list: string[]) => [...list].sort().join('\n');
+  if (named.length > 0 && sorted(now.map((n) => n.name)) !== sorted(before))
+    return "pipewright.yaml has settings by pipeline name and a changed spec's name changed (PW102 needs every name)";
+  const manifest = scope.baseManifest;
+  if (!manifest) return undefined;
+  const settings = compileSettings(config);
+  for (const { doc, name } of now) {
+    if (before.includes(name)) continue;
+    const unit = compileSpec(doc.file, doc.source, { targets: manifest.targets, outDir: 'generated', ...settings });
+    const clash = unit.outputs.find((o) => Object.hasOwn(manifest.files, o.path));
+    if (clash)
+      return `${doc.file} now writes generated/${clash.path}, which belongs to a spec that did not change (a duplicate pipeline name?): a full run reports both`;
+  }
+  return undefined;
 }
