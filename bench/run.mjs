@@ -334,6 +334,12 @@ try {
       `${formatMs(g.validateBaseMs)} / ${formatMs(g.checkBaseMs)} / ${formatMs(g.diffMs)}`,
     );
     row('  full check of the same tree (reference, one run)', formatMs(g.fullCheckMs));
+    row(
+      '  CPU time of validate --base + check --base + diff (load-independent)',
+      formatMs(g.cpuTotalMs),
+      '≤ 3 s',
+      g.cpuTotalMs <= 3000,
+    );
   });
 
   await section('runtime', only.includes('runtime'), async () => {
