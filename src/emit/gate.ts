@@ -141,17 +141,16 @@ export async function checkIncremental(request: GateRequest, scope: ChangeScope)
 
   const units = await compileChanged(scope, out.display, targets, request.config);
   if (scope.full !== undefined) return undefined;
-  const specCount = scope.discovered.length;
-  if (hasErrors(units.diagnostics)) {
-    return {
-      diagnostics: units.diagnostics,
-      files: new OutputFiles(),
-      pipelines: [],
-      units: units.now,
-      out,
-      specCount,
-    };
-  }
+  // what a check result holds besides the comparison (no files: the gate never writes)
+  const result = {
+    diagnostics: units.diagnostics,
+    files: new OutputFiles(),
+    pipelines: [],
+    units: units.now,
+    out,
+    specCount: scope.discovered.length,
+  };
+  if (hasErrors(units.diagnostics)) return result;
 
   // outputs of the changed specs: those they produced at the base go, those they produce now come
   const removed = new Set<string>([MANIFEST_PATH]);
@@ -220,12 +219,7 @@ export async function checkIncremental(request: GateRequest, scope: ChangeScope)
   const actual = await readOutputs(out, [...expected.keys(), ...gone]);
   const input: CheckInput = { expected, actual, owned: gone };
   return {
-    diagnostics: units.diagnostics,
-    files: new OutputFiles(),
-    pipelines: [],
-    units: units.now,
-    out,
-    specCount,
+    ...result,
     report: compareOutputs(input),
     input,
     fileCount: hashes.size + 1,

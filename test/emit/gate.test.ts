@@ -40,6 +40,11 @@ function findings(r: { code: number; stdout: string }): Findings {
   };
 }
 
+/** The per-pipeline files compile writes for a pipeline, as check lists them (sorted). */
+function outputsOf(name: string): string[] {
+  return [`compose/${name}.compose.yaml`, `gitlab/${name}.gitlab-ci.yml`, `k8s/${name}.yaml`];
+}
+
 function spec(name: string, edit?: (s: ReturnType<typeof baseSpec>) => void): string {
   const s = clone(baseSpec(name));
   edit?.(s);
@@ -131,7 +136,7 @@ describe('check --base: the merge-request gate', () => {
     repo.git('rm', '-q', 'pipelines/billing.yaml');
     const r = await compare();
     expect(r.mode).toContain('incremental');
-    expect(r.gate.extra).toEqual(['compose/billing.compose.yaml', 'gitlab/billing.gitlab-ci.yml', 'k8s/billing.yaml']);
+    expect(r.gate.extra).toEqual(outputsOf('billing'));
     expect(r.gate.stale).toEqual(['gitlab/pipelines.gitlab-ci.yml', '.pipewright-manifest.json']);
     await compile();
     expect((await compare()).gate).toMatchObject({ code: 0, ok: true });
@@ -147,12 +152,8 @@ describe('check --base: the merge-request gate', () => {
     repo.commit('rename', {});
     const r = await compare();
     expect(r.mode).toContain('incremental: 2 of 3 specs changed');
-    expect(r.gate.missing).toEqual([
-      'compose/audit-events.compose.yaml',
-      'gitlab/audit-events.gitlab-ci.yml',
-      'k8s/audit-events.yaml',
-    ]);
-    expect(r.gate.extra).toEqual(['compose/events.compose.yaml', 'gitlab/events.gitlab-ci.yml', 'k8s/events.yaml']);
+    expect(r.gate.missing).toEqual(outputsOf('audit-events'));
+    expect(r.gate.extra).toEqual(outputsOf('events'));
     await compile();
     expect((await compare()).gate).toMatchObject({ code: 0, ok: true });
   });
@@ -171,11 +172,7 @@ describe('check --base: the merge-request gate', () => {
     repo.write({ 'pipelines/refunds.yaml': spec('refunds'), '.gitignore': 'pipelines/refunds.yaml\n' });
     const r = await compare();
     expect(r.mode).toContain('incremental: 1 of 4 specs changed');
-    expect(r.gate.missing).toEqual([
-      'compose/refunds.compose.yaml',
-      'gitlab/refunds.gitlab-ci.yml',
-      'k8s/refunds.yaml',
-    ]);
+    expect(r.gate.missing).toEqual(outputsOf('refunds'));
     expect(r.gate.stale).toEqual(['gitlab/pipelines.gitlab-ci.yml', '.pipewright-manifest.json']);
     await compile();
     expect((await compare()).gate).toMatchObject({ code: 0, ok: true });
