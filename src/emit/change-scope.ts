@@ -75,6 +75,12 @@ const PACKAGE_FILES = new Set([
   '.npmrc',
   '.yarnrc.yml',
 ]);
+/**
+ * Files of pipewright's own package that make up the build (its code, schema, dependencies and build settings), when
+ * the package lies inside the repository (this repository, a vendored copy): docs, tests and the like do not.
+ */
+const BUILD_INPUT =
+  /^(?:src|dist|schema|node_modules|scripts)\/|^(?:package\.json|package-lock\.json|npm-shrinkwrap\.json|tsconfig[^/]*\.json)$/;
 /** Attributes under which git compares files other than byte for byte (line endings, filters). */
 const CONVERTING_ATTRIBUTES = ['text', 'eol', 'crlf', 'filter', 'ident', 'working-tree-encoding'];
 /** Largest base blob read (a manifest of many thousand pipelines, a 32 MiB output): far above any real one. */
@@ -295,11 +301,10 @@ export async function scopeChange(request: ScopeRequest): Promise<ChangeScope> {
         fail(`${path} is a symbolic link or submodule (at the base or now)`);
       if (outRel !== undefined && outRel !== '') scope.outputs.set(outRel, change);
       else if (isSpec) scope.specs.set(display!, change);
-      else if (pipewrightInRepo && under(path, pwRel === '' ? '' : pwRel) !== undefined) {
-        const inSpecDir =
-          display !== undefined &&
-          specPaths.some((p) => under(display, p.display === '.' ? '' : p.display) !== undefined);
-        if (!inSpecDir) fail(`${path} changed since the base: it belongs to the pipewright build running this check`);
+      else if (pipewrightInRepo) {
+        const own = under(path, pwRel);
+        if (own !== undefined && BUILD_INPUT.test(own))
+          fail(`${path} changed since the base: it is part of the pipewright build running this check`);
       }
     }
 

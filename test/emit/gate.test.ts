@@ -266,10 +266,14 @@ describe('check --base: the merge-request gate', () => {
     let scope = await scopeChange({ ...request, pipewrightRoot });
     expect(scope.full).toBeUndefined();
     await scope.blobs.close();
+    repo.write({ 'vendor/pipewright/README.md': 'docs are not part of the build\n' });
+    scope = await scopeChange({ ...request, pipewrightRoot });
+    expect(scope.full).toBeUndefined();
+    await scope.blobs.close();
     repo.write({ 'vendor/pipewright/dist/emit/compile.js': 'export const changed = 1;\n' });
     scope = await scopeChange({ ...request, pipewrightRoot });
     expect(scope.full).toBe(
-      'vendor/pipewright/dist/emit/compile.js changed since the base: it belongs to the pipewright build running this check',
+      'vendor/pipewright/dist/emit/compile.js changed since the base: it is part of the pipewright build running this check',
     );
     await scope.blobs.close();
     const gate = await checkAgainstBase({ ...request, pipewrightRoot });
