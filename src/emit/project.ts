@@ -319,7 +319,8 @@ export function compileEnvironments(
     first ??= result;
     result.diagnostics.forEach(add);
     const defined = result.units.flatMap((u) => (u.pipeline === undefined ? [] : [u.pipeline]));
-    unknownPipelines(resolved.environment, defined, locator).forEach(add);
+    // a spec that failed (on its own or with an override) has no name here: it is not unknown, it is reported
+    if (defined.length === result.units.length) unknownPipelines(resolved.environment, defined, locator).forEach(add);
     for (const [path, text] of result.files) files.push({ path: `${prefix}${path}`, text });
   }
   const all = sortDiagnostics([...diagnostics.values()]);

@@ -84,14 +84,18 @@ export function environmentPipelines(
   const pipelines = new Map<string, HistoryPipeline>();
   if (!resolved.environment || hasErrors(diagnostics)) return { pipelines: new Map(), diagnostics };
   const environment = { resolved: resolved.environment, locator };
+  let failed = false;
   for (const s of sources) {
     if (s.tooLarge !== undefined) continue; // refused by the spec side's own reading (PW008)
     const unit = compileSpec(s.display, s.source, { targets: [], outDir: '', environment });
     diagnostics.push(...unit.diagnostics.filter((d) => d.severity === 'error'));
     if (unit.ir && !pipelines.has(unit.ir.name)) pipelines.set(unit.ir.name, { ...unit.ir, file: s.path });
+    if (!unit.ir) failed = true;
   }
-  if (options.strict !== false)
+  // a spec that failed has no name here: it is reported, not unknown
+  if (options.strict !== false && !failed) {
     diagnostics.push(...unknownPipelines(resolved.environment, [...pipelines.keys()], locator));
+  }
   if (hasErrors(diagnostics)) return { environment: resolved.environment, pipelines: new Map(), diagnostics };
   return { environment: resolved.environment, pipelines, diagnostics };
 }

@@ -183,6 +183,8 @@ environments:
       "pipewright.yaml:9:11: error: conflicting overrides: 'image' and 'imageTag' both set the image here; keep one [PW103]",
     );
     expect(r.stderr).toMatch(/pipewright\.yaml:15:22: error: .*30x/);
+    expect(r.stderr).not.toContain('which no spec defines');
+    expect(r.stderr).toContain('2 errors, 0 warnings');
     expect(r.stderr).toContain('specs or environment overrides are invalid');
   });
 

@@ -113,4 +113,40 @@ environments:
     expect(r.stderr).toContain('nothing written');
     expect(readdirSync(dir).includes('generated')).toBe(false);
   });
+  it('refuses conflicting overrides and overrides that make an invalid artifact, at the override, secrets masked', async () => {
+    const dir = project();
+    const key = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+    writeFileSync(
+      join(dir, 'pipewright.yaml'),
+      `apiVersion: pipewright.dev/v1
+kind: Project
+environments:
+  staging:
+    pipelines:
+      orders:
+        overrides:
+          image: ghcr.io/acme/orders-etl:1.3.0
+          imageTag: "1.3.1"
+  prod:
+    pipelines:
+      orders:
+        tasks:
+          load:
+            timeout: 30x
+            env: { AWS_SECRET_ACCESS_KEY: "${key}" }
+`,
+    );
+    const r = await runCliCapture(['compile', '--no-cache'], { cwd: dir });
+    expect(r.code).toBe(1);
+    const errors = r.stderr.split('\n').filter((l) => l.includes(': error: '));
+    expect(errors).toEqual([
+      "pipewright.yaml:9:11: error: conflicting overrides: 'image' and 'imageTag' both set the image here; keep one [PW103]",
+      "pipewright.yaml:15:22: error: spec.tasks.load.timeout must be a duration: number+unit groups with units s, m, h, d, e.g. 30s, 10m, 1h30m (got '30x') [PW100]",
+      "pipewright.yaml:16:43: error: env 'AWS_SECRET_ACCESS_KEY' of task 'load' holds a plaintext secret (high-entropy value for 'AWS_SECRET_ACCESS_KEY'): store it in the secret store and reference it under 'secrets:' [PW210]",
+    ]);
+    expect(r.stderr).toContain('>  9 |           imageTag: "1.3.1"');
+    expect(r.stderr + r.stdout).not.toContain(key);
+    expect(r.stderr).toContain('nothing written');
+    expect(readdirSync(dir).includes('generated')).toBe(false);
+  });
 });
