@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Spec version gate, run by .ci/run (and usable in any CI): when the specs under the pipelines directory changed
-# between a base commit and HEAD, run `pipewright diff <base> HEAD --fail-on policy`, which exits 1 when a changed
-# pipeline's metadata.version was not bumped as its changes require (rules: docs/versioning.md).
+# Spec version gate, run by .ci/run (and usable in any CI): when the specs under the pipelines directory or
+# pipewright.yaml (overrides of `versioned: true` environments count like spec changes) changed between a base commit
+# and HEAD, run `pipewright diff <base> HEAD --fail-on policy`, which exits 1 when a changed pipeline's
+# metadata.version was not bumped as its changes require (rules: docs/versioning.md).
 #
 # Base commit, first match wins:
 #   1. the first argument (any revision);
@@ -52,9 +53,9 @@ if [ -n "${CI_MERGE_REQUEST_DIFF_BASE_SHA:-}" ] && [ -z "${1:-}" ] \
   node "$cli" check --base "$base" --out "$out" "$dir"
 fi
 
-if git diff --quiet --no-ext-diff --no-textconv "$base" HEAD -- "$dir"; then
+if git diff --quiet --no-ext-diff --no-textconv "$base" HEAD -- "$dir" pipewright.yaml; then
   echo "ci-diff-gate: no spec changes under $dir/ since ${base:0:12}; nothing to gate."
   exit 0
 fi
-echo "ci-diff-gate: specs under $dir/ changed since ${base:0:12}: pipewright diff ${base:0:12} HEAD --fail-on policy"
+echo "ci-diff-gate: specs under $dir/ or pipewright.yaml changed since ${base:0:12}: pipewright diff ${base:0:12} HEAD --fail-on policy"
 exec node "$cli" diff "$base" HEAD --fail-on policy --path "$dir"

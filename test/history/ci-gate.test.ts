@@ -58,6 +58,24 @@ describe('scripts/ci-diff-gate.sh', () => {
     expect(ok.code).toBe(0);
   });
 
+  it('gates a change of a versioned environment override in pipewright.yaml like a spec change', () => {
+    const config = (tag: string) => `apiVersion: pipewright.dev/v1
+kind: Project
+environments:
+  prod:
+    versioned: true
+    pipelines:
+      orders:
+        overrides: { imageTag: "${tag}" }
+`;
+    repo.commit('prod environment', { 'pipewright.yaml': config('1.0.0') });
+    repo.commit('prod runs 1.1.0', { 'pipewright.yaml': config('1.1.0') });
+    const fail = gate(repo.dir);
+    expect(fail.stdout).toContain('pipewright.yaml changed since');
+    expect(fail.stdout).toContain('prod: tasks.extract.image');
+    expect(fail.code).toBe(1);
+  });
+
   it('uses the merge request base when GitLab provides it', () => {
     const r = gate(repo.dir, { CI_MERGE_REQUEST_DIFF_BASE_SHA: first });
     expect(r.stdout).toContain(`since ${first.slice(0, 12)}`);
