@@ -374,9 +374,10 @@ export class CompileCache {
         ? { pipeline: unit.pipeline, nameRange: unit.nameRange }
         : {}),
       diagnostics: unit.diagnostics,
-      outputs: unit.outputs.map((o) => ({ path: o.path, sha256: sha256Hex(o.text) })),
-      ...(unit.ir !== undefined && unit.header !== undefined
-        ? { header: unit.header, ir: JSON.stringify(unit.ir) }
+      // hashes and IR text as the compiling thread made them, when it did (streamed outputs have no text in memory)
+      outputs: unit.outputs.map((o) => ({ path: o.path, sha256: o.sha256 ?? sha256Hex(o.text) })),
+      ...(unit.header !== undefined && (unit.irJson !== undefined || unit.ir !== undefined)
+        ? { header: unit.header, ir: unit.irJson ?? JSON.stringify(unit.ir) }
         : {}),
     });
   }

@@ -32,6 +32,10 @@ import { serializeYaml } from './serialize.js';
 export interface OutputText {
   readonly path: string;
   readonly text: string;
+  /** sha256 of `text`, when already known (outputs streamed to the staging area; the writer and cache use it). */
+  readonly sha256?: string;
+  /** Absolute path of the staging file holding `text` (src/emit/staging.ts): the writer renames it into place. */
+  readonly staged?: string;
 }
 
 /**
@@ -129,12 +133,19 @@ export interface CompiledSpec {
    */
   nameRange?: SourceRange;
   /**
-   * Set when the spec has no errors. May be a getter that loads it on first use (compile's persistent cache stores it
-   * as text: a warm compile links from headers and never needs the tasks).
+   * Set when the spec has no errors (except in units compileAndWrite streamed without the cache, see irJson). May be a
+   * getter that loads it on first use (compile's persistent cache stores it as text: a warm compile links from
+   * headers and never needs the tasks).
    */
   ir?: PipelineIR;
   /** The IR without its tasks, set with `ir`: all link and the project summary need. */
   header?: PipelineHeader;
+  /**
+   * `ir` as JSON text, when the unit was compiled on a worker thread or for streaming (src/emit/spec-task.ts): `ir` is
+   * then parsed from it when first read, and the compile cache stores it as is. Units compiled for writing without
+   * the cache keep neither (compileAndWrite does not need the IR, and a large project could not hold them all).
+   */
+  irJson?: string;
 }
 
 export interface LinkResult {
@@ -154,16 +165,16 @@ export interface CompileResult {
   units: CompiledSpec[];
 }
 
-const PER_DOCUMENT_RULES: Rule[] = RULES.filter((r) => r.check).map((r) => ({
+export const PER_DOCUMENT_RULES: Rule[] = RULES.filter((r) => r.check).map((r) => ({
   name: r.name,
   ...(r.codes ? { codes: r.codes } : {}),
   check: r.check!.bind(r),
 }));
-const CROSS_FILE_RULES: Rule[] = RULES.filter((r) => r.checkAll);
+export const CROSS_FILE_RULES: Rule[] = RULES.filter((r) => r.checkAll);
 /** The cross-file rules linkDocument is built for (test/emit/compile-cache.test.ts fails when another one appears). */
 export const CROSS_FILE_RULE_NAMES: readonly string[] = CROSS_FILE_RULES.map((r) => r.name);
 
-const NAME_PATH = ['metadata', 'name'] as const;
+export const NAME_PATH = ['metadata', 'name'] as const;
 
 function isNamePath(path: SpecPath): boolean {
   return path.length === 2 && path[0] === NAME_PATH[0] && path[1] === NAME_PATH[1];

@@ -17,7 +17,6 @@ import {
   type CompileResult,
   compileSettings,
   compileSources,
-  compileSpec,
   OutputFiles,
   type OutputText,
   type SpecInput,
@@ -25,6 +24,9 @@ import {
 } from './compile.js';
 import { CompileCache, type CompileCacheStats } from './compile-cache.js';
 import { buildManifest, MANIFEST_PATH, serializeManifest } from './manifest.js';
+import { compileEach } from './parallel.js';
+import { resolveJobs } from './pool.js';
+import { StagingArea } from './staging.js';
 import { readManifest, type WriteReport, writeOutputs } from './write.js';
 
 /**
@@ -62,6 +64,12 @@ export interface ProjectOptions {
    * HOME or XDG_CACHE_HOME there is no key and no persistent cache.
    */
   env?: Record<string, string | undefined>;
+  /**
+   * Threads for the per-spec stages (src/emit/parallel.ts): a number (1 = main thread only, the default), or 'auto'
+   * (one per available CPU when the specs are large enough to gain from it; resolveJobs in src/emit/pool.ts). A
+   * project with environments always compiles on the main thread.
+   */
+  jobs?: number | 'auto';
 }
 
 /** A reason to stop before doing anything (bad --out): the CLI turns it into a UserError. */
@@ -211,9 +219,24 @@ export interface ProjectResult extends CompileResult {
 
 /** Read every spec and compile in memory (nothing is written). */
 export async function compileProject(options: ProjectOptions): Promise<ProjectResult> {
-  const { result, cache } = await compileWithCache(options);
+  const { result, cache } = await compileWithCache(options, { ir: true });
   await cache?.save();
   return result;
+}
+
+/** How compileWithCache runs the per-spec stages besides ProjectOptions. */
+interface PerSpecMode {
+  /** Keep each unit's IR (run and plan read it; check and compile do not). */
+  ir: boolean;
+  /** Stream outputs to a staging area of this output directory (created on first use) instead of keeping texts. */
+  stage?: (outAbs: string) => Promise<StagingArea>;
+}
+
+/** The threads for compiling `inputs` (ProjectOptions.jobs; undefined = 1). */
+function jobsFor(jobs: ProjectOptions['jobs'], inputs: readonly SpecInput[]): number {
+  if (jobs === undefined) return 1;
+  const bytes = inputs.reduce((sum, i) => sum + i.source.length, 0);
+  return resolveJobs(jobs === 'auto' ? undefined : jobs, inputs.length, bytes);
 }
 
 const LOOKUP_BATCH = 32;
@@ -230,12 +253,18 @@ export function withConfiguredLevels<T extends CompileResult>(result: T, config:
   return { ...result, diagnostics, ...(failed ? { files: new OutputFiles() } : {}) };
 }
 
-async function compileWithCache(options: ProjectOptions): Promise<{ result: ProjectResult; cache?: CompileCache }> {
-  const { result, cache } = await compileWithCacheRaw(options);
+async function compileWithCache(
+  options: ProjectOptions,
+  mode: PerSpecMode,
+): Promise<{ result: ProjectResult; cache?: CompileCache }> {
+  const { result, cache } = await compileWithCacheRaw(options, mode);
   return { result: withConfiguredLevels(result, options.config), ...(cache ? { cache } : {}) };
 }
 
-async function compileWithCacheRaw(options: ProjectOptions): Promise<{ result: ProjectResult; cache?: CompileCache }> {
+async function compileWithCacheRaw(
+  options: ProjectOptions,
+  mode: PerSpecMode,
+): Promise<{ result: ProjectResult; cache?: CompileCache }> {
   const only = options.environment;
   const out = resolveOutDirNoLinks(
     options.cwd,
@@ -261,21 +290,25 @@ async function compileWithCacheRaw(options: ProjectOptions): Promise<{ result: P
         key,
       })
     : undefined;
-  if (!cache) {
-    const result = compileSources(inputs, compileOptions, options.compile);
-    return { result: { ...result, out, specCount: inputs.length } };
-  }
   const hits = new Map<string, CompiledSpec>();
   // lookups stat (and sometimes read) a few files each: overlapping them keeps the disk busy instead of the event loop
-  for (let i = 0; i < inputs.length; i += LOOKUP_BATCH) {
+  for (let i = 0; cache && i < inputs.length; i += LOOKUP_BATCH) {
     const batch = inputs.slice(i, i + LOOKUP_BATCH);
     const units = await Promise.all(batch.map((input) => cache.lookup(input, out.abs)));
     batch.forEach((input, j) => {
       if (units[j]) hits.set(input.file, units[j]);
     });
   }
-  const compile = options.compile ?? ((file: string, source: string) => compileSpec(file, source, compileOptions));
-  const result = compileSources(inputs, compileOptions, (file, source) => hits.get(file) ?? compile(file, source));
+  const misses = inputs.filter((i) => !i.rejected && !hits.has(i.file));
+  const compiled = options.compile
+    ? new Map(misses.map((i) => [i.file, options.compile!(i.file, i.source)]))
+    : await compileEach(misses, compileOptions, {
+        jobs: jobsFor(options.jobs, misses),
+        ...(mode.stage && misses.length > 0 ? { stage: (await mode.stage(out.abs)).dir } : {}),
+        ir: mode.ir || cache !== undefined,
+      });
+  const result = compileSources(inputs, compileOptions, (file) => hits.get(file) ?? compiled.get(file)!);
+  if (!cache) return { result: { ...result, out, specCount: inputs.length } };
   const units = new Map(result.units.map((u) => [u.file, u]));
   for (const input of inputs) cache.record(input, units.get(input.file)!, hits.has(input.file));
   return {
@@ -337,28 +370,53 @@ export function compileEnvironments(
  * need not read them.
  */
 export async function compileAndWrite(options: ProjectOptions): Promise<ProjectResult & { write?: WriteReport }> {
-  const { result, cache } = await compileWithCache(options);
-  if (result.diagnostics.some((d) => d.severity === 'error')) {
-    await cache?.save();
-    return result;
-  }
-  let write: WriteReport;
+  let area: StagingArea | undefined;
+  let written = false;
   try {
-    write = await writeOutputs(result.out.abs, result.files, {
-      display: result.out.display,
-      version: VERSION,
-      targets: options.targets,
-      ...(result.verified ? { verified: result.verified } : {}),
+    const { result, cache } = await compileWithCache(options, {
+      ir: false,
+      stage: async (outAbs) => {
+        area ??= await StagingArea.create(outAbs);
+        return area;
+      },
     });
-  } catch (error) {
-    await cache?.save();
-    throw error;
+    if (result.diagnostics.some((d) => d.severity === 'error')) {
+      await cache?.save();
+      return result;
+    }
+    let write: WriteReport;
+    try {
+      write = await writeOutputs(result.out.abs, result.files, {
+        display: result.out.display,
+        version: VERSION,
+        targets: options.targets,
+        ...(result.verified ? { verified: result.verified } : {}),
+        staged: stagedOutputs(result.units),
+      });
+    } catch (error) {
+      await cache?.save();
+      throw error;
+    }
+    written = true;
+    if (cache) {
+      await cache.recordWritten(result.out.abs);
+      await cache.save();
+    }
+    return { ...result, write };
+  } finally {
+    // all-or-nothing: after a failure the output directory is left as it was found (a created one removed again)
+    if (written) await area?.remove();
+    else await area?.discard();
   }
-  if (cache) {
-    await cache.recordWritten(result.out.abs);
-    await cache.save();
-  }
-  return { ...result, write };
+}
+
+/** Output path → staged file and sha256, for every output streamed to the staging area. */
+function stagedOutputs(units: readonly CompiledSpec[]): Map<string, { file: string; sha256: string }> {
+  const staged = new Map<string, { file: string; sha256: string }>();
+  for (const unit of units)
+    for (const o of unit.outputs)
+      if (o.staged !== undefined && o.sha256 !== undefined) staged.set(o.path, { file: o.staged, sha256: o.sha256 });
+  return staged;
 }
 
 /**
@@ -404,7 +462,8 @@ export async function checkProject(
   const outAbs = out.abs;
   const manifest = await readManifest(outAbs, out.display);
   const targets = options.targets ?? (manifest && manifest.targets.length > 0 ? manifest.targets : allTargets);
-  const result = await compileProject({ ...options, targets });
+  const { result, cache } = await compileWithCache({ ...options, targets }, { ir: false });
+  await cache?.save();
   if (result.diagnostics.some((d) => d.severity === 'error')) return result;
   const expected = new Map(result.files);
   expected.set(MANIFEST_PATH, serializeManifest(buildManifest(result.files, targets, VERSION, result.verified)));

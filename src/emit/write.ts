@@ -39,6 +39,11 @@ export interface WriteOptions {
   knownManifest?: Manifest;
   /** The output directory as shown to users (`generated`), prefixed to paths in refusals. */
   display?: string;
+  /**
+   * Output path → its text already written to the staging area (src/emit/staging.ts) with its sha256: compared with
+   * the file on disk by hash and moved into place by rename; `files.get` is never called for these paths.
+   */
+  staged?: ReadonlyMap<string, { file: string; sha256: string }>;
 }
 
 export interface WriteReport {
@@ -89,6 +94,12 @@ async function writeAtomic(path: string, text: string): Promise<void> {
     await rm(temp, { force: true });
     throw error;
   }
+}
+
+/** Move a staged file into place: rename within the output directory's filesystem (readers see old or new bytes). */
+async function moveStaged(staged: string, path: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await rename(staged, path);
 }
 
 /** Remove directories left empty by a removal, up to (not including) the output directory. */
@@ -154,9 +165,10 @@ export async function writeOutputs(
   const unchanged = [...files.keys()].filter((p) => options.verified?.has(p)).sort();
   const handEdited: string[] = [];
   for (const path of candidates) {
-    const text = files.get(path)!;
+    const staged = options.staged?.get(path);
     const current = await readOwnedOrRefuse(outDir, path, shown(path), refusals);
-    if (current === text) {
+    const same = staged ? current !== undefined && sha256Hex(current) === staged.sha256 : current === files.get(path)!;
+    if (same) {
       unchanged.push(path);
       continue;
     }
@@ -176,7 +188,11 @@ export async function writeOutputs(
   if (refusals.length > 0) throw new WriteRefused(`refusing to write anything:\n  ${refusals.join('\n  ')}`);
   unchanged.sort();
 
-  for (const path of toWrite) await writeAtomic(join(outDir, path), files.get(path)!);
+  for (const path of toWrite) {
+    const staged = options.staged?.get(path);
+    if (staged) await moveStaged(staged.file, join(outDir, path));
+    else await writeAtomic(join(outDir, path), files.get(path)!);
+  }
   const removed: string[] = [];
   const kept: string[] = [];
   for (const path of stale) {
@@ -193,7 +209,9 @@ export async function writeOutputs(
   }
 
   // The new manifest: what was written now, plus owned files of other targets and kept files (with their old hashes).
-  const manifest = buildManifest(files, [...selected, ...(previous?.targets ?? [])], options.version, options.verified);
+  const hashes = new Map(options.verified);
+  for (const [path, staged] of options.staged ?? []) hashes.set(path, staged.sha256);
+  const manifest = buildManifest(files, [...selected, ...(previous?.targets ?? [])], options.version, hashes);
   const staleSet = new Set(stale);
   const carried = Object.entries(owned).filter(([path]) => !files.has(path) && !staleSet.has(path));
   const entries = [...Object.entries(manifest.files), ...carried].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

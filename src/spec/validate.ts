@@ -19,6 +19,12 @@ export interface ValidationResult {
   diagnostics: Diagnostic[];
   /** Documents that passed the loader and the schema (rules may still have reported errors on them). */
   checked: CheckedDocument[];
+  /**
+   * What the rules saw: the checked documents plus the parts of schema-invalid ones the schema did not reject. The
+   * cross-file rules get these (validating on worker threads rebuilds them from each document's name, see
+   * src/emit/parallel.ts).
+   */
+  ruleInputs: CheckedDocument[];
 }
 
 export function validateSpecs(docs: readonly SpecDocument[], rules: readonly Rule[] = RULES): ValidationResult {
@@ -56,7 +62,7 @@ export function validateSpecs(docs: readonly SpecDocument[], rules: readonly Rul
     if (rule.check) for (const input of ruleInputs) diagnostics.push(...rule.check(input));
     if (rule.checkAll) diagnostics.push(...rule.checkAll(ruleInputs));
   }
-  return { diagnostics: sortDiagnostics(diagnostics), checked };
+  return { diagnostics: sortDiagnostics(diagnostics), checked, ruleInputs };
 }
 
 /** A JSON Schema to check documents against: its validator and the schema itself (for allowed keys and hints). */

@@ -18,10 +18,11 @@ import { oneOf, parseCommandArgs } from '../args.js';
 import { withDetailedExitCode } from '../detailed-exitcode.js';
 import { ENV_OPTION, selectEnvironment } from '../environment.js';
 import { type CliIO, type Command, useColor, userPath } from '../io.js';
+import { JOBS_OPTION, jobsHelp, parseJobs } from '../jobs.js';
 import { asUserError, parseTargets } from './compile.js';
 
 const HELP = `Usage: pipewright check [paths…] [--out generated] [--target …] [--format text|json] [--max-diff-lines N] [--cache]
-                       [--base <rev>]
+                       [--base <rev>] [--jobs N]
 
 Check that the output directory holds exactly what \`pipewright compile\` would write (CI runs this on the committed
 generated/). Nothing is written. Every spec is compiled unless --cache is given. Symbolic links under the output
@@ -50,6 +51,7 @@ Options:
   --max-diff-lines <n>   diff lines to print (default 200; 0 prints none)
   --cache                reuse (and update) the compile cache like compile does: faster, same result (entries
                          are authenticated with this machine's key, so a cache from the checkout is ignored)
+${jobsHelp(25)}
   --detailed-exitcode    terraform's exit codes: 0 up to date, 2 stale (compile would change files), 1 findings
                          or errors (invalid specs, bad usage)
 
@@ -77,6 +79,7 @@ async function runCheck(argv: string[], io: CliIO): Promise<number> {
         'detailed-exitcode': { type: 'boolean' },
         base: { type: 'string' },
         ...ENV_OPTION,
+        ...JOBS_OPTION,
       },
       'check',
     );
@@ -87,6 +90,7 @@ async function runCheck(argv: string[], io: CliIO): Promise<number> {
     if (!/^\d+$/.test(maxLinesText))
       throw new UserError(`--max-diff-lines must be a whole number (got '${maxLinesText}')`, 2);
     const targets = parseTargets(values.target);
+    const jobs = parseJobs(values.jobs);
     const paths = positionals.length > 0 ? positionals.map((p) => userPath(io, p)) : ['pipelines'];
     const outDir = values.out === undefined ? 'generated' : userPath(io, values.out);
     let gate: GateInfo | undefined;
@@ -120,6 +124,7 @@ async function runCheck(argv: string[], io: CliIO): Promise<number> {
           out: outDir,
           ...(targets ? { targets } : {}),
           useCache: values.cache === true,
+          jobs,
           ...(io.project?.config ? { config: io.project.config } : {}),
           ...(io.project?.configSource ? { configSource: io.project.configSource } : {}),
           ...(values.env !== undefined ? { within: selectEnvironment(io, values.env, 'check')!.name } : {}),

@@ -15,6 +15,7 @@ import {
   warningLimitExceeded,
 } from '../diagnostics.js';
 import { type CliIO, type Command, useColor, userPath } from '../io.js';
+import { JOBS_OPTION, jobsHelp, parseJobs } from '../jobs.js';
 
 const ALIASES: Record<string, TargetName> = { compose: 'compose', k8s: 'k8s', kubernetes: 'k8s', gitlab: 'gitlab' };
 
@@ -40,7 +41,7 @@ export function asUserError(error: unknown): never {
 }
 
 const HELP = `Usage: pipewright compile [paths…] [--target compose,k8s,gitlab] [--out generated] [--format text|json|codequality]
-                         [--no-cache] [--quiet] [--verbose] [--max-warnings N]
+                         [--no-cache] [--jobs N] [--quiet] [--verbose] [--max-warnings N]
 
 Compile pipeline specs (default: pipelines/) into generated/<target>/… for every target.
 
@@ -56,6 +57,7 @@ Options:
   --format <fmt>    text (default), json, or codequality (a GitLab Code Quality report of every diagnostic,
                     the target capability notes PW3xx included, on stdout)
   --no-cache        compile every spec: neither read nor update the compile cache
+${jobsHelp(20)}
 ${DIAGNOSTIC_OPTIONS_HELP}
 
 Levels of warning codes (off, warn, error) come from pipewright.yaml (docs/config.md); a warning made an error stops
@@ -85,12 +87,14 @@ export const command: Command = {
         out: { type: 'string' },
         format: { type: 'string' },
         'no-cache': { type: 'boolean' },
+        ...JOBS_OPTION,
         ...DIAGNOSTIC_OPTIONS,
       },
       'compile',
     );
     const format = oneOf(values.format, ['text', 'json', 'codequality'] as const, '--format', 'text');
     const view = diagnosticView(values);
+    const jobs = parseJobs(values.jobs);
     const targets = parseTargets(values.target) ?? [...TARGETS];
     const paths = positionals.length > 0 ? positionals.map((p) => userPath(io, p)) : ['pipelines'];
     const started = performance.now();
@@ -101,6 +105,7 @@ export const command: Command = {
       out: values.out === undefined ? 'generated' : userPath(io, values.out),
       targets,
       useCache: values['no-cache'] !== true,
+      jobs,
       ...(io.project?.config ? { config: io.project.config } : {}),
       ...(io.project?.configSource ? { configSource: io.project.configSource } : {}),
     }).catch(asUserError);

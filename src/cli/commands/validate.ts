@@ -2,12 +2,15 @@ import { join, relative, resolve, sep } from 'node:path';
 import { unknownPipelineSettings } from '../../config/index.js';
 import { applyLevels } from '../../config/levels.js';
 import type { ProjectConfig } from '../../config/types.js';
-import { hasErrors, sortDiagnostics, UserError } from '../../diagnostics/diagnostic.js';
+import { type Diagnostic, hasErrors, sortDiagnostics, UserError } from '../../diagnostics/diagnostic.js';
 import { formatCodeQuality } from '../../diagnostics/format-codequality.js';
 import { formatJson } from '../../diagnostics/format-json.js';
 import type { DiagnosticReport } from '../../diagnostics/format-summary.js';
 import { describeGate, type GateInfo, gateInfo, readBaseText, scopeChange } from '../../emit/change-scope.js';
 import { compileSettings, compileSpec } from '../../emit/compile.js';
+import { validateInParallel } from '../../emit/parallel.js';
+import { resolveJobs } from '../../emit/pool.js';
+import { readSources } from '../../emit/project.js';
 import { HistoryError } from '../../history/errors.js';
 import { loadSpecFiles } from '../../spec/discover.js';
 import type { SpecDocument } from '../../spec/document.js';
@@ -22,9 +25,10 @@ import {
   warningLimitExceeded,
 } from '../diagnostics.js';
 import { type Command, invocationView, useColor } from '../io.js';
+import { JOBS_OPTION, jobsHelp, parseJobs } from '../jobs.js';
 
 const HELP = `Usage: pipewright validate [paths...] [--format text|json|codequality] [--quiet] [--max-warnings N]
-                          [--base <rev>]
+                          [--base <rev>] [--jobs N]
 
 Check pipeline specs: safe YAML 1.2 reading, the JSON Schema (schema/pipeline.schema.json) and the semantic rules
 (needs, cycles, cron, time zones, durations, quantities, pinned images, plaintext secrets, templates, matrix size,
@@ -50,6 +54,7 @@ Options:
   --format json          {"diagnostics":[{file,line,column,endLine,endColumn,severity,code,message}],
                           "summary":{files,errors,warnings}}
   --format codequality   GitLab Code Quality report (artifacts:reports:codequality) for merge-request widgets
+${jobsHelp(25)}
 ${DIAGNOSTIC_OPTIONS_HELP}
 
 Colours only on a terminal and when NO_COLOR is unset. Secret values are never printed.
@@ -65,7 +70,7 @@ export const command: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(
       argv,
-      { format: { type: 'string' }, base: { type: 'string' }, ...DIAGNOSTIC_OPTIONS },
+      { format: { type: 'string' }, base: { type: 'string' }, ...JOBS_OPTION, ...DIAGNOSTIC_OPTIONS },
       'validate',
     );
     const format = oneOf(values.format, ['text', 'json', 'codequality'] as const, '--format', 'text');
@@ -81,14 +86,16 @@ export const command: Command = {
       io.stderr(`${describeGate('validate', gate)}\n`);
     }
     const only = scoped?.docs !== undefined;
-    const docs = scoped?.docs ?? (await loadSpecFiles(paths, base));
-    const validation = validateSpecs(docs);
-    const pipelines = new Map(validation.checked.map((c) => [c.doc.file, c.spec.metadata.name]));
-    const sources = new Map(docs.map((d) => [d.file, d.source]));
-    const found = [...validation.diagnostics];
+    const jobs = parseJobs(values.jobs);
+    const {
+      files,
+      sources,
+      pipelines,
+      diagnostics: found,
+    } = scoped?.docs !== undefined ? validateDocs(scoped.docs) : await validateFiles(paths, base, jobs);
     // every spec of the project read and named: settings for any other pipeline name apply to nothing (PW102)
     const configDoc = io.project?.configDocument;
-    if (!only && positionals.length === 0 && configDoc && validation.checked.length === docs.length) {
+    if (!only && positionals.length === 0 && configDoc && pipelines.size === files) {
       const shownAs = relative(base, join(io.cwd, configDoc.file)).split(sep).join('/');
       for (const d of unknownPipelineSettings(io.project, new Set(pipelines.values()))) {
         found.push({ ...d, file: shownAs });
@@ -97,13 +104,10 @@ export const command: Command = {
     }
     const diagnostics = applyLevels(sortDiagnostics(found), io.project?.config, (file) => pipelines.get(file));
     const listed = view.quiet ? diagnostics.filter((d) => d.severity === 'error') : diagnostics;
-    const report: DiagnosticReport = { diagnostics: listed, files: docs.length, sources };
+    const report: DiagnosticReport = { diagnostics: listed, files, sources };
     if (format === 'json') io.stdout(formatJson(report));
     else if (format === 'codequality') io.stdout(formatCodeQuality(report));
-    else
-      io.stdout(
-        renderDiagnostics(diagnostics, docs.length, sources, view, { color: useColor(io), summaryAlways: true }),
-      );
+    else io.stdout(renderDiagnostics(diagnostics, files, sources, view, { color: useColor(io), summaryAlways: true }));
     const overLimit = warningLimitExceeded(diagnostics, view);
     if (overLimit) io.stderr(`pipewright: validate: ${overLimit}\n`);
     return hasErrors(diagnostics) || overLimit ? 1 : 0;
@@ -184,4 +188,37 @@ async function nameProblem(
       return `${doc.file} now writes generated/${clash.path}, which belongs to a spec that did not change (a duplicate pipeline name?): a full run reports both`;
   }
   return undefined;
+}
+
+interface Validated {
+  /** Spec files read. */
+  files: number;
+  /** Display path → source, for code frames. */
+  sources: Map<string, string>;
+  /** Display path → metadata.name of every spec that passed the loader and the schema. */
+  pipelines: Map<string, string>;
+  /** Every diagnostic of the specs, sorted (before the configured levels). */
+  diagnostics: Diagnostic[];
+}
+
+/** Discover, read and validate the specs under `paths`: on the main thread, or per spec on `jobs` worker threads. */
+async function validateFiles(paths: readonly string[], base: string, jobs: number | 'auto'): Promise<Validated> {
+  if (jobs === 1) return validateDocs(await loadSpecFiles(paths, base));
+  const inputs = await readSources({ paths, cwd: base });
+  const bytes = inputs.reduce((sum, i) => sum + i.source.length, 0);
+  const threads = resolveJobs(jobs === 'auto' ? undefined : jobs, inputs.length, bytes);
+  if (threads <= 1) return validateDocs(inputs.map((i) => i.rejected ?? loadSpec(i.file, i.source)));
+  const { diagnostics, pipelines } = await validateInParallel(inputs, threads);
+  return { files: inputs.length, sources: new Map(inputs.map((i) => [i.file, i.source])), pipelines, diagnostics };
+}
+
+/** validateSpecs over loaded documents, on the main thread. */
+function validateDocs(docs: readonly SpecDocument[]): Validated {
+  const validation = validateSpecs(docs);
+  return {
+    files: docs.length,
+    sources: new Map(docs.map((d) => [d.file, d.source])),
+    pipelines: new Map(validation.checked.map((c) => [c.doc.file, c.spec.metadata.name])),
+    diagnostics: validation.diagnostics,
+  };
 }

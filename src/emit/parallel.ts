@@ -1,0 +1,131 @@
+import { type Diagnostic, sortDiagnostics, UserError } from '../diagnostics/diagnostic.js';
+import {
+  type CompiledSpec,
+  type CompileOptions,
+  CROSS_FILE_RULES,
+  compileSpec,
+  linkDocument,
+  type SpecInput,
+} from './compile.js';
+import { SPEC_WORKER, WorkerPool, workersAvailable } from './pool.js';
+import {
+  type CompileTask,
+  type PackedUnit,
+  runSpecTask,
+  type SpecTask,
+  type SpecTaskResult,
+  unpackUnit,
+  type ValidatedSpec,
+} from './spec-task.js';
+
+/**
+ * The per-spec stages of validate, compile and check spread over worker threads (src/emit/pool.ts), with the result
+ * assembled on the main thread exactly as if one thread had done it all: results are kept by input, never by arrival,
+ * and everything that looks across specs (the cross-file rules, link, writing) stays on the main thread, after every
+ * spec is done. `jobs` 1 runs the same per-spec functions on the main thread.
+ */
+
+export interface PerSpecRun {
+  /** Threads (see resolveJobs in src/emit/pool.ts); 1 = the main thread only. */
+  jobs: number;
+  /** Staging area directory: outputs are streamed there instead of kept as text (src/emit/staging.ts). */
+  stage?: string;
+  /** Keep each unit's IR (as JSON text, parsed on demand) when outputs are staged or work runs on workers. */
+  ir: boolean;
+}
+
+async function onWorkers(tasks: readonly SpecTask[], jobs: number): Promise<SpecTaskResult[]> {
+  if (!workersAvailable())
+    throw new UserError(
+      `--jobs ${jobs}: worker threads need the built pipewright (${SPEC_WORKER.pathname} is missing); use --jobs 1`,
+      2,
+    );
+  const pool = new WorkerPool<SpecTask, SpecTaskResult>(SPEC_WORKER, jobs);
+  try {
+    return await Promise.all(tasks.map((task) => pool.run(task)));
+  } finally {
+    await pool.close();
+  }
+}
+
+/**
+ * compileSpec of every input (none of them rejected), by display path. Without a staging area on one thread this is
+ * plain compileSpec (full IR and output texts); otherwise each unit comes through packUnit/unpackUnit, so outputs
+ * are staged files or texts and the IR is JSON text (when `run.ir`), whichever thread compiled it.
+ */
+export async function compileEach(
+  inputs: readonly SpecInput[],
+  options: CompileOptions,
+  run: PerSpecRun,
+): Promise<Map<string, CompiledSpec>> {
+  const units = new Map<string, CompiledSpec>();
+  if (run.jobs <= 1 && run.stage === undefined) {
+    for (const input of inputs) units.set(input.file, compileSpec(input.file, input.source, options));
+    return units;
+  }
+  if (options.environment !== undefined) throw new Error('compileEach: environments are compiled on the main thread');
+  const taskOptions = {
+    targets: options.targets,
+    outDir: options.outDir,
+    ...(options.runnerImage !== undefined ? { runnerImage: options.runnerImage } : {}),
+  };
+  const tasks: CompileTask[] = inputs.map((input, index) => ({
+    kind: 'compile',
+    index,
+    file: input.file,
+    source: input.source,
+    options: taskOptions,
+    ...(run.stage !== undefined ? { stage: run.stage } : {}),
+    ir: run.ir,
+  }));
+  const packed = run.jobs <= 1 ? tasks.map(runSpecTask) : await onWorkers(tasks, run.jobs);
+  inputs.forEach((input, i) => {
+    units.set(input.file, unpackUnit(packed[i] as PackedUnit, input.source));
+  });
+  return units;
+}
+
+export interface ParallelValidation {
+  /** Every diagnostic, sorted: what validateSpecs reports for the same documents. */
+  diagnostics: Diagnostic[];
+  /** Display path → metadata.name of every document that passed the loader and the schema. */
+  pipelines: Map<string, string>;
+}
+
+/**
+ * validateSpecs over `inputs` with the per-document work on `jobs` worker threads: each spec is loaded and checked
+ * (loader, schema, per-document rules) where it is sent, the cross-file rules then run here over what they read of
+ * each document (its name and where it is written, as linkDocument gives them to compile).
+ */
+export async function validateInParallel(inputs: readonly SpecInput[], jobs: number): Promise<ParallelValidation> {
+  const sent = inputs.filter((i) => !i.rejected);
+  const results = (await onWorkers(
+    sent.map((i) => ({ kind: 'validate', file: i.file, source: i.source })),
+    jobs,
+  )) as ValidatedSpec[];
+  const byFile = new Map(sent.map((input, i) => [input.file, results[i]!]));
+  const diagnostics: Diagnostic[] = [];
+  const pipelines = new Map<string, string>();
+  const named: CompiledSpec[] = [];
+  for (const input of inputs) {
+    if (input.rejected) {
+      diagnostics.push(...input.rejected.diagnostics);
+      continue;
+    }
+    const r = byFile.get(input.file)!;
+    diagnostics.push(...r.diagnostics);
+    if (r.name === undefined || r.nameRange === undefined) continue;
+    if (r.checked) pipelines.set(input.file, r.name);
+    named.push({
+      file: input.file,
+      source: input.source,
+      pipeline: r.name,
+      nameRange: r.nameRange,
+      diagnostics: [],
+      outputs: [],
+    });
+  }
+  const checked = named.flatMap(linkDocument);
+  for (const rule of CROSS_FILE_RULES) diagnostics.push(...rule.checkAll!(checked));
+  return { diagnostics: sortDiagnostics(diagnostics), pipelines };
+}

@@ -1,0 +1,258 @@
+import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateCorpus } from '../../bench/corpus.mjs';
+import { files, pipelineSpec, project, removeProjects } from '../cli/compile-support.js';
+
+/**
+ * --jobs N (src/emit/parallel.ts, src/emit/pool.ts) as users run it: the built CLI in a real process (worker threads
+ * need the built worker script). Whatever the number of threads, the same bytes in generated/ and the same output,
+ * diagnostics in the same order; and compile's staging area (src/emit/staging.ts) leaves the output directory as it
+ * was whenever compile fails.
+ */
+const ROOT = join(import.meta.dirname, '..', '..');
+const CLI = join(ROOT, 'dist', 'cli.js');
+
+afterAll(removeProjects);
+
+beforeAll(() => {
+  expect(existsSync(CLI), 'dist/cli.js (run `npm run build` first)').toBe(true);
+});
+
+function run(cwd: string, args: string[]): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [CLI, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
+    timeout: 240_000,
+  });
+}
+
+/** Exit code, stdout and stderr, without the elapsed time compile prints. */
+function outcome(r: SpawnSyncReturns<string>) {
+  const untimed = (text: string) => text.replace(/"durationMs": \d+/g, '"durationMs": 0').replace(/\(\d+ ms\)/g, '');
+  return { status: r.status, stdout: untimed(r.stdout), stderr: untimed(r.stderr) };
+}
+
+/** Every file and directory under `dir` with its bytes (directories as null), hidden ones included. */
+async function tree(dir: string, prefix = ''): Promise<Record<string, string | null>> {
+  const out: Record<string, string | null> = {};
+  for (const e of await readdir(join(dir, prefix), { withFileTypes: true }).catch(() => [])) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory()) {
+      out[rel] = null;
+      Object.assign(out, await tree(dir, rel));
+    } else out[rel] = await readFile(join(dir, rel), 'latin1');
+  }
+  return out;
+}
+
+/** A corpus of generated specs (valid, with warnings) plus specs with errors of every stage, and a duplicate name. */
+function mixedCorpus(): Record<string, string> {
+  const specs: Record<string, string> = {};
+  for (const { file, text } of generateCorpus({ seed: 7, pipelines: 24, tasks: 12 })) specs[file] = text;
+  return specs;
+}
+
+function brokenSpecs(): Record<string, string> {
+  return {
+    'pipelines/zz-syntax.yaml': 'apiVersion: pipewright.dev/v1\nkind: [unclosed\n',
+    'pipelines/zz-schema.yaml': `${pipelineSpec('schema-broken')}  bogus: 1\n`,
+    'pipelines/zz-duplicate.yaml': pipelineSpec('alpha'),
+    'pipelines/aa-first.yaml': pipelineSpec('alpha'),
+    'pipelines/zz-needs.yaml': pipelineSpec('needs-broken').replace('needs: [extract]', 'needs: [nowhere]'),
+  };
+}
+
+describe('--jobs: the same bytes whatever the number of threads', () => {
+  it('compile writes identical trees and reports identically, on the examples and on a generated corpus', async () => {
+    for (const specs of [undefined, mixedCorpus()]) {
+      const dirs: string[] = [];
+      for (const jobs of ['1', '2']) {
+        const cwd = await project(specs ?? {});
+        if (!specs) await cp(join(ROOT, 'pipelines'), join(cwd, 'pipelines'), { recursive: true });
+        dirs.push(cwd);
+        const r = run(cwd, ['compile', '--jobs', jobs, '--no-cache', '--format', 'json']);
+        expect(r.status, r.stderr).toBe(0);
+        expect(JSON.parse(r.stdout).written.length).toBeGreaterThan(0);
+      }
+      const [one, two] = dirs as [string, string];
+      const expected = await tree(join(one, 'generated'));
+      expect(Object.keys(expected).some((p) => p.startsWith('.pipewright-staging'))).toBe(false);
+      expect(await tree(join(two, 'generated'))).toEqual(expected);
+      // and the text report (warnings with code frames, in order) is the same
+      const text = dirs.map((d, i) => outcome(run(d, ['compile', '--jobs', String(i + 1), '--no-cache'])));
+      expect(text[1]).toEqual(text[0]);
+      expect(text[0]!.stdout).toMatch(/compiled \d+ pipelines: 0 written, \d+ unchanged/);
+    }
+  });
+
+  it('validate and compile report the same diagnostics in the same order for broken specs', async () => {
+    const cwd = await project({ ...mixedCorpus(), ...brokenSpecs() });
+    await writeFile(
+      join(cwd, 'pipelines/zz-latin1.yaml'),
+      Buffer.from([0x6b, 0x69, 0x6e, 0x64, 0x3a, 0x20, 0xe9, 0x0a]),
+    );
+    for (const args of [
+      ['validate'],
+      ['validate', '--format', 'json'],
+      ['validate', '--format', 'codequality'],
+      ['compile', '--no-cache'],
+      ['compile', '--no-cache', '--format', 'json'],
+      ['check'],
+    ]) {
+      const one = outcome(run(cwd, [...args, '--jobs', '1']));
+      const two = outcome(run(cwd, [...args, '--jobs', '2']));
+      expect(one.status, args.join(' ')).toBe(1);
+      expect(two, args.join(' ')).toEqual(one);
+    }
+    const json = JSON.parse(run(cwd, ['validate', '--format', 'json', '--jobs', '2']).stdout);
+    const codes = new Set(json.diagnostics.map((d: { code: string }) => d.code));
+    for (const code of ['PW001', 'PW100', 'PW204', 'PW201']) expect(codes, code).toContain(code);
+    expect(existsSync(join(cwd, 'generated'))).toBe(false);
+  });
+
+  it('check agrees with itself on an up-to-date and on a hand-edited tree', async () => {
+    const cwd = await project(mixedCorpus());
+    expect(run(cwd, ['compile', '--jobs', '2']).status).toBe(0);
+    const clean = [outcome(run(cwd, ['check', '--jobs', '1'])), outcome(run(cwd, ['check', '--jobs', '2']))];
+    expect(clean[0]!.status).toBe(0);
+    expect(clean[1]).toEqual(clean[0]);
+    const k8s = (await readdir(join(cwd, 'generated/k8s'))).sort()[3]!;
+    await writeFile(join(cwd, 'generated/k8s', k8s), '# generated by pipewright\nhand: edit\n');
+    const stale = [outcome(run(cwd, ['check', '--jobs', '1'])), outcome(run(cwd, ['check', '--jobs', '2']))];
+    expect(stale[0]!.status).toBe(1);
+    expect(stale[0]!.stderr).toContain(`stale    generated/k8s/${k8s}`);
+    expect(stale[1]).toEqual(stale[0]);
+  });
+
+  it('refuses a --jobs that is not a whole number of at least 1 (usage error)', async () => {
+    const cwd = await project({ 'pipelines/a.yaml': pipelineSpec('alpha') });
+    for (const command of ['validate', 'compile', 'check']) {
+      for (const jobs of ['0', 'two', '1.5']) {
+        const r = run(cwd, [command, '--jobs', jobs]);
+        expect(r.status, `${command} --jobs ${jobs}`).toBe(2);
+        expect(r.stderr).toMatch(/--jobs must be (a whole number|at least 1)/);
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+      }
+    }
+  });
+});
+
+describe('--jobs with the compile cache', () => {
+  it('outputs compiled on worker threads are cached, reused, and equal to a compile without the cache', async () => {
+    const cwd = await project(mixedCorpus());
+    // the cache key lives in the user's cache directory: here one inside the project
+    const env = { XDG_CACHE_HOME: join(cwd, '.user-cache') };
+    const compile = (jobs: string, cache = true) =>
+      spawnSync(
+        process.execPath,
+        [CLI, 'compile', '--jobs', jobs, '--format', 'json', ...(cache ? [] : ['--no-cache'])],
+        {
+          cwd,
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...env },
+        },
+      );
+    const cold = JSON.parse(compile('2').stdout);
+    expect(cold.cache).toEqual({ reused: 0, compiled: 24 });
+    const built = await files(cwd, 'generated');
+    const warm = JSON.parse(compile('2').stdout);
+    expect(warm.cache).toEqual({ reused: 24, compiled: 0 });
+    expect(warm.written).toEqual([]);
+    const first = Object.keys(mixedCorpus()).sort()[0]!;
+    await writeFile(join(cwd, first), (await readFile(join(cwd, first), 'utf8')).replace('- --date\n', '- --day\n'));
+    const edited = JSON.parse(compile('2').stdout);
+    expect(edited.cache).toEqual({ reused: 23, compiled: 1 });
+    expect(edited.written.length).toBeGreaterThan(0);
+    const cachedTree = await files(cwd, 'generated');
+    expect(cachedTree).not.toEqual(built);
+    expect(JSON.parse(compile('1', false).stdout).written).toEqual([]);
+    expect(await files(cwd, 'generated')).toEqual(cachedTree);
+  });
+});
+
+describe('compile streams outputs through a staging area, all-or-nothing', () => {
+  it('a spec failing after others were staged leaves generated/ exactly as it was', async () => {
+    for (const jobs of ['1', '2']) {
+      const cwd = await project(mixedCorpus());
+      expect(run(cwd, ['compile', '--jobs', jobs]).status).toBe(0);
+      const before = await tree(join(cwd, 'generated'));
+      const mtimes = await stat(join(cwd, 'generated/.pipewright-manifest.json'));
+      // every other spec changes (their outputs are staged), the last one in path order is broken
+      for (const [file, text] of Object.entries(mixedCorpus()))
+        await writeFile(join(cwd, file), text.replace(/- --date\n/g, '- --day\n'));
+      await writeFile(join(cwd, 'pipelines/zzz.yaml'), `${pipelineSpec('zzz')}  bogus: 1\n`);
+      const r = run(cwd, ['compile', '--jobs', jobs]);
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toContain('nothing written');
+      expect(await tree(join(cwd, 'generated'))).toEqual(before);
+      expect((await stat(join(cwd, 'generated/.pipewright-manifest.json'))).mtimeMs).toBe(mtimes.mtimeMs);
+    }
+  });
+
+  it('a failed first compile does not leave an output directory behind', async () => {
+    const cwd = await project({ ...mixedCorpus(), 'pipelines/zzz.yaml': `${pipelineSpec('zzz')}  bogus: 1\n` });
+    for (const jobs of ['1', '2']) {
+      expect(run(cwd, ['compile', '--jobs', jobs, '--out', 'build/gen']).status).toBe(1);
+      expect(existsSync(join(cwd, 'build'))).toBe(false);
+    }
+  });
+
+  it('a refusal of the writer (a foreign file at an output path) leaves generated/ as it was', async () => {
+    const specs = mixedCorpus();
+    const cwd = await project(specs);
+    expect(run(cwd, ['compile', '--jobs', '2']).status).toBe(0);
+    await writeFile(join(cwd, 'pipelines/new-one.yaml'), pipelineSpec('new-one'));
+    await writeFile(join(cwd, 'generated/k8s/new-one.yaml'), 'mine: true\n');
+    const before = await tree(join(cwd, 'generated'));
+    const r = run(cwd, ['compile', '--jobs', '2']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('generated/k8s/new-one.yaml exists and was not written by pipewright');
+    expect(await tree(join(cwd, 'generated'))).toEqual(before);
+  });
+
+  it("removes the staging area of a compile that was killed, never a running one's", async () => {
+    const cwd = await project(mixedCorpus());
+    expect(run(cwd, ['compile']).status).toBe(0);
+    // a process that has exited: its pid is free (until reused; a fresh exited child's is not reused this fast)
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const dead = join(cwd, `generated/.pipewright-staging-${gone.stdout}-0123456789ab`);
+    const alive = join(cwd, `generated/.pipewright-staging-${process.pid}-ba9876543210`);
+    for (const dir of [dead, alive]) {
+      await mkdir(dir);
+      await writeFile(join(dir, '0.0'), 'half-written');
+    }
+    await writeFile(join(cwd, 'pipelines/new-one.yaml'), pipelineSpec('new-one'));
+    expect(run(cwd, ['compile']).status).toBe(0);
+    expect(existsSync(dead)).toBe(false);
+    expect(existsSync(alive)).toBe(true);
+    expect((await readdir(join(cwd, 'generated'))).filter((n) => n.startsWith('.')).sort()).toEqual([
+      '.pipewright-manifest.json',
+      `.pipewright-staging-${process.pid}-ba9876543210`,
+    ]);
+  });
+
+  it('the staging area exists while compile runs and is gone when it ends', async () => {
+    const cwd = await project(mixedCorpus());
+    const child = spawn(process.execPath, [CLI, 'compile', '--jobs', '2'], { cwd, stdio: 'ignore' });
+    let seen = false;
+    const done = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    let exited = false;
+    void done.then(() => {
+      exited = true;
+    });
+    while (!exited) {
+      const names = await readdir(join(cwd, 'generated')).catch(() => []);
+      if (names.some((n) => n.startsWith('.pipewright-staging-'))) seen = true;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(await done).toBe(0);
+    expect(seen).toBe(true);
+    expect((await readdir(join(cwd, 'generated'))).filter((n) => n.startsWith('.'))).toEqual([
+      '.pipewright-manifest.json',
+    ]);
+  });
+});
