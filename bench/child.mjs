@@ -291,5 +291,8 @@ if (!Object.hasOwn(ops, op)) {
   process.exit(2);
 }
 const result = await ops[op](JSON.parse(json ?? '{}'));
-process.stdout.write(`${JSON.stringify({ ...result, maxRssKB: process.resourceUsage().maxRSS })}\n`);
+const usage = process.resourceUsage();
+// cpuMs: user + system time of every thread of the process (worker threads included)
+const cpuMs = (usage.userCPUTime + usage.systemCPUTime) / 1000;
+process.stdout.write(`${JSON.stringify({ ...result, maxRssKB: usage.maxRSS, cpuMs })}\n`);
 process.exit(0);

@@ -2,7 +2,7 @@
 // medians of --runs fresh child processes, ratios from the same run; prints a table and writes bench/results.json.
 //
 //   node bench/run.mjs [--pipelines 1000] [--tasks 50] [--runs 3] [--quick] [--only compile,validate,...]
-//                      [--memory-pipelines 5000] [--history-commits 1000] [--history-specs 100] [--history-tasks 10]
+//                      [--memory-pipelines 5000] [--memory-wide-pipelines 10000] [--memory-wide-tasks 20] [--history-commits 1000] [--history-specs 100] [--history-tasks 10]
 //                      [--runtime-tasks 50] [--keep] [--results bench/results.json] [--dist dist]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,8 +17,20 @@ import { createHistoryRepo } from './history.mjs';
 import { reconcileLoopBench, reconcileLoopUnavailable } from './reconcile-loop.mjs';
 import { runtimeBench } from './runtime.mjs';
 import { formatMiB, formatMs, median, table, verdict } from './stats.mjs';
+import { workersBench } from './workers.mjs';
 
-const SECTIONS = ['compile', 'validate', 'watch', 'history', 'diff-scale', 'runtime', 'memory', 'reconcile', 'gate'];
+const SECTIONS = [
+  'compile',
+  'validate',
+  'watch',
+  'history',
+  'diff-scale',
+  'runtime',
+  'memory',
+  'reconcile',
+  'gate',
+  'workers',
+];
 const here = new URL('.', import.meta.url).pathname;
 
 const { values: flags } = parseArgs({
@@ -29,6 +41,8 @@ const { values: flags } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
     'memory-pipelines': { type: 'string' },
+    'memory-wide-pipelines': { type: 'string' },
+    'memory-wide-tasks': { type: 'string' },
     'history-commits': { type: 'string' },
     'history-specs': { type: 'string' },
     'history-tasks': { type: 'string' },
@@ -62,6 +76,8 @@ const config = {
   tasks: int(flags.tasks, quick ? 10 : 50),
   runs: int(flags.runs, quick ? 1 : 3),
   memoryPipelines: int(flags['memory-pipelines'], quick ? 200 : 5000),
+  memoryWidePipelines: int(flags['memory-wide-pipelines'], quick ? 400 : 10000),
+  memoryWideTasks: int(flags['memory-wide-tasks'], quick ? 5 : 20),
   historyCommits: int(flags['history-commits'], quick ? 60 : 1000),
   historySpecs: int(flags['history-specs'], quick ? 20 : 100),
   historyTasks: int(flags['history-tasks'], 10),
@@ -198,7 +214,7 @@ function rmOut(dir) {
 
 try {
   let corpusDir;
-  const needCorpus = only.some((s) => ['compile', 'validate', 'watch', 'memory'].includes(s));
+  const needCorpus = only.some((s) => ['compile', 'validate', 'watch', 'workers'].includes(s));
   if (needCorpus) {
     corpusDir = join(work, `corpus-${config.pipelines}x${config.tasks}`);
     log(`generating ${config.pipelines} × ${config.tasks} corpus in ${corpusDir}`);
@@ -371,7 +387,7 @@ try {
     row('watch one-spec edit → outputs written (median)', formatMs(w.ms), '<= 100 ms', w.ms <= 100);
   });
 
-  await section('compile', only.includes('compile') || only.includes('memory'), async () => {
+  await section('compile', only.includes('compile'), async () => {
     log('compile: baseline (yaml parse + stringify) vs cold vs warm');
     const s = await rounds(config.runs, {
       baseline: () => child('baseline', { dir: corpusDir }),
@@ -403,51 +419,71 @@ try {
   });
 
   await section('memory', only.includes('memory'), async () => {
-    const big = config.memoryPipelines;
-    const dir = join(work, `corpus-${big}x${config.tasks}`);
-    log(`memory: generating ${big} × ${config.tasks} corpus`);
-    writeCorpus(dir, { seed: config.seed, pipelines: big, tasks: config.tasks });
-    log('memory: cold compile');
-    // Node's default heap limit (~4 GiB here) does not hold a big corpus: near it the process spends its time in GC
-    // instead of failing fast, so the measurement runs with a raised limit and the default is reported beside it.
-    const heapMiB = Math.min(16384, Math.floor((totalmem() / 2 ** 20) * 0.75));
-    const m = await child('compile', { dir }, [`--max-old-space-size=${heapMiB}`]);
+    // issue 17 goal 4: big projects compile within Node's DEFAULT heap (no --max-old-space-size), peak RSS reported.
+    // The child runs `pipewright compile` as users do (default --jobs: one worker per CPU), cold, into a fresh tree.
     const defaultHeapLimitMiB = Math.round(getHeapStatistics().heap_size_limit / 2 ** 20);
-    rmSync(dir, { recursive: true, force: true });
-    // the fixed part (node, modules, ajv, …): a corpus of 1 % of the size, so growth compares marginal RSS per pipeline
-    const tiny = Math.max(1, Math.round(config.pipelines / 100));
-    const tinyDir = join(work, `corpus-${tiny}x${config.tasks}`);
-    writeCorpus(tinyDir, { seed: config.seed, pipelines: tiny, tasks: config.tasks });
-    const fixed = (await child('compile', { dir: tinyDir })).maxRssKB;
-    rmSync(tinyDir, { recursive: true, force: true });
-    const small = results.sections.memory?.rssKB[config.pipelines];
-    const perSmall = (small - fixed) / (config.pipelines - tiny);
-    const perBig = (m.maxRssKB - fixed) / (big - tiny);
-    // linear growth: the marginal RSS per pipeline does not rise with the corpus size
-    const growth = perBig / perSmall;
-    results.sections.memory = {
-      rssKB: { [tiny]: fixed, [config.pipelines]: small, [big]: m.maxRssKB },
-      marginalRssPerPipelineKB: { [config.pipelines]: perSmall, [big]: perBig },
-      perPipelineRatio: growth,
-      bigColdMs: m.ms,
-      heapLimitMiB: heapMiB,
-      defaultHeapLimitMiB,
-    };
-    row(`peak RSS, cold compile ${config.pipelines}×${config.tasks}`, formatMiB(small));
-    row(`peak RSS, cold compile ${big}×${config.tasks}`, formatMiB(m.maxRssKB));
-    row(
-      `  ${big}×${config.tasks} fits Node's default heap (${defaultHeapLimitMiB} MiB)?`,
-      m.maxRssKB / 1024 < defaultHeapLimitMiB ? 'yes' : `no (ran with --max-old-space-size=${heapMiB})`,
-    );
-    row(`  marginal RSS per pipeline, ${config.pipelines}`, `${perSmall.toFixed(0)} KiB`);
-    row(`  marginal RSS per pipeline, ${big}`, `${perBig.toFixed(0)} KiB`);
-    row(
-      `  growth (${big} / ${config.pipelines} per pipeline)`,
-      `${growth.toFixed(2)}×`,
-      '<= 1.1× (linear)',
-      growth <= 1.1,
-    );
-    row(`  cold compile time ${big}×${config.tasks}`, formatMs(m.ms));
+    const sizes = [
+      [config.memoryPipelines, config.tasks],
+      [config.memoryWidePipelines, config.memoryWideTasks],
+    ];
+    const memory = { defaultHeapLimitMiB, runs: {} };
+    for (const [pipelines, tasks] of sizes) {
+      const dir = join(work, `corpus-${pipelines}x${tasks}`);
+      log(`memory: generating ${pipelines} × ${tasks} corpus`);
+      writeCorpus(dir, { seed: config.seed, pipelines, tasks });
+      log(`memory: cold compile ${pipelines} × ${tasks} (default heap)`);
+      let m;
+      try {
+        m = await child('compile', { dir });
+      } catch (error) {
+        m = { failed: String(error.message ?? error).slice(0, 1000) };
+      }
+      rmSync(dir, { recursive: true, force: true });
+      memory.runs[`${pipelines}x${tasks}`] = m;
+      const size = `${pipelines}×${tasks}`;
+      row(
+        `cold compile ${size}, default heap (${defaultHeapLimitMiB} MiB)`,
+        m.failed
+          ? `FAILED: ${m.failed.split('\n')[0].slice(0, 80)}`
+          : `ok, ${m.pipelines} pipelines, ${m.written} files`,
+        'completes',
+        !m.failed && m.pipelines === pipelines,
+      );
+      if (!m.failed) {
+        row(`  peak RSS ${size} (all threads)`, formatMiB(m.maxRssKB));
+        row(`  time ${size}`, formatMs(m.ms));
+      }
+    }
+    results.sections.memory = { ...results.sections.memory, ...memory };
+  });
+
+  await section('workers', only.includes('workers'), async () => {
+    // issue 17 goal 2: per-spec stages on worker threads; jobs 1 vs jobs 2, cold, same run
+    log(`workers: --jobs 1 vs --jobs 2 at ${config.pipelines} × ${config.tasks}`);
+    const s = await workersBench({ dir: corpusDir, runs: config.runs, child, rounds });
+    const w = { samples: s };
+    for (const command of ['compile', 'validate', 'check']) {
+      const one = s[`${command} --jobs 1`];
+      const two = s[`${command} --jobs 2`];
+      const speedup = med(one) / med(two);
+      w[command] = {
+        jobs1Ms: med(one),
+        jobs2Ms: med(two),
+        speedup,
+        jobs1CpuMs: med(one, 'cpuMs'),
+        jobs2CpuMs: med(two, 'cpuMs'),
+        jobs2MaxRssKB: med(two, 'maxRssKB'),
+      };
+      const cpu = `cpu ${formatMs(med(one, 'cpuMs'))} → ${formatMs(med(two, 'cpuMs'))}`;
+      row(
+        `${command} ${config.pipelines}×${config.tasks} --jobs 1${command === 'compile' ? ' (cold)' : ''}`,
+        formatMs(med(one)),
+      );
+      row(`${command} --jobs 2`, `${formatMs(med(two))} (${cpu})`);
+      row(`  ${command}: jobs 1 / jobs 2`, `${speedup.toFixed(2)}×`, '>= 1.7×', speedup >= 1.7);
+    }
+    row('  compile --jobs 1 and --jobs 2 trees', 'byte-identical');
+    results.sections.workers = w;
   });
 
   // `pipewright reconcile` (bench/reconcile-loop.mjs): needs the engine, waits for real minute boundaries.

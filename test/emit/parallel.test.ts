@@ -52,7 +52,7 @@ async function tree(dir: string, prefix = ''): Promise<Record<string, string | n
 /** A corpus of generated specs (valid, with warnings) plus specs with errors of every stage, and a duplicate name. */
 function mixedCorpus(): Record<string, string> {
   const specs: Record<string, string> = {};
-  for (const { file, text } of generateCorpus({ seed: 7, pipelines: 24, tasks: 12 })) specs[file] = text;
+  for (const { file, text } of generateCorpus({ seed: 7, pipelines: 16, tasks: 8 })) specs[file] = text;
   return specs;
 }
 
@@ -66,7 +66,10 @@ function brokenSpecs(): Record<string, string> {
   };
 }
 
-describe('--jobs: the same bytes whatever the number of threads', () => {
+// every test runs the CLI several times on a shared, loaded machine
+const SLOW = { timeout: 600_000 };
+
+describe('--jobs: the same bytes whatever the number of threads', SLOW, () => {
   it('compile writes identical trees and reports identically, on the examples and on a generated corpus', async () => {
     for (const specs of [undefined, mixedCorpus()]) {
       const dirs: string[] = [];
@@ -141,7 +144,7 @@ describe('--jobs: the same bytes whatever the number of threads', () => {
   });
 });
 
-describe('--jobs with the compile cache', () => {
+describe('--jobs with the compile cache', SLOW, () => {
   it('outputs compiled on worker threads are cached, reused, and equal to a compile without the cache', async () => {
     const cwd = await project(mixedCorpus());
     // the cache key lives in the user's cache directory: here one inside the project
@@ -157,15 +160,15 @@ describe('--jobs with the compile cache', () => {
         },
       );
     const cold = JSON.parse(compile('2').stdout);
-    expect(cold.cache).toEqual({ reused: 0, compiled: 24 });
+    expect(cold.cache).toEqual({ reused: 0, compiled: 16 });
     const built = await files(cwd, 'generated');
     const warm = JSON.parse(compile('2').stdout);
-    expect(warm.cache).toEqual({ reused: 24, compiled: 0 });
+    expect(warm.cache).toEqual({ reused: 16, compiled: 0 });
     expect(warm.written).toEqual([]);
     const first = Object.keys(mixedCorpus()).sort()[0]!;
     await writeFile(join(cwd, first), (await readFile(join(cwd, first), 'utf8')).replace('- --date\n', '- --day\n'));
     const edited = JSON.parse(compile('2').stdout);
-    expect(edited.cache).toEqual({ reused: 23, compiled: 1 });
+    expect(edited.cache).toEqual({ reused: 15, compiled: 1 });
     expect(edited.written.length).toBeGreaterThan(0);
     const cachedTree = await files(cwd, 'generated');
     expect(cachedTree).not.toEqual(built);
@@ -174,7 +177,7 @@ describe('--jobs with the compile cache', () => {
   });
 });
 
-describe('compile streams outputs through a staging area, all-or-nothing', () => {
+describe('compile streams outputs through a staging area, all-or-nothing', SLOW, () => {
   it('a spec failing after others were staged leaves generated/ exactly as it was', async () => {
     for (const jobs of ['1', '2']) {
       const cwd = await project(mixedCorpus());
