@@ -11,7 +11,8 @@ export function jobsHelp(column: number): string {
   return [
     `${'  --jobs <n>'.padEnd(column)}threads for the per-spec work (read, validate, normalize, emit); 1 runs everything`,
     `${pad}on the main thread; default: one per available CPU once the specs total ${PARALLEL_MIN_BYTES / 1024} KiB, else 1.`,
-    `${pad}Outputs and diagnostics are the same bytes, in the same order, whatever the number.`,
+    `${pad}Outputs and diagnostics are the same bytes, in the same order, whatever the number. A project with`,
+    `${pad}environments in pipewright.yaml compiles on the main thread.`,
   ].join('\n');
 }
 

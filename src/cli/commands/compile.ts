@@ -50,6 +50,9 @@ Files compile wrote are listed in <out>/.pipewright-manifest.json with their sha
 outputs (e.g. of a deleted pipeline) only when their bytes are still exactly what it wrote (printing "deleted …"),
 keeps any other listed file, and never touches a file that manifest does not list. Nothing is read, written or
 deleted through a symbolic link: a link in the output directory, in --out or under a spec directory is refused.
+Each spec's outputs are written to a staging directory inside the output directory (<out>/.pipewright-staging-…/)
+as soon as that spec is compiled, and renamed into place at the end; on any error that directory is removed and the
+output directory is left as it was.
 
 Options:
   --target <list>   targets to compile: compose, k8s (kubernetes), gitlab (default: all)
