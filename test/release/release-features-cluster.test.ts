@@ -3,13 +3,15 @@
  * sim.pipewright.dev/exit-code, docs/kubernetes-local.md): SLA misses, retention of finished Jobs by completion time,
  * dates running in parallel under spec.concurrency, and a failing quality gate (`type: check`).
  */
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeClient } from '../../src/kube/client.js';
 import { dateIn } from '../../src/release/dates.js';
 import { readLedger } from '../../src/runtime/ledger.js';
 import { cleanup, cluster, clusterEnabled, requireCluster } from '../reconcile/support/cluster.js';
-import { cli, deployed as deploy, jobs, type Obj } from './support.js';
+import { cli, deployed as deploy, jobs, kubeEnv, type Obj } from './support.js';
 
 function pipeline(spec: string[], tasks: string[]): string {
   return [
@@ -29,6 +31,29 @@ const deployed = (client: KubeClient, spec: string, sim: Record<string, Record<s
   deploy(client, 'feat', spec, { sim, prefix: 'kfinish' });
 
 const ledger = (dir: string) => readLedger(join(dir, '.pipewright/ledger.jsonl'));
+
+/** The built CLI as a child process (the test watches the ledger while it runs). */
+function cliProcess(cwd: string, argv: string[]) {
+  const child = spawn(process.execPath, [resolve(import.meta.dirname, '../../dist/cli.js'), ...argv], {
+    cwd,
+    env: { ...kubeEnv(), PATH: process.env.PATH },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  child.stdout.on('data', (d) => {
+    text += d;
+  });
+  child.stderr.on('data', (d) => {
+    text += d;
+  });
+  return {
+    get exitCode() {
+      return child.exitCode;
+    },
+    output: () => text,
+    done: new Promise<number | null>((r) => child.on('close', (code) => r(code))),
+  };
+}
 
 describe.runIf(clusterEnabled)('release features on the control plane', () => {
   let client: KubeClient;
@@ -54,7 +79,8 @@ describe.runIf(clusterEnabled)('release features on the control plane', () => {
       expect.objectContaining({
         pipeline: 'feat',
         result: 'missed',
-        details: expect.objectContaining({ logicalDate: today, slaSeconds: 1, status: 'succeeded' }),
+        // due long before the run started: reported when it started, while running (the record has the end)
+        details: expect.objectContaining({ logicalDate: today, slaSeconds: 1, status: 'running' }),
       }),
     ]);
     const runs = JSON.parse((await cli(dir, ['runs', '--format', 'json'])).stdout);
@@ -81,8 +107,67 @@ describe.runIf(clusterEnabled)('release features on the control plane', () => {
     const r = await cli(dir, ['release', 'feat', '--namespace', ns, '--scheduled']);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/SLA missed: feat \S+ failed, due by/);
-    expect(ledger(dir).find((x) => x.action === 'run.sla_miss')?.details).toMatchObject({ status: 'failed' });
+    expect(
+      ledger(dir)
+        .filter((x) => x.action === 'run.sla_miss')
+        .map((x) => x.details),
+    ).toEqual([expect.objectContaining({ status: 'running' })]);
   });
+
+  it('reports an SLA miss while the run is still going: when tick + sla passes, not when the run ends', async () => {
+    // Daily at 00:00 UTC; the SLA ends 25 s from now, and task a runs 45 s (kwok ends its pod after the annotation's
+    // duration), so the due time passes in the middle of the run.
+    let now = new Date();
+    if (now.getUTCHours() === 23 && now.getUTCMinutes() >= 58) {
+      // too close to midnight for today's tick: wait for tomorrow's
+      await new Promise((r) => setTimeout(r, 24 * 60 * 60 * 1000 - (now.getTime() % (24 * 60 * 60 * 1000)) + 1000));
+      now = new Date();
+    }
+    const slaSeconds = Math.floor((now.getTime() % (24 * 60 * 60 * 1000)) / 1000) + 25;
+    const spec = pipeline(
+      ['  schedule: "0 0 * * *"', '  timezone: UTC', `  sla: ${slaSeconds}s`],
+      ['    a: {command: [echo, a]}', '    b: {command: [echo, b], needs: [a]}'],
+    );
+    const { ns, dir } = await deployed(client, spec, { a: { 'sim.pipewright.dev/duration': '45s' } });
+    const today = dateIn(now, 'UTC');
+    const dueBy = Date.parse(`${today}T00:00:00Z`) + slaSeconds * 1000;
+    expect(Date.now(), 'deploying took longer than the SLA margin').toBeLessThan(dueBy);
+    const release = cliProcess(dir, ['release', 'feat', '--namespace', ns, '--scheduled']);
+    const misses = () =>
+      existsSync(join(dir, '.pipewright/ledger.jsonl')) ? ledger(dir).filter((x) => x.action === 'run.sla_miss') : [];
+    // The miss is in the ledger while the release is still running (task a has ~20 s to go).
+    while (misses().length === 0) {
+      expect(release.exitCode, release.output()).toBeNull();
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const seen = Date.now();
+    expect(release.exitCode, 'the release ended before the miss was recorded').toBeNull();
+    expect(seen).toBeGreaterThanOrEqual(dueBy);
+    expect(misses()).toEqual([
+      expect.objectContaining({
+        pipeline: 'feat',
+        result: 'missed',
+        details: expect.objectContaining({
+          logicalDate: today,
+          slaSeconds,
+          status: 'running',
+          dueBy: new Date(dueBy).toISOString(),
+        }),
+      }),
+    ]);
+    const detectedAt = Date.parse(misses()[0]!.details.detectedAt as string);
+    expect(detectedAt).toBeGreaterThanOrEqual(dueBy);
+    expect(detectedAt - dueBy).toBeLessThan(5000);
+    expect(release.output()).toContain(`SLA missed: feat ${today} is running at `);
+    const code = await release.done;
+    expect(code, release.output()).toBe(0);
+    // Still one event; the run record has the final status.
+    expect(misses()).toHaveLength(1);
+    const runs = JSON.parse((await cli(dir, ['runs', '--format', 'json'])).stdout);
+    expect(runs).toEqual([
+      expect.objectContaining({ status: 'succeeded', slaMissed: { dueBy: new Date(dueBy).toISOString() } }),
+    ]);
+  }, 240_000);
 
   it('retention deletes Jobs that finished longer ago than --retention (by completion time) and keeps the rest', async () => {
     const spec = pipeline([], ['    a: {command: [echo, a]}', '    b: {command: [echo, b], needs: [a]}']);

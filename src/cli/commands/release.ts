@@ -48,9 +48,9 @@ are deleted.
 
 --scheduled (what the CronJob runs): the date of the latest schedule tick in the pipeline's time zone; with catchup
 also every missed tick since startDate (at most --retention-days back: older runs are no longer in the cluster);
-a disabled pipeline does nothing. An SLA miss (a scheduled run not succeeded by its tick + sla: finished later, or
-failed after that time) is reported, recorded in the ledger (run.sla_miss) and in the run's record, and shown by
-\`pipewright runs\`. Runs of several dates overlap up to the pipeline's concurrency (spec.concurrency).
+a disabled pipeline does nothing. An SLA miss (a scheduled run not succeeded by its tick + sla) is reported when that
+time passes, while the run is still going (printed, and run.sla_miss in the ledger), then recorded in the run's record
+with its outcome when it ends, and shown by \`pipewright runs\`. Runs of several dates overlap up to the pipeline's concurrency (spec.concurrency).
 
 Options:
   --target <t>            kubernetes (alias k8s)
@@ -96,6 +96,31 @@ function whole(text: string | undefined, flag: string, fallback: number, min: nu
   if (!/^\d+$/.test(text) || Number(text) < min)
     throw new UserError(`${flag} must be a whole number >= ${min} (got '${text}')`, 2);
   return Number(text);
+}
+
+/**
+ * Calls `onMiss` once when `dueBy` (epoch ms) passes, unless stopped first (at once when it has passed already).
+ * Re-armed in steps: a timer cannot wait longer than 2^31-1 ms (~24.8 days) and an SLA may be up to a year.
+ */
+export function slaWatch(dueBy: number, onMiss: () => void): { stop(): void; readonly fired: boolean } {
+  let fired = false;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    const wait = dueBy - Date.now();
+    if (wait > 0) {
+      timer = setTimeout(arm, Math.min(wait, 2 ** 31 - 1));
+      return;
+    }
+    fired = true;
+    onMiss();
+  };
+  timer = setTimeout(arm, 0);
+  return {
+    stop: () => clearTimeout(timer),
+    get fired() {
+      return fired;
+    },
+  };
 }
 
 export const command: Command = {
@@ -248,6 +273,25 @@ export const command: Command = {
         note: (task, message) => out(`${task ? `[${task.padEnd(width)}]` : '[release]'} » ${message}\n`),
       };
 
+      /** The SLA miss of a run, as soon as it is known: the output and the ledger (status: the run's then). */
+      const reportMiss = (runId: string, date: string, dueBy: number, status = 'running'): void => {
+        const due = new Date(dueBy).toISOString();
+        const detectedAt = new Date().toISOString();
+        out(`[release] » SLA missed: ${pipeline} ${date} is ${status} at ${detectedAt}, due by ${due}\n`);
+        appendLedger(
+          ledgerFile,
+          {
+            action: 'run.sla_miss',
+            pipeline,
+            version: plan.version,
+            specHash: plan.specHash,
+            result: 'missed',
+            details: { runId, logicalDate: date, slaSeconds: facts.slaSeconds ?? null, dueBy: due, status, detectedAt },
+          },
+          { cwd: io.cwd, env: io.env },
+        );
+      };
+
       const runDate = async (date: string): Promise<RunJson> => {
         const runId = releaseRunId(pipeline, date);
         const jobs = await jobsOf(date);
@@ -277,6 +321,11 @@ export const command: Command = {
         out(
           `${jobs.length > 0 ? 'resuming' : 'releasing'} ${pipeline} ${plan.version} for ${date} in namespace ${namespace} (run ${runId})\n`,
         );
+        const tick = ticks.get(date);
+        const dueBy = tick && facts.slaSeconds !== undefined ? tick.getTime() + facts.slaSeconds * 1000 : undefined;
+        // The miss is reported when the due time passes, while the run is still going (at once when it had passed
+        // before the run started): one run.sla_miss ledger event per run, with the status at that moment.
+        const sla = dueBy === undefined ? undefined : slaWatch(dueBy, () => reportMiss(runId, date, dueBy));
         const state = await executeRun({
           plan,
           artifact: base.artifact,
@@ -293,35 +342,19 @@ export const command: Command = {
           runId,
           ...(jobs.length > 0 ? { resume: fromCluster } : {}),
           ...(io.signal ? { signal: io.signal } : {}),
-        }).catch(asUserError);
-        const tick = ticks.get(date);
-        const dueBy = tick && facts.slaSeconds !== undefined ? tick.getTime() + facts.slaSeconds * 1000 : undefined;
-        // Missed: not succeeded by the due time — succeeded later, or failed/stopped once it had passed.
+        })
+          .catch(asUserError)
+          .finally(() => sla?.stop());
+        // Missed: not succeeded by the due time — succeeded later, or failed/stopped once it had passed. The ledger
+        // event was written when it passed (or is now, when the run ended in the very moment it did).
         const ended = state.finishedAt ? Date.parse(state.finishedAt) : Date.now();
         if (dueBy !== undefined && ended > dueBy && !io.signal?.aborted) {
           const due = new Date(dueBy).toISOString();
+          if (!sla?.fired) reportMiss(runId, date, dueBy, state.status);
           state.slaMiss = { dueBy: due, status: state.status };
           saveRunState(runsDir, state);
           out(
             `[release] » SLA missed: ${pipeline} ${date} ${state.status === 'succeeded' ? `finished ${state.finishedAt}` : `${state.status}`}, due by ${due}\n`,
-          );
-          appendLedger(
-            ledgerFile,
-            {
-              action: 'run.sla_miss',
-              pipeline,
-              version: plan.version,
-              specHash: plan.specHash,
-              result: 'missed',
-              details: {
-                runId,
-                logicalDate: date,
-                slaSeconds: facts.slaSeconds ?? null,
-                dueBy: due,
-                status: state.status,
-              },
-            },
-            { cwd: io.cwd, env: io.env },
           );
         }
         if (format === 'text') io.stdout(`\n${summaryTable(state)}${runVerdict(state)}\n`);
