@@ -20,7 +20,11 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 function factsOf(object: KubeObject): { specHash: string; version: string } | undefined {
   const data = object.data;
   if (object.kind !== 'ConfigMap' || !isRecord(data) || typeof data[PIPELINE_KEY] !== 'string') return undefined;
-  const facts = parseAllDocuments(data[PIPELINE_KEY] as string)[0]?.toJS();
+  // The facts come first (pipeline, version, specHash…): parse only the lines before the lists, not the whole plan
+  // head (a 50-task plan is ~150 KB; parsing all of them was a second of a 1,000-pipeline plan).
+  const text = data[PIPELINE_KEY] as string;
+  const lists = text.search(/^(params|tasks):/m);
+  const facts = parseAllDocuments(lists === -1 ? text : text.slice(0, lists), { version: '1.2' })[0]?.toJS();
   return isRecord(facts) && typeof facts.specHash === 'string' && typeof facts.version === 'string'
     ? { specHash: facts.specHash, version: facts.version }
     : undefined;

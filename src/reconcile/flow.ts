@@ -30,6 +30,8 @@ export interface PlanFlowOptions {
   inventory?: string;
   forceConflicts: boolean;
   allowEmpty: boolean;
+  /** Reuse compile's persistent per-spec cache to check generated/k8s (load-desired.ts). */
+  useCache?: boolean;
 }
 
 export interface Made {
@@ -49,6 +51,8 @@ export async function makePlan(options: PlanFlowOptions): Promise<Made> {
     ...(options.config ? { config: options.config } : {}),
     ...(options.project ? { project: options.project } : {}),
     ...(given !== undefined ? { namespace: given } : {}),
+    ...(options.useCache ? { useCache: true, env: options.env } : {}),
+    allowEmpty: options.allowEmpty,
   });
   const access = loadClusterAccess({ env: options.env, ...(options.context ? { context: options.context } : {}) });
   const namespace = given ?? access.namespace ?? 'default';

@@ -2,11 +2,15 @@
  * The desired state as committed (I/O): generated/k8s/*.yaml, refused when it is not exactly what compile writes for
  * the specs today (the `check` comparison restricted to the Kubernetes files, as `run` does for its artifact).
  */
+import { lstat, readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { ProjectConfig } from '../config/types.js';
 import { compareOutputs } from '../emit/check.js';
 import { compileProject, type ProjectOptions, readOutputs } from '../emit/project.js';
 import { formatDiagnosticLines } from '../emit/report.js';
 import { readManifest } from '../emit/write.js';
+import { NoSpecsError } from '../spec/discover.js';
+import { TARGETS } from '../targets/target.js';
 import { desiredFromFiles } from './desired.js';
 import type { DesiredObject } from './plan.js';
 
@@ -24,14 +28,55 @@ export interface LoadDesiredOptions {
   project?: Pick<ProjectOptions, 'configSource' | 'environment'>;
   /** The namespace the objects are applied to (an environment's files name it on every object). */
   namespace?: string;
+  /**
+   * Reuse compile's persistent per-spec cache (src/emit/compile-cache.ts): all targets are compiled then, so the
+   * entries are the ones \`pipewright compile\` wrote and keeps (the cache holds one target set); a hit recompiles
+   * nothing and reads the outputs only to vouch for them, which is what makes a plan at 1,000 pipelines fast.
+   */
+  useCache?: boolean;
+  /** Specs directories without any spec mean "nothing is desired" (else an error saying --allow-empty would). */
+  allowEmpty?: boolean;
+  /** Locates the cache's machine-local key (default process.env). */
+  env?: Record<string, string | undefined>;
+}
+
+/**
+ * No specs at all while --allow-empty is given: nothing is desired, provided the Kubernetes tree holds no file either
+ * (compile refuses to run without specs, so an old tree cannot be brought up to date: it must be removed by hand).
+ */
+async function nothingDesired(options: LoadDesiredOptions, cause: NoSpecsError): Promise<{ desired: []; files: [] }> {
+  const tree = join(options.out, options.project?.environment ?? '', 'k8s');
+  const abs = resolve(options.cwd, tree);
+  const info = await lstat(abs).catch(() => undefined);
+  if (info?.isSymbolicLink()) throw new StaleDesiredError(`${tree} is a symbolic link: refused, never followed`);
+  const left = info?.isDirectory() ? (await readdir(abs)).filter((f) => /\.ya?ml$/i.test(f)) : [];
+  if (left.length > 0) {
+    throw new StaleDesiredError(
+      `${cause.message}, but ${tree} still holds ${left.length} generated file${left.length === 1 ? '' : 's'} (${left.slice(0, 3).join(', ')}${left.length > 3 ? ', …' : ''}): remove ${tree} (git rm -r) and commit, then apply --allow-empty`,
+    );
+  }
+  return { desired: [], files: [] };
 }
 
 export async function loadDesired(options: LoadDesiredOptions): Promise<{ desired: DesiredObject[]; files: string[] }> {
+  try {
+    return await loadCompiled(options);
+  } catch (e) {
+    if (!(e instanceof NoSpecsError)) throw e;
+    if (options.allowEmpty) return nothingDesired(options, e);
+    throw new StaleDesiredError(
+      `${e.message}: nothing would be desired, so every object pipewright owns in the namespace would be pruned; nothing was changed (pass --allow-empty if that is what you want)`,
+    );
+  }
+}
+
+async function loadCompiled(options: LoadDesiredOptions): Promise<{ desired: DesiredObject[]; files: string[] }> {
   const project = await compileProject({
     paths: options.specPaths,
     cwd: options.cwd,
     out: options.out,
-    targets: ['k8s'],
+    targets: options.useCache ? TARGETS : ['k8s'],
+    ...(options.useCache ? { useCache: true, ...(options.env ? { env: options.env } : {}) } : {}),
     ...(options.config ? { config: options.config } : {}),
     ...options.project,
   });

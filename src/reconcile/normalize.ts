@@ -32,14 +32,33 @@ export function normalizeObject(object: KubeObject): KubeObject {
   return { ...rest, metadata: meta } as KubeObject;
 }
 
+/** Hashes of desired objects already computed (a plan asks twice per object; objects are never mutated). */
+const hashes = new WeakMap<KubeObject, string>();
+
 /** The hash apply records on an object: of the desired object exactly as generated (namespace included). */
 export function desiredHash(object: KubeObject): string {
-  return hashValue(object).slice(0, 32);
+  let hash = hashes.get(object);
+  if (hash === undefined) {
+    hash = hashValue(object).slice(0, 32);
+    hashes.set(object, hash);
+  }
+  return hash;
+}
+
+const placedObjects = new WeakMap<KubeObject, { namespace: string; placed: KubeObject }>();
+
+/** The desired object in its namespace (the same copy for the same object and namespace: its hash is kept). */
+export function placeObject(object: KubeObject, namespace: string): KubeObject {
+  const known = placedObjects.get(object);
+  if (known?.namespace === namespace) return known.placed;
+  const placed: KubeObject = { ...object, metadata: { ...object.metadata, namespace } };
+  placedObjects.set(object, { namespace, placed });
+  return placed;
 }
 
 /** The object apply sends: the desired object in its namespace, with the hash of what it is. */
 export function toApply(object: KubeObject, namespace: string): KubeObject {
-  const placed: KubeObject = { ...object, metadata: { ...object.metadata, namespace } };
+  const placed = placeObject(object, namespace);
   return {
     ...placed,
     metadata: {

@@ -9,7 +9,7 @@
  */
 import { diffValues, type FieldChange, isSubset } from './field-diff.js';
 import type { Inventory } from './inventory.js';
-import { desiredHash, normalizeObject, toApply } from './normalize.js';
+import { desiredHash, normalizeObject, placeObject, toApply } from './normalize.js';
 import {
   APPLIED_HASH_ANNOTATION,
   compareRefs,
@@ -89,8 +89,17 @@ export interface Plan {
   refusal?: string;
 }
 
+/** The inventory's keys, computed once per inventory (a plan asks for every desired object: 5,000 at 1,000 pipelines). */
+const inventoryKeys = new WeakMap<Inventory, Set<string>>();
+
 function inInventory(inventory: Inventory | undefined, key: string): boolean {
-  return inventory?.refs.some((r) => refKey(r) === key) ?? false;
+  if (!inventory) return false;
+  let keys = inventoryKeys.get(inventory);
+  if (!keys) {
+    keys = new Set(inventory.refs.map(refKey));
+    inventoryKeys.set(inventory, keys);
+  }
+  return keys.has(key);
 }
 
 /** Up to date without asking the server: the hash apply recorded matches and nothing we set has drifted. */
@@ -105,7 +114,7 @@ export function refsToDryRun(input: Omit<PlanInput, 'dryRuns' | 'allowEmpty'>): 
     const ref = refOf(d.object, input.namespace);
     const key = refKey(ref);
     const live = input.live.get(key);
-    const placed = { ...d.object, metadata: { ...d.object.metadata, namespace: input.namespace } };
+    const placed = placeObject(d.object, input.namespace);
     if (!live) out.push(ref);
     else if (isLabelledOurs(live) && inInventory(input.inventory, key) && !isUpToDate(placed, live)) out.push(ref);
   }
@@ -163,7 +172,7 @@ export function planActions(input: PlanInput): Plan {
       });
       continue;
     }
-    if (live && isUpToDate({ ...d.object, metadata: { ...d.object.metadata, namespace } }, live)) {
+    if (live && isUpToDate(placeObject(d.object, namespace), live)) {
       applyActions.push({ ...context, type: 'unchanged' });
       continue;
     }

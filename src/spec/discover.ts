@@ -17,6 +17,11 @@ export interface DiscoveredSpec {
   path: string;
 }
 
+/** A spec directory that holds no spec files (plan/apply --allow-empty reads it as "nothing is desired"). */
+export class NoSpecsError extends UserError {
+  override name = 'NoSpecsError';
+}
+
 const SPEC_FILE = /\.ya?ml$/i;
 /** Directories never searched: VCS metadata, dependencies, and pipewright's own output. */
 const SKIPPED_DIRS = new Set(['node_modules', 'generated']);
@@ -52,7 +57,7 @@ export async function discoverSpecs(paths: readonly string[], cwd: string): Prom
       const before = found.size;
       await walk(absolute, root, new Set([root]), cwd, found, links);
       if (links.length === 0 && found.size === before && !(await containsSpecs(found, root))) {
-        throw new UserError(`no *.yaml or *.yml files in ${given}`);
+        throw new NoSpecsError(`no *.yaml or *.yml files in ${given}`);
       }
     } else if (info.isFile()) {
       add(found, absolute, cwd);

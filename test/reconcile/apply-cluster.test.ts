@@ -3,7 +3,7 @@
  * field diff, replace, prune, --allow-empty, foreign, conflict, crash recovery, and the bad-input errors. Each test
  * works in its own namespace. Skipped when no cluster answers, unless CI=true.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -159,6 +159,86 @@ describe.runIf(clusterEnabled)('plan and apply on the control plane', () => {
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/^pipewright: .*pipelines/);
     expect((await client.request('GET', `/api/v1/namespaces/${ns}/configmaps/users-plan`)).status).toBe(200);
+  });
+
+  it('refuses to prune everything when no spec is left; --allow-empty prunes all of ours and nothing foreign', async () => {
+    const ns = await namespace(client);
+    const dir = await compiled({
+      'pipelines/orders.yaml': spec('orders', { schedule: '0 5 * * *' }),
+      'pipelines/users.yaml': spec('users'),
+    });
+    expect((await cli(dir, ['apply', '--target', 'kubernetes', '--namespace', ns])).code).toBe(0);
+    // orders: 5 objects (with its CronJob), users: 4 (no schedule). Two objects that are not ours: one unlabelled, one labelled as pipewright's but in no inventory.
+    for (const [name, labels] of [
+      ['their-config', { team: 'other' }],
+      ['hand-made', { 'app.kubernetes.io/managed-by': 'pipewright' }],
+    ] as const) {
+      await client.ok('POST', `/api/v1/namespaces/${ns}/configmaps`, {
+        body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels }, data: { keep: 'me' } },
+      });
+    }
+    const ours = [
+      `/apis/batch/v1/namespaces/${ns}/cronjobs/orders`,
+      `/api/v1/namespaces/${ns}/configmaps/orders-plan`,
+      `/api/v1/namespaces/${ns}/configmaps/users-plan`,
+      `/api/v1/namespaces/${ns}/serviceaccounts/orders-runner`,
+      `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles/users-runner`,
+      `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings/orders-runner`,
+    ];
+    const statuses = async (paths: string[]) =>
+      Promise.all(paths.map(async (p) => (await client.request('GET', p)).status));
+
+    // Every spec removed (the directory stays), generated/ removed with them: nothing is desired.
+    const { rmSync } = await import('node:fs');
+    rmSync(join(dir, 'pipelines/orders.yaml'));
+    rmSync(join(dir, 'pipelines/users.yaml'));
+    writeFileSync(join(dir, 'pipelines/.gitkeep'), '');
+    rmSync(join(dir, 'generated'), { recursive: true });
+    commitAll(dir, 'remove every pipeline');
+    for (const verb of ['plan', 'apply']) {
+      const refused = await cli(dir, [verb, '--target', 'kubernetes', '--namespace', ns]);
+      expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+      expect(refused.stderr).toMatch(
+        /^pipewright: no \*\.yaml or \*\.yml files in pipelines: nothing would be desired, so every object pipewright owns in the namespace would be pruned; nothing was changed \(pass --allow-empty/,
+      );
+    }
+    expect(await statuses(ours)).toEqual(ours.map(() => 200));
+
+    const plan = await cli(dir, [
+      'plan',
+      '--target',
+      'kubernetes',
+      '--namespace',
+      ns,
+      '--allow-empty',
+      '--format',
+      'json',
+    ]);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(json(plan.stdout).summary).toMatchObject({ create: 0, update: 0, prune: 9, foreign: 0 });
+    expect(await statuses(ours)).toEqual(ours.map(() => 200));
+
+    const apply = await cli(dir, ['apply', '--target', 'kubernetes', '--namespace', ns, '--allow-empty']);
+    expect(apply.code, apply.stderr).toBe(0);
+    expect(apply.stdout.split('\n').filter((l) => l.includes('will be pruned'))).toHaveLength(9);
+    expect(await statuses(ours)).toEqual(ours.map(() => 404));
+    const inventory = await getObject(client, `/api/v1/namespaces/${ns}/configmaps/pipewright-inventory`);
+    expect(inventory.data?.objects ?? '').toBe('');
+    for (const name of ['their-config', 'hand-made']) {
+      const kept = await getObject(client, `/api/v1/namespaces/${ns}/configmaps/${name}`);
+      expect(kept.data).toEqual({ keep: 'me' });
+    }
+    const ledger = readFileSync(join(dir, '.pipewright/ledger.jsonl'), 'utf8');
+    expect(ledger.split('\n').filter((l) => l.includes('"k8s.prune"'))).toHaveLength(9);
+
+    // A Kubernetes tree left behind without specs is refused even with --allow-empty: it cannot be reviewed as empty.
+    mkdirSync(join(dir, 'generated/k8s'), { recursive: true });
+    writeFileSync(join(dir, 'generated/k8s/orders.yaml'), 'apiVersion: v1\n');
+    const stale = await cli(dir, ['apply', '--target', 'kubernetes', '--namespace', ns, '--allow-empty']);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toContain(
+      'but generated/k8s still holds 1 generated file (orders.yaml): remove generated/k8s',
+    );
   });
 
   it('refuses a name taken by a foreign object and touches nothing (no inventory either)', async () => {

@@ -26,10 +26,14 @@ const COMMON_OPTIONS = `  --target <t>           kubernetes (alias k8s; the only
                          objects name it: another --namespace is refused; required when it declares environments;
                          docs/environments.md)
   --force-conflicts      take over fields another field manager owns instead of reporting a conflict
-  --allow-empty          allow pruning every object pipewright owns in the namespace`;
+  --allow-empty          allow pruning every object pipewright owns in the namespace (a spec directory without
+                         specs, and no generated/k8s, then means nothing is desired; without it that is refused)
+  --no-cache             check generated/k8s against a full compile instead of reusing compile's per-spec cache
+                         (.pipewright/cache, as \`pipewright compile\` does; a spec or output changed since is recompiled)`;
 
 const PLAN_HELP = `Usage: pipewright plan --target kubernetes [paths…] [--context C] [--namespace N] [--env NAME] [--format text|json|markdown]
                       [--detailed-exitcode] [--inventory NAME] [--out generated] [--force-conflicts] [--allow-empty]
+                      [--no-cache]
 
 What \`pipewright apply\` would do to the cluster, without changing it. Desired state: the committed generated/k8s
 files (refused when they are not what \`pipewright compile\` writes for the specs now). Live state: the namespace's
@@ -58,6 +62,7 @@ cluster could not be read (no kubeconfig, unreachable, RBAC forbidden, missing n
 
 const APPLY_HELP = `Usage: pipewright apply --target kubernetes [paths…] [--context C] [--namespace N] [--env NAME] [--dry-run] [--format text|json]
                        [--inventory NAME] [--out generated] [--force-conflicts] [--allow-empty] [--ledger FILE]
+                       [--no-cache]
 
 Make the namespace match the committed generated/k8s (see \`pipewright plan --help\` for how the plan is made).
 Server-side apply with the field manager "pipewright", in stages: ServiceAccounts, Roles, RoleBindings, ConfigMaps,
@@ -121,6 +126,7 @@ function makePlan(
     ...(values.inventory ? { inventory: values.inventory as string } : {}),
     forceConflicts: values['force-conflicts'] === true,
     allowEmpty: values['allow-empty'] === true,
+    useCache: values['no-cache'] !== true,
   });
 }
 
@@ -133,6 +139,7 @@ const OPTIONS = {
   format: { type: 'string' },
   'force-conflicts': { type: 'boolean' },
   'allow-empty': { type: 'boolean' },
+  'no-cache': { type: 'boolean' },
   ...ENV_OPTION,
 } as const;
 
