@@ -3,11 +3,14 @@
  * sim.pipewright.dev/exit-code (docs/kubernetes-local.md), set here on the task templates of the applied run plan.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import type { KubeClient } from '../../src/kube/client.js';
 import { dateIn } from '../../src/release/dates.js';
 import { readLedger } from '../../src/runtime/ledger.js';
+import { runCliCapture } from '../helpers/cli.js';
 import { cleanup, cluster, clusterEnabled, namespace, project, requireCluster } from '../reconcile/support/cluster.js';
 import { cli, deployed as deploy, kubeEnv as env, jobs, type Obj } from './support.js';
 
@@ -191,6 +194,38 @@ describe.runIf(clusterEnabled)('release on the control plane', () => {
       'fan-b-20240119-1',
       'fan-c-20240119-1',
     ]);
+  });
+
+  it("runs with the generated runner ServiceAccount's own token: the Role grants what release needs", async () => {
+    // What the CronJob's pod would present in-cluster (kwok runs no container, so the token is requested here).
+    const { ns, dir } = await deployed(client, fanSpec());
+    const token = await client.ok<{ status: { token: string } }>(
+      'POST',
+      `/api/v1/namespaces/${ns}/serviceaccounts/fan-runner/token`,
+      { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 600 } } },
+    );
+    const config = parse(readFileSync(process.env.KUBECONFIG!, 'utf8'));
+    config.users = [{ name: 'fan-runner', user: { token: token.status.token } }];
+    for (const c of config.contexts) c.context.user = 'fan-runner';
+    writeFileSync(join(dir, 'runner.kubeconfig'), stringify(config));
+    const asRunner = (argv: string[]) =>
+      runCliCapture(argv, { cwd: dir, env: { ...env(), KUBECONFIG: join(dir, 'runner.kubeconfig') } });
+    const r = await asRunner(['release', 'fan', '--namespace', ns, '--date', '2024-01-20', '--retention', '1s']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const runs = JSON.parse((await cli(dir, ['runs', '--format', 'json'])).stdout);
+    expect(runs).toEqual([expect.objectContaining({ logicalDate: '2024-01-20', status: 'succeeded' })]);
+    // --retention 1s: the finished Jobs were deleted with the same token (the Role's delete verb)
+    await new Promise((r) => setTimeout(r, 1500));
+    const again = await asRunner(['release', 'fan', '--namespace', ns, '--date', '2024-01-21', '--retention', '1s']);
+    expect(again.code, again.stderr).toBe(0);
+    expect((await jobs(client, ns)).map((j) => j.metadata.labels['pipewright.dev/logical-date'])).not.toContain(
+      '2024-01-20',
+    );
+    // Anything else stays forbidden to it: another pipeline's run plan cannot be read.
+    const other = await asRunner(['release', 'other', '--namespace', ns, '--date', '2024-01-20']);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/forbidden by RBAC/);
+    expect(other.stderr).not.toContain(token.status.token);
   });
 
   it('says clearly when there is no run plan', async () => {
