@@ -14,6 +14,7 @@ import { writeCorpus } from './corpus.mjs';
 import { diffScaleBench } from './diff-scale.mjs';
 import { gateBench } from './gate.mjs';
 import { createHistoryRepo } from './history.mjs';
+import { k8sReconcileBench, k8sUnavailable } from './k8s-reconcile.mjs';
 import { reconcileLoopBench, reconcileLoopUnavailable } from './reconcile-loop.mjs';
 import { runtimeBench } from './runtime.mjs';
 import { formatMiB, formatMs, median, table, verdict } from './stats.mjs';
@@ -30,6 +31,7 @@ const SECTIONS = [
   'reconcile',
   'gate',
   'workers',
+  'k8s-reconcile',
 ];
 const here = new URL('.', import.meta.url).pathname;
 
@@ -376,6 +378,44 @@ try {
         r.runParallelMs < r.rawSequentialMs,
       );
     }
+  });
+
+  // Optional: needs a control plane (source scripts/k8s-up.sh); skipped with the reason when none answers.
+  await section('k8s-reconcile', only.includes('k8s-reconcile'), async () => {
+    const reason = k8sUnavailable();
+    if (reason) {
+      log(`k8s-reconcile: skipped — ${reason}`);
+      results.sections['k8s-reconcile'] = { skipped: reason };
+      row('k8s-reconcile', `skipped: ${reason}`);
+      return;
+    }
+    const r = k8sReconcileBench({
+      scratch: join(work, 'k8s-reconcile'),
+      pipelines: config.pipelines,
+      tasks: config.tasks,
+      chain: quick ? 3 : 10,
+      log,
+    });
+    results.sections['k8s-reconcile'] = r;
+    row(
+      `kubectl apply --server-side, cold (${r.objects} objects of ${config.pipelines} pipelines)`,
+      formatMs(r.kubectlColdMs),
+    );
+    row('pipewright apply, cold', formatMs(r.coldApplyMs));
+    row('  cold apply / kubectl', `${r.coldRatio.toFixed(2)}×`, '<= 1×', r.coldRatio <= 1);
+    row('kubectl apply --server-side, no-op', formatMs(r.kubectlNoopMs));
+    row('pipewright apply, no-op (0 writes)', formatMs(r.noopApplyMs));
+    row('  no-op apply / kubectl', `${r.noopRatio.toFixed(2)}×`, '<= 0.5×', r.noopRatio <= 0.5);
+    row(
+      'pipewright plan after a one-pipeline change',
+      formatMs(r.planAfterChangeMs),
+      '< 2 s',
+      r.planAfterChangeMs < 2000,
+    );
+    row(
+      `release per task (${r.chain}-task chain) / kubectl create job + wait`,
+      `${formatMs(r.releasePerTaskMs)} / ${formatMs(r.rawPerTaskMs)} = ${r.releaseRatio.toFixed(2)}×`,
+    );
   });
 
   await section('watch', only.includes('watch'), async () => {

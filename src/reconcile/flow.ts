@@ -32,6 +32,8 @@ export interface PlanFlowOptions {
   allowEmpty: boolean;
   /** Reuse compile's persistent per-spec cache to check generated/k8s (load-desired.ts). */
   useCache?: boolean;
+  /** Dry-run the objects to create too (default true; apply turns it off: refsToDryRun). */
+  dryRunCreates?: boolean;
 }
 
 export interface Made {
@@ -66,7 +68,7 @@ export async function makePlan(options: PlanFlowOptions): Promise<Made> {
     }));
     const live = await listLive(client, namespace, kinds);
     const base = { namespace, desired, live, inventory };
-    const dryRuns = await dryRunAll(client, namespace, desired, refsToDryRun(base), {
+    const dryRuns = await dryRunAll(client, namespace, desired, refsToDryRun(base, { creates: options.dryRunCreates ?? true }), {
       force: options.forceConflicts,
     });
     const plan = planActions({ ...base, dryRuns, allowEmpty: options.allowEmpty });

@@ -107,15 +107,24 @@ export function isUpToDate(desired: KubeObject, live: KubeObject): boolean {
   return live.metadata.annotations?.[APPLIED_HASH_ANNOTATION] === desiredHash(desired) && isSubset(desired, live);
 }
 
-/** Which desired objects need a server-side dry-run: those to create and those of ours that are not up to date. */
-export function refsToDryRun(input: Omit<PlanInput, 'dryRuns' | 'allowEmpty'>): ObjectRef[] {
+/**
+ * Which desired objects need a server-side dry-run: those of ours that are not up to date, and those to create
+ * unless `creates` is false (apply: the create itself is the server's check, as with kubectl; plan dry-runs them so a
+ * refused create shows in the plan).
+ */
+export function refsToDryRun(
+  input: Omit<PlanInput, 'dryRuns' | 'allowEmpty'>,
+  options: { creates: boolean } = { creates: true },
+): ObjectRef[] {
   const out: ObjectRef[] = [];
   for (const d of input.desired) {
     const ref = refOf(d.object, input.namespace);
     const key = refKey(ref);
     const live = input.live.get(key);
     const placed = placeObject(d.object, input.namespace);
-    if (!live) out.push(ref);
+    if (!live) {
+      if (options.creates) out.push(ref);
+    }
     else if (isLabelledOurs(live) && inInventory(input.inventory, key) && !isUpToDate(placed, live)) out.push(ref);
   }
   return out;
@@ -177,6 +186,11 @@ export function planActions(input: PlanInput): Plan {
       continue;
     }
     const dry = input.dryRuns.get(key);
+    if (!dry && !live) {
+      // not dry-run (apply's creates, see refsToDryRun): the create is checked by the server when it is made
+      applyActions.push({ ...context, type: 'create', object });
+      continue;
+    }
     if (!dry) throw new Error(`planActions: no dry-run outcome for ${key}`);
     if (dry.kind === 'error') {
       applyActions.push({ ...context, type: 'error', blocks: true, reason: dry.message });

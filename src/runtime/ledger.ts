@@ -146,11 +146,30 @@ function lastRecord(file: string): LedgerRecord | undefined {
 
 /** Appends one record (under the lock, fsynced) and returns it. */
 export function appendLedger(file: string, entry: LedgerEntry, options: LedgerOptions = {}): LedgerRecord {
+  return appendLedgerBatch(file, [entry], options)[0]!;
+}
+
+/**
+ * Appends several records at once: one lock, one write, one fsync (an apply of 5,000 objects made 5,000 of each,
+ * 18 ms a record here). Each entry may say when it happened (`at`, default now); the chain is the same as with one
+ * appendLedger per entry.
+ */
+export function appendLedgerBatch(
+  file: string,
+  entries: readonly (LedgerEntry & { at?: Date })[],
+  options: LedgerOptions = {},
+): LedgerRecord[] {
+  if (entries.length === 0) return [];
   makeStateDir(dirname(file));
   // O_APPEND follows a link: a ledger file that is one (committed, say) would get records appended elsewhere
   if (lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink()) throw new LinkRefused(linkMessage(file));
   const env = options.env ?? process.env;
-  const commit = entry.commit !== undefined ? entry.commit : gitCommit(options.cwd ?? process.cwd());
+  let head: string | null | undefined;
+  const commitOf = (entry: LedgerEntry) => {
+    if (entry.commit !== undefined) return entry.commit;
+    if (head === undefined) head = gitCommit(options.cwd ?? process.cwd());
+    return head;
+  };
   let release: () => void;
   try {
     release = acquireLock(file, options.lockTimeoutMs ?? 10_000);
@@ -163,30 +182,34 @@ export function appendLedger(file: string, entry: LedgerEntry, options: LedgerOp
     throw error;
   }
   try {
-    const last = lastRecord(file);
-    const body: Omit<LedgerRecord, 'hash'> = {
-      seq: (last?.seq ?? 0) + 1,
-      time: (options.now ?? (() => new Date()))().toISOString(),
-      actor: entry.actor ?? defaultActor(env),
-      action: entry.action,
-      pipeline: entry.pipeline,
-      version: entry.version,
-      specHash: entry.specHash,
-      commit,
-      result: entry.result,
-      details: entry.details ?? {},
-      prev: last?.hash ?? null,
-    };
-    const record: LedgerRecord = { ...body, hash: hashRecord(body) };
+    let last = lastRecord(file);
+    const records: LedgerRecord[] = [];
+    for (const entry of entries) {
+      const body: Omit<LedgerRecord, 'hash'> = {
+        seq: (last?.seq ?? 0) + 1,
+        time: (entry.at ?? (options.now ?? (() => new Date()))()).toISOString(),
+        actor: entry.actor ?? defaultActor(env),
+        action: entry.action,
+        pipeline: entry.pipeline,
+        version: entry.version,
+        specHash: entry.specHash,
+        commit: commitOf(entry),
+        result: entry.result,
+        details: entry.details ?? {},
+        prev: last?.hash ?? null,
+      };
+      last = { ...body, hash: hashRecord(body) };
+      records.push(last);
+    }
     const fd = openSync(file, 'a');
     try {
-      writeSync(fd, `${JSON.stringify(record)}\n`);
+      writeSync(fd, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
-    writeHead(file, record);
-    return record;
+    writeHead(file, last!);
+    return records;
   } finally {
     release();
   }

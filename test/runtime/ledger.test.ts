@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   appendLedger,
+  appendLedgerBatch,
   hashRecord,
   headFileOf,
   type LedgerRecord,
@@ -41,6 +42,24 @@ function writeFive(): string[] {
 const save = (lines: string[]) => writeFileSync(file, `${lines.join('\n')}\n`);
 
 describe('ledger', () => {
+  it('a batch chains exactly like one append per entry, each record at its own time', () => {
+    appendLedger(file, entry(1));
+    const at = [new Date('2026-01-02T03:04:05.000Z'), new Date('2026-01-02T03:04:06.000Z')];
+    const batch = appendLedgerBatch(file, [
+      { ...entry(2), at: at[0] },
+      { ...entry(3), at: at[1] },
+    ]);
+    appendLedger(file, entry(4));
+    const records = readLedger(file);
+    expect(records.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+    for (let i = 1; i < 4; i++) expect(records[i]!.prev).toBe(records[i - 1]!.hash);
+    expect(records.slice(1, 3)).toEqual(batch);
+    expect(batch.map((r) => r.time)).toEqual(at.map((d) => d.toISOString()));
+    expect(batch[0]).not.toHaveProperty('at');
+    expect(verifyLedger(file)).toEqual({ ok: true, records: 4, head: records[3]!.hash });
+    expect(appendLedgerBatch(file, [])).toEqual([]);
+  });
+
   it('chains records: seq from 1, prev = previous hash, head file = last record', () => {
     writeFive();
     const records = readLedger(file);

@@ -12,10 +12,13 @@ import { ClusterError } from '../../reconcile/live.js';
 import { StaleDesiredError } from '../../reconcile/load-desired.js';
 import { blockers, hasChanges, summarize } from '../../reconcile/plan.js';
 import { planJson, renderPlanMarkdown, renderPlanText } from '../../reconcile/render.js';
-import { appendLedger, LedgerError } from '../../runtime/ledger.js';
+import { appendLedgerBatch, gitCommit, LedgerError } from '../../runtime/ledger.js';
 import { oneOf, parseCommandArgs } from '../args.js';
 import { ENV_OPTION, projectOptions, selectEnvironment } from '../environment.js';
 import type { CliIO, Command } from '../io.js';
+
+/** Ledger records written at once during an apply. */
+const LEDGER_BATCH = 100;
 
 const COMMON_OPTIONS = `  --target <t>           kubernetes (alias k8s; the only target plan/apply reconcile)
   --context <c>          kubeconfig context (default: its current-context)
@@ -70,8 +73,10 @@ then CronJobs; replaces delete and re-create; prune last, only objects the inven
 app.kubernetes.io/managed-by=pipewright. The whole plan is refused while any object is in conflict or foreign, or when
 it would prune everything without --allow-empty. Objects about to be created are added to the inventory before they
 are created; pruned ones leave it only after their delete succeeded, so an apply interrupted at any point is
-completed by the next one. Nothing changed: zero write calls. Every create, update, replace and prune is appended to
-the ledger with the git commit and the pipeline's spec hash.
+completed by the next one. Nothing changed: zero write calls. Updates and replaces are dry-run before anything is
+written; creates are not (as with kubectl, the create is the server's check: a refused create stops the apply there,
+and the next apply continues — \`pipewright plan\` and --dry-run do dry-run them). Every create, update, replace and
+prune is appended to the ledger with the git commit and the pipeline's spec hash (written in batches of 100).
 
 Options:
 ${COMMON_OPTIONS}
@@ -127,6 +132,8 @@ function makePlan(
     forceConflicts: values['force-conflicts'] === true,
     allowEmpty: values['allow-empty'] === true,
     useCache: values['no-cache'] !== true,
+    // apply sends creates without a dry-run first (the create is the server's check); plan and --dry-run show them
+    dryRunCreates: command === 'plan' || values['dry-run'] === true,
   });
 }
 
@@ -211,26 +218,32 @@ export const applyCommand: Command = {
         return 0;
       }
       if (format === 'text') io.stdout(renderPlanText(plan));
-      const failures: string[] = [];
-      await applyMade(made, {
-        ...(values.inventory ? { inventory: values.inventory } : {}),
-        forceConflicts: values['force-conflicts'] === true,
-        record(action, result, message) {
-          if (result === 'failed' && message) failures.push(message);
-          appendLedger(
-            ledgerFile,
-            {
+      // Ledger records in batches (one lock, write and fsync per batch instead of per object; the commit read once):
+      // a batch is written every LEDGER_BATCH actions and when apply ends, however it ends.
+      const commit = gitCommit(io.cwd);
+      const pending: Parameters<typeof appendLedgerBatch>[1][number][] = [];
+      const flush = () => appendLedgerBatch(ledgerFile, pending.splice(0), { cwd: io.cwd, env: io.env });
+      try {
+        await applyMade(made, {
+          ...(values.inventory ? { inventory: values.inventory } : {}),
+          forceConflicts: values['force-conflicts'] === true,
+          record(action, result, message) {
+            pending.push({
               action: `k8s.${action.type}`,
               pipeline: action.pipeline ?? '',
               version: action.version ?? '',
               specHash: action.specHash ?? '',
+              commit,
               result,
               details: { ...ledgerDetails(action), ...(message ? { error: message } : {}) },
-            },
-            { cwd: io.cwd, env: io.env },
-          );
-        },
-      }).catch(asUserError);
+              at: new Date(),
+            });
+            if (pending.length >= LEDGER_BATCH) flush();
+          },
+        }).catch(asUserError);
+      } finally {
+        flush();
+      }
       if (format === 'json')
         io.stdout(`${JSON.stringify({ ...planJson(plan), applied: true, requests: client.counts }, null, 2)}\n`);
       else
