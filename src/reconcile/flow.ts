@@ -68,9 +68,15 @@ export async function makePlan(options: PlanFlowOptions): Promise<Made> {
     }));
     const live = await listLive(client, namespace, kinds);
     const base = { namespace, desired, live, inventory };
-    const dryRuns = await dryRunAll(client, namespace, desired, refsToDryRun(base, { creates: options.dryRunCreates ?? true }), {
-      force: options.forceConflicts,
-    });
+    const dryRuns = await dryRunAll(
+      client,
+      namespace,
+      desired,
+      refsToDryRun(base, { creates: options.dryRunCreates ?? true }),
+      {
+        force: options.forceConflicts,
+      },
+    );
     const plan = planActions({ ...base, dryRuns, allowEmpty: options.allowEmpty });
     return { plan, client, inventory, live };
   } catch (e) {

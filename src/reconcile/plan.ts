@@ -124,8 +124,7 @@ export function refsToDryRun(
     const placed = placeObject(d.object, input.namespace);
     if (!live) {
       if (options.creates) out.push(ref);
-    }
-    else if (isLabelledOurs(live) && inInventory(input.inventory, key) && !isUpToDate(placed, live)) out.push(ref);
+    } else if (isLabelledOurs(live) && inInventory(input.inventory, key) && !isUpToDate(placed, live)) out.push(ref);
   }
   return out;
 }
