@@ -22,7 +22,11 @@ export interface TargetDefinition {
   title: string;
   /** Per pipeline: pure, cacheable by spec content. */
   emit: Emitter;
-  /** Files that depend on every pipeline (e.g. the GitLab parent pipeline); absent when a target has none. */
+  /**
+   * Files that depend on every pipeline (e.g. the GitLab parent pipeline); absent when a target has none. Must be
+   * compositional: what it makes of many pipelines is determined by what it makes of each one alone (the watch
+   * engine skips re-linking when one pipeline's own result is unchanged: src/emit/link-delta.ts).
+   */
   emitProject?: (pipelines: readonly PipelineHeader[], options: ProjectEmitOptions) => EmittedFile[];
   /**
    * With emitProject: the header fields it reads (its output is a function of these alone), the paths it may write,

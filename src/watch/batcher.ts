@@ -22,7 +22,8 @@ export interface Batch {
 }
 
 export interface BatcherOptions {
-  debounceMs: number;
+  /** Quiet time before a batch runs; a function is asked each time (the watch session's depends on its watcher). */
+  debounceMs: number | (() => number);
   /**
    * Upper bound on how long a continuous stream of events may postpone a batch (a tool rewriting files for
    * seconds still gets feedback). Defaults to 20 × debounceMs, at least 1 s.
@@ -34,7 +35,8 @@ export interface BatcherOptions {
 }
 
 export function createBatcher(options: BatcherOptions): Batcher {
-  const maxWaitMs = options.maxWaitMs ?? Math.max(1000, options.debounceMs * 20);
+  const debounce = typeof options.debounceMs === 'function' ? options.debounceMs : () => options.debounceMs as number;
+  const maxWait = () => options.maxWaitMs ?? Math.max(1000, debounce() * 20);
   let pending = new Set<string>();
   let pendingAll = false;
   let timer: NodeJS.Timeout | undefined;
@@ -78,7 +80,7 @@ export function createBatcher(options: BatcherOptions): Batcher {
     const now = Date.now();
     firstPendingAt ??= now;
     if (timer) clearTimeout(timer);
-    const delay = Math.min(options.debounceMs, Math.max(0, firstPendingAt + maxWaitMs - now));
+    const delay = Math.min(debounce(), Math.max(0, firstPendingAt + maxWait() - now));
     timer = setTimeout(fire, delay);
   };
 

@@ -1,4 +1,7 @@
+import { lstat } from 'node:fs/promises';
 import { type ChokidarOptions, watch } from 'chokidar';
+import { isInside } from './filter.js';
+import { loadNativeWatch, type NativeSubscription, type NativeWatch, nativeErrorCode } from './native-watcher.js';
 
 /** The part of chokidar's FSWatcher we use: a seam so tests can inject OS errors (ENOSPC/EMFILE) safely. */
 export interface FileWatcher {
@@ -32,6 +35,14 @@ export interface DirectoryWatcherOptions {
   /** chokidar's `ignored` predicate (see SpecScope.ignored). */
   ignored: (path: string, stats?: { isFile(): boolean; isDirectory(): boolean }) => boolean;
   factory?: WatcherFactory;
+  /**
+   * The native recursive watcher (src/watch/native-watcher.ts) tried first; `false` uses chokidar directly. Default:
+   * @parcel/watcher when it loads, unless a chokidar `factory` is given (tests injecting chokidar errors) or polling
+   * is asked for.
+   */
+  native?: NativeWatch | false;
+  /** Absolute directories the native watcher does not watch at all (the output directory). */
+  excluded?: readonly string[];
   /** Polling interval once polling is used (ms). */
   pollIntervalMs?: number;
   /** Start in polling mode (e.g. network file systems). */
@@ -47,12 +58,18 @@ export interface DirectoryWatcherOptions {
   onRescan(): void;
   /** Any other watcher error (reported, the session goes on). */
   onError(error: unknown): void;
+  /** The native watcher could not start (reason given): the session goes on with chokidar. */
+  onFallback?(reason: string): void;
 }
+
+export type WatcherBackend = 'native' | 'chokidar' | 'polling';
 
 export interface DirectoryWatcher {
   /** Resolves once the initial scan is done and events are live. */
   ready: Promise<void>;
   readonly polling: boolean;
+  /** What delivers the events now (known once `ready` resolved). */
+  readonly backend: WatcherBackend;
   close(): Promise<void>;
 }
 
@@ -61,7 +78,9 @@ export interface DirectoryWatcher {
  * spec, which replaces the inode a file watch would follow). On ENOSPC/EMFILE it prints what to raise and restarts
  * itself in polling mode, which needs no inotify watches and no file descriptor per directory.
  */
-export function watchDirectories(options: DirectoryWatcherOptions): DirectoryWatcher {
+const AS_FILE = { isFile: () => true, isDirectory: () => false };
+
+function watchWithChokidar(options: DirectoryWatcherOptions): DirectoryWatcher {
   const factory = options.factory ?? chokidarFactory;
   let polling = options.usePolling ?? false;
   let closed = false;
@@ -120,11 +139,127 @@ export function watchDirectories(options: DirectoryWatcherOptions): DirectoryWat
     get polling() {
       return polling;
     },
+    get backend(): WatcherBackend {
+      return polling ? 'polling' : 'chokidar';
+    },
     async close() {
       closed = true;
       resolveReady();
       if (switching) await switching;
       await current.close();
+    },
+  };
+}
+
+/**
+ * Watches directories recursively: with the native watcher when it is available (no directory re-listing, no
+ * dropped events), otherwise with chokidar (see watchWithChokidar). Falls back to chokidar when the native watcher
+ * cannot start (not installed, no binary, an error subscribing), and to chokidar's polling when the OS runs out of
+ * watches (ENOSPC/EMFILE) at start or later, printing what to raise; after a switch while running, everything is
+ * re-checked (onRescan).
+ */
+export function watchDirectories(options: DirectoryWatcherOptions): DirectoryWatcher {
+  const wantNative = !options.usePolling && options.native !== false && (options.native || !options.factory);
+  if (!wantNative) return watchWithChokidar(options);
+
+  let closed = false;
+  let subscriptions: NativeSubscription[] = [];
+  let fallback: DirectoryWatcher | undefined;
+  let switching: Promise<void> | undefined;
+
+  const startFallback = (polling: boolean, rescan: boolean) => {
+    fallback = watchWithChokidar({ ...options, usePolling: polling });
+    if (rescan) void fallback.ready.then(() => !closed && options.onRescan());
+    return fallback.ready;
+  };
+  const dropNative = async () => {
+    const subs = subscriptions;
+    subscriptions = [];
+    await Promise.all(subs.map((s) => s.unsubscribe().catch(() => undefined)));
+  };
+
+  const onEvents = (error: Error | null, paths: string[]) => {
+    if (closed || fallback) return;
+    if (error) {
+      const code = nativeErrorCode(error);
+      if (code && !switching) {
+        options.onExhausted(exhaustionHint(code));
+        switching = (async () => {
+          await dropNative();
+          if (!closed) await startFallback(true, true);
+        })().finally(() => {
+          switching = undefined;
+        });
+        return;
+      }
+      options.onError(error);
+      return;
+    }
+    for (const path of paths) {
+      if (options.ignored(path)) continue;
+      // the native watcher does not say what a path is: a spec name is reported at once; any other name only when it
+      // is a directory or gone (a removed directory may have held specs), found with one lstat
+      if (!options.ignored(path, AS_FILE)) {
+        options.onPath(path, 'change');
+        continue;
+      }
+      void lstat(path).then(
+        (stats) => {
+          if (!closed && !fallback && stats.isDirectory() && !options.ignored(path, stats))
+            options.onPath(path, 'change');
+        },
+        () => {
+          if (!closed && !fallback) options.onPath(path, 'unlink');
+        },
+      );
+    }
+  };
+
+  const ready = (async () => {
+    const native = options.native || (await loadNativeWatch());
+    if (closed) return;
+    if (!native) {
+      await startFallback(false, false);
+      return;
+    }
+    try {
+      for (const root of options.roots) {
+        const ignore = (options.excluded ?? []).filter((dir) => dir !== root && isInside(dir, root));
+        subscriptions.push(await native(root, onEvents, ignore));
+        if (closed) break;
+      }
+    } catch (error) {
+      await dropNative();
+      if (closed) return;
+      const code = nativeErrorCode(error);
+      if (code) {
+        options.onExhausted(exhaustionHint(code));
+        await startFallback(true, false);
+        return;
+      }
+      options.onFallback?.(
+        `the native file watcher could not start (${error instanceof Error ? error.message : String(error)}); using chokidar`,
+      );
+      await startFallback(false, false);
+      return;
+    }
+    if (closed) await dropNative();
+  })();
+
+  return {
+    ready,
+    get polling() {
+      return fallback?.polling ?? false;
+    },
+    get backend(): WatcherBackend {
+      return fallback?.backend ?? 'native';
+    },
+    async close() {
+      closed = true;
+      await ready.catch(() => undefined);
+      if (switching) await switching;
+      await dropNative();
+      await fallback?.close();
     },
   };
 }

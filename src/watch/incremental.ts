@@ -5,10 +5,12 @@ import {
   type CompiledSpec,
   type CompileOptions,
   compileSpec,
+  type LinkResult,
   linkSpecs,
   rejectedUnit,
   settingsKey,
 } from '../emit/compile.js';
+import { sameLinkInputs } from '../emit/link-delta.js';
 import type { Manifest } from '../emit/manifest.js';
 import { readManifest, type WriteReport, writeOutputs } from '../emit/write.js';
 import type { TargetName } from '../targets/target.js';
@@ -77,6 +79,8 @@ export class IncrementalCompiler implements WatchEngine {
   /** Owned outputs before the session that no spec has claimed yet. */
   #unclaimed = new Set<string>();
   #linkDiagnostics = new Set<string>();
+  /** The last link result, when the next rebuild may reuse it (every spec good, no cross-file diagnostic). */
+  #lastLink: LinkResult | undefined;
 
   constructor(private readonly options: IncrementalOptions) {
     const settings = options.runnerImage === undefined ? {} : { runnerImage: options.runnerImage };
@@ -94,6 +98,8 @@ export class IncrementalCompiler implements WatchEngine {
   async apply(changes: SpecChange[], initial: boolean): Promise<RebuildReport> {
     const namesBefore = this.#names;
     const changedFiles = new Set<string>();
+    // the previous link result stays valid while every change keeps its file's link inputs (src/emit/link-delta.ts)
+    let linkStable = !initial && this.#lastLink !== undefined;
     for (const change of changes) {
       const file = displayPath(this.options.cwd, change.path);
       changedFiles.add(file);
@@ -101,6 +107,7 @@ export class IncrementalCompiler implements WatchEngine {
       const previous = this.#entries.get(change.path);
       if (change.kind === 'removed' || input === undefined) {
         if (this.#entries.delete(change.path)) this.#order = undefined;
+        linkStable = false;
         continue;
       }
       // a refused file (too large, not UTF-8) has a placeholder source: never cached under it
@@ -110,6 +117,7 @@ export class IncrementalCompiler implements WatchEngine {
             compileSpec(file, input.source, this.#compileOptions),
           );
       const unit = this.options.adjust ? this.options.adjust(compiled) : compiled;
+      linkStable &&= previous !== undefined && sameLinkInputs(previous.unit, unit, this.#compileOptions);
       if (previous)
         previous.unit = unit; // in place: #order holds the entry objects
       else {
@@ -129,7 +137,10 @@ export class IncrementalCompiler implements WatchEngine {
     // built from); otherwise it runs without targets and the project files are linked below from what stands on disk.
     const expectGood =
       !this.#anyFailing && entries.every((e) => !changedFiles.has(e.unit.file) || !hasErrors(e.unit.diagnostics));
-    const link = linkSpecs(units, expectGood ? this.#compileOptions : { ...this.#compileOptions, targets: [] });
+    const link =
+      linkStable && expectGood && this.#lastLink
+        ? this.#lastLink
+        : linkSpecs(units, expectGood ? this.#compileOptions : { ...this.#compileOptions, targets: [] });
     const blocked = new Set<string>();
     for (const d of link.diagnostics) {
       if (d.severity !== 'error') continue;
@@ -161,6 +172,8 @@ export class IncrementalCompiler implements WatchEngine {
       } else unknownPrevious = true;
     }
     this.#anyFailing = failing.length > 0;
+    // reusable next time only when it holds the project files and says nothing (no duplicate names anywhere)
+    this.#lastLink = expectGood && failing.length === 0 && link.diagnostics.length === 0 ? link : undefined;
     let projectOutputs = link.outputs;
     if (!expectGood || failing.length > 0) {
       // Files built from every pipeline (the GitLab parent) keep listing a failing pipeline as it last compiled, so

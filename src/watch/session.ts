@@ -2,15 +2,22 @@ import { EventEmitter } from 'node:events';
 import { type Batch, createBatcher } from './batcher.js';
 import type { RebuildReport, WatchEngine } from './engine.js';
 import type { SpecScope } from './filter.js';
-import { type DirectoryWatcher, type WatcherFactory, watchDirectories } from './fs-watcher.js';
+import { type DirectoryWatcher, type WatcherBackend, type WatcherFactory, watchDirectories } from './fs-watcher.js';
+import type { NativeWatch } from './native-watcher.js';
 import { type DiscoverSpecs, type ReadSpec, type SpecChange, SpecSnapshot } from './snapshot.js';
 
 export const DEFAULT_DEBOUNCE_MS = 50;
 /**
  * chokidar drops repeated `change` events of one file within 50 ms (no trailing event). A batch that starts at
  * least 50 ms after an event reads the file after every write that could have been dropped, so no save is lost.
+ * This floor applies while chokidar delivers the events (the native watcher unavailable, or polling).
  */
 export const MIN_DEBOUNCE_MS = 50;
+/**
+ * Default quiet time with the native watcher, which drops no event (it coalesces repeated writes of a file and
+ * always delivers the last): only events delivered in separate callbacks a few milliseconds apart are merged.
+ */
+export const NATIVE_DEBOUNCE_MS = 10;
 
 export interface RebuildEvent extends RebuildReport {
   event: 'rebuild';
@@ -45,9 +52,14 @@ export interface WatchSessionOptions {
   discover: DiscoverSpecs;
   /** Reads one spec as compile does. */
   read: ReadSpec;
-  /** Quiet time before a batch runs (default 50, raised to MIN_DEBOUNCE_MS). */
+  /**
+   * Quiet time before a batch runs. Default NATIVE_DEBOUNCE_MS with the native watcher, DEFAULT_DEBOUNCE_MS with
+   * chokidar, where values below MIN_DEBOUNCE_MS are raised to it.
+   */
   debounceMs?: number;
   factory?: WatcherFactory;
+  /** The native watcher to use (`false`: chokidar only); default @parcel/watcher when it loads (src/watch/fs-watcher.ts). */
+  native?: NativeWatch | false;
   usePolling?: boolean;
   pollIntervalMs?: number;
 }
@@ -61,6 +73,8 @@ export interface WatchSession {
   idle(): Promise<void>;
   /** True once the watcher fell back to polling. */
   readonly polling: boolean;
+  /** What delivers file events: the native watcher, chokidar, or chokidar polling. */
+  readonly backend: WatcherBackend;
   /** Stops watching; a running rebuild completes first (never a half-written output). */
   close(): Promise<void>;
 }
@@ -92,27 +106,41 @@ export function startSession(options: WatchSessionOptions): WatchSession {
     emitter.emit('rebuild', await rebuild(changes, false, t0));
   };
 
+  // the watcher is created after the batcher; until it exists no event can be pushed
+  let watcher: DirectoryWatcher | undefined;
   const batcher = createBatcher({
-    debounceMs: Math.max(MIN_DEBOUNCE_MS, options.debounceMs ?? DEFAULT_DEBOUNCE_MS),
+    debounceMs: () =>
+      watcher?.backend === 'native'
+        ? (options.debounceMs ?? NATIVE_DEBOUNCE_MS)
+        : Math.max(MIN_DEBOUNCE_MS, options.debounceMs ?? DEFAULT_DEBOUNCE_MS),
     run: runBatch,
     onError: (error) => emitter.emit('error', error),
   });
 
-  const watcher: DirectoryWatcher = watchDirectories({
+  watcher = watchDirectories({
     roots: options.scope.watchRoots(),
     ignored: options.scope.ignored(),
+    excluded: options.scope.excluded,
     ...(options.factory ? { factory: options.factory } : {}),
+    ...(options.native !== undefined ? { native: options.native } : {}),
     ...(options.usePolling !== undefined ? { usePolling: options.usePolling } : {}),
     ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
     onPath: (path) => batcher.push(path),
     onExhausted: (hint) => emitter.emit('warning', hint),
     onRescan: () => batcher.pushAll(),
     onError: (error) => emitter.emit('error', error),
+    onFallback: (reason) => emitter.emit('warning', reason),
   });
+  const directories = watcher;
 
   const ready = (async () => {
     try {
-      await watcher.ready;
+      await directories.ready;
+      if (directories.backend !== 'native' && options.debounceMs !== undefined && options.debounceMs < MIN_DEBOUNCE_MS)
+        emitter.emit(
+          'warning',
+          `debounce ${options.debounceMs} ms raised to ${MIN_DEBOUNCE_MS} ms: chokidar, which delivers the file events in this session, drops repeated events of a file within ${MIN_DEBOUNCE_MS} ms (see docs/watch.md)`,
+        );
       const t0 = performance.now();
       const changes = await snapshot.changes({ paths: [], all: true });
       const event = await rebuild(changes, true, t0);
@@ -137,10 +165,13 @@ export function startSession(options: WatchSessionOptions): WatchSession {
     },
     idle: () => batcher.idle(),
     get polling() {
-      return watcher.polling;
+      return directories.polling;
+    },
+    get backend() {
+      return directories.backend;
     },
     async close() {
-      await watcher.close();
+      await directories.close();
       await batcher.stop();
       await ready.catch(() => undefined);
     },

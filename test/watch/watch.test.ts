@@ -109,6 +109,57 @@ describe('watch on the real compile pipeline (real chokidar, real files)', () =>
     expect(await tree(out)).toEqual(watched);
   });
 
+  it('edits that change what the GitLab parent lists relink it; every step equals a fresh compile', async () => {
+    await start();
+    const fresh = async () => {
+      const watched = await tree(out);
+      const scratch = await realpath(await mkdtemp(join(tmpdir(), 'pw-watch-fresh-')));
+      try {
+        await mkdir(join(scratch, 'pipelines'));
+        for (const name of await readdir(specs))
+          await writeFile(join(scratch, 'pipelines', name), await readFile(join(specs, name), 'utf8'));
+        await compileAndWrite({
+          paths: ['pipelines'],
+          cwd: scratch,
+          out: 'generated',
+          targets: ['compose', 'k8s', 'gitlab'],
+        });
+        expect(watched).toEqual(await tree(join(scratch, 'generated')));
+      } finally {
+        await rm(scratch, { recursive: true, force: true });
+      }
+    };
+    const parent = 'gitlab/pipelines.gitlab-ci.yml';
+    const steps: { source: string; parentWritten: boolean }[] = [
+      // task-only edit: the parent is untouched (the previous link is reused)
+      { source: spec('daily-orders', '1.0.1'), parentWritten: false },
+      // a schedule: the parent's trigger rules change
+      {
+        source: spec('daily-orders', '1.0.1').replace('spec:\n', 'spec:\n  schedule: "0 5 * * *"\n'),
+        parentWritten: true,
+      },
+      // concurrency 2 (default 1): the parent's job loses its resource group
+      {
+        source: spec('daily-orders', '1.0.1').replace('spec:\n', 'spec:\n  schedule: "0 5 * * *"\n  concurrency: 2\n'),
+        parentWritten: true,
+      },
+      // another task edit after those: reused again
+      {
+        source: spec('daily-orders', '1.0.2').replace('spec:\n', 'spec:\n  schedule: "0 5 * * *"\n  concurrency: 2\n'),
+        parentWritten: false,
+      },
+      // a renamed pipeline: old files removed, parent relinked
+      { source: spec('orders-daily', '1.0.2'), parentWritten: true },
+    ];
+    for (const [i, step] of steps.entries()) {
+      await writeFile(join(specs, 'orders.yaml'), step.source);
+      const event = await nextRebuild(i + 1);
+      expect(event.failing).toEqual([]);
+      expect([i, event.written.includes(parent)]).toEqual([i, step.parentWritten]);
+      await fresh();
+    }
+  });
+
   it('an invalid edit keeps the last good output in place; fixing it recompiles', async () => {
     await start();
     const good = await tree(out);

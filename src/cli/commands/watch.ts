@@ -3,7 +3,7 @@ import { ManifestError } from '../../emit/manifest.js';
 import { ProjectError } from '../../emit/project.js';
 import { WriteRefused } from '../../emit/write.js';
 import { jsonEvent, jsonMessage, ShownDiagnostics, statusLine } from '../../watch/report.js';
-import { DEFAULT_DEBOUNCE_MS, MIN_DEBOUNCE_MS, type RebuildEvent } from '../../watch/session.js';
+import { DEFAULT_DEBOUNCE_MS, MIN_DEBOUNCE_MS, NATIVE_DEBOUNCE_MS, type RebuildEvent } from '../../watch/session.js';
 import { startWatch } from '../../watch/watch.js';
 import { oneOf, parseCommandArgs } from '../args.js';
 import { DIAGNOSTIC_OPTIONS, DIAGNOSTIC_OPTIONS_HELP, diagnosticView, renderDiagnostics } from '../diagnostics.js';
@@ -26,7 +26,8 @@ Options:
   --out <dir>       output directory inside the working directory (default: generated)
   --format <fmt>    text (default): diagnostics and one status line per rebuild;
                     json: one JSON object per line per rebuild, for editor integrations
-  --debounce <ms>   quiet time before a burst of file events is rebuilt (default ${DEFAULT_DEBOUNCE_MS}, minimum ${MIN_DEBOUNCE_MS})
+  --debounce <ms>   quiet time before a burst of file events is rebuilt (default ${NATIVE_DEBOUNCE_MS} with the native
+                    watcher; ${DEFAULT_DEBOUNCE_MS}, minimum ${MIN_DEBOUNCE_MS}, when chokidar delivers the events)
   --poll            poll the file system instead of OS events (network file systems, some containers)
 ${DIAGNOSTIC_OPTIONS_HELP.split('\n').slice(0, 3).join('\n')}
 
@@ -48,8 +49,8 @@ function userFacing(error: unknown): string | undefined {
   return undefined;
 }
 
-function parseDebounce(value: string | undefined): number {
-  if (value === undefined) return DEFAULT_DEBOUNCE_MS;
+function parseDebounce(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
   if (!/^\d+$/.test(value) || Number(value) > 60_000) {
     throw new UserError(`--debounce must be a whole number of milliseconds up to 60000 (got '${value}')`, 2);
   }
@@ -76,9 +77,6 @@ export const command: Command = {
     const format = oneOf(values.format, ['text', 'json'] as const, '--format', 'text');
     const targets = parseTargets(values.target);
     const debounceMs = parseDebounce(values.debounce);
-    if (debounceMs < MIN_DEBOUNCE_MS && format === 'text') {
-      io.stderr(`note: --debounce ${debounceMs} raised to ${MIN_DEBOUNCE_MS} ms (see docs/watch.md)\n`);
-    }
     const paths = positionals.length > 0 ? positionals.map((p) => userPath(io, p)) : ['pipelines'];
     const view = diagnosticView(values);
     const color = useColor(io);
@@ -91,7 +89,7 @@ export const command: Command = {
         out: values.out === undefined ? 'generated' : userPath(io, values.out),
         ...(targets ? { targets } : {}),
         ...(io.project?.config ? { config: io.project.config } : {}),
-        debounceMs,
+        ...(debounceMs !== undefined ? { debounceMs } : {}),
         ...(values.poll ? { usePolling: true } : {}),
       });
     } catch (error) {

@@ -1,0 +1,263 @@
+import { mkdir, mkdtemp, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { discoverSpecFiles, readSpecInput } from '../../src/emit/project.js';
+import type { RebuildReport, WatchEngine } from '../../src/watch/engine.js';
+import { SpecScope } from '../../src/watch/filter.js';
+import { type DirectoryWatcher, exhaustionHint, watchDirectories } from '../../src/watch/fs-watcher.js';
+import { displayPath } from '../../src/watch/incremental.js';
+import { loadNativeWatch, type NativeWatch, nativeErrorCode } from '../../src/watch/native-watcher.js';
+import { startSession, type WatchSession } from '../../src/watch/session.js';
+import { type SpecChange, specReader } from '../../src/watch/snapshot.js';
+import { waitFor } from './helpers.js';
+
+const noop = () => {};
+
+describe('the native watcher (real @parcel/watcher, real files)', () => {
+  let dir: string;
+  let watcher: DirectoryWatcher | undefined;
+  beforeEach(async () => {
+    dir = await realpath(await mkdtemp(join(tmpdir(), 'pw-native-')));
+  });
+  afterEach(async () => {
+    await watcher?.close();
+    watcher = undefined;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('is installed with a binary for this platform', async () => {
+    expect(await loadNativeWatch()).toBeTypeOf('function');
+  });
+
+  it('reports bursts, renames, deletes and atomic saves; never editor temp files or the output directory', async () => {
+    const specs = join(dir, 'pipelines');
+    const out = join(dir, 'generated');
+    await mkdir(join(specs, 'team'), { recursive: true });
+    await mkdir(out);
+    await writeFile(join(specs, 'a.yaml'), 'a: 1\n');
+    const seen = new Set<string>();
+    watcher = watchDirectories({
+      roots: [dir],
+      ignored: new SpecScope([dir], [], [out]).ignored(),
+      excluded: [out],
+      onPath: (path) => seen.add(path),
+      onExhausted: noop,
+      onRescan: noop,
+      onError: (e) => {
+        throw e;
+      },
+    });
+    await watcher.ready;
+    expect(watcher.backend).toBe('native');
+    const sentinel = async (name: string) => {
+      await writeFile(join(specs, name), 'z: 1\n');
+      await waitFor(() => (seen.has(join(specs, name)) ? true : undefined), `event of ${name}`);
+    };
+
+    // a burst: every file is reported (coalescing never drops the last event of a file)
+    const burst = Array.from({ length: 100 }, (_, i) => join(specs, 'team', `p${i}.yaml`));
+    await Promise.all(burst.map((p, i) => writeFile(p, `n: ${i}\n`)));
+    await waitFor(() => (burst.every((p) => seen.has(p)) ? true : undefined), 'every file of the burst');
+
+    // vim-style atomic save: swap file, write probe, backup, then the new content renamed over the spec
+    seen.clear();
+    await writeFile(join(specs, '.a.yaml.swp'), 'swap');
+    await writeFile(join(specs, '4913'), '');
+    await rm(join(specs, '4913'));
+    await writeFile(join(specs, 'a.yaml~'), 'a: 1\n');
+    await writeFile(join(specs, 'a.yaml.tmp'), 'a: 2\n');
+    await rename(join(specs, 'a.yaml.tmp'), join(specs, 'a.yaml'));
+    await writeFile(join(specs, 'notes.txt'), 'not a spec');
+    await writeFile(join(out, 'k8s.yaml'), 'ours: 1\n');
+    await sentinel('s1.yaml');
+    expect(seen.has(join(specs, 'a.yaml'))).toBe(true);
+    for (const ignored of ['.a.yaml.swp', '4913', 'a.yaml~', 'a.yaml.tmp', 'notes.txt'])
+      expect(seen.has(join(specs, ignored))).toBe(false);
+    expect([...seen].some((p) => p.startsWith(out))).toBe(false);
+
+    // rename: both names are reported
+    seen.clear();
+    await rename(join(specs, 'a.yaml'), join(specs, 'b.yaml'));
+    await waitFor(
+      () => (seen.has(join(specs, 'a.yaml')) && seen.has(join(specs, 'b.yaml')) ? true : undefined),
+      'both sides of the rename',
+    );
+
+    // deleting a directory of specs: the directory (or its specs) is reported
+    seen.clear();
+    await rm(join(specs, 'team'), { recursive: true });
+    await waitFor(
+      () => (seen.has(join(specs, 'team')) || seen.has(burst[0]!) ? true : undefined),
+      'the deleted directory',
+    );
+  });
+
+  it('falls back to chokidar when the native watcher cannot start, saying why', async () => {
+    const failing: NativeWatch = async () => {
+      throw new Error('no backend here');
+    };
+    const reasons: string[] = [];
+    const seen: string[] = [];
+    watcher = watchDirectories({
+      roots: [dir],
+      ignored: new SpecScope([dir], [], []).ignored(),
+      native: failing,
+      onPath: (path) => seen.push(path),
+      onExhausted: noop,
+      onRescan: noop,
+      onError: noop,
+      onFallback: (reason) => reasons.push(reason),
+    });
+    await watcher.ready;
+    expect(watcher.backend).toBe('chokidar');
+    expect(reasons).toEqual([expect.stringContaining('no backend here')]);
+    await writeFile(join(dir, 'p.yaml'), 'a: 1\n');
+    await waitFor(() => (seen.includes(join(dir, 'p.yaml')) ? true : undefined), 'event from chokidar');
+  });
+
+  it('falls back to polling with the sysctl hint when inotify watches run out, at start or later', async () => {
+    // @parcel/watcher reports inotify failures as strerror text, not as codes
+    const atStart: NativeWatch = async () => {
+      throw new Error(`inotify_add_watch on '${dir}' failed: No space left on device`);
+    };
+    const hints: string[] = [];
+    watcher = watchDirectories({
+      roots: [dir],
+      ignored: new SpecScope([dir], [], []).ignored(),
+      native: atStart,
+      pollIntervalMs: 50,
+      onPath: noop,
+      onExhausted: (hint) => hints.push(hint),
+      onRescan: noop,
+      onError: noop,
+    });
+    await watcher.ready;
+    expect(watcher.backend).toBe('polling');
+    expect(hints).toEqual([exhaustionHint('ENOSPC')]);
+    await watcher.close();
+
+    // later: the subscription works, then reports EMFILE; the session switches to polling and re-checks everything
+    let report: ((error: Error | null, paths: string[]) => void) | undefined;
+    let unsubscribed = 0;
+    const later: NativeWatch = async (_root, onEvents) => {
+      report = onEvents;
+      return {
+        unsubscribe: async () => {
+          unsubscribed++;
+        },
+      };
+    };
+    const seen: string[] = [];
+    let rescans = 0;
+    hints.length = 0;
+    watcher = watchDirectories({
+      roots: [dir],
+      ignored: new SpecScope([dir], [], []).ignored(),
+      native: later,
+      pollIntervalMs: 50,
+      onPath: (path) => seen.push(path),
+      onExhausted: (hint) => hints.push(hint),
+      onRescan: () => rescans++,
+      onError: noop,
+    });
+    await watcher.ready;
+    expect(watcher.backend).toBe('native');
+    report!(null, [join(dir, 'x.yaml')]);
+    expect(seen).toEqual([join(dir, 'x.yaml')]);
+    report!(new Error('Too many open files'), []);
+    await waitFor(() => (rescans > 0 ? true : undefined), 'rescan after the switch');
+    expect(hints).toEqual([exhaustionHint('EMFILE')]);
+    expect(unsubscribed).toBe(1);
+    expect(watcher.backend).toBe('polling');
+    await writeFile(join(dir, 'p.yaml'), 'a: 1\n');
+    await waitFor(() => (seen.includes(join(dir, 'p.yaml')) ? true : undefined), 'event from the polling watcher');
+  });
+
+  it('recognises exhaustion in native error messages', () => {
+    expect(nativeErrorCode(new Error("inotify_add_watch on '/x' failed: No space left on device"))).toBe('ENOSPC');
+    expect(nativeErrorCode(new Error('Unable to initialize inotify: Too many open files'))).toBe('EMFILE');
+    expect(nativeErrorCode(new Error('something else'))).toBeUndefined();
+  });
+});
+
+/** Blocks the first rebuild after the initial build until released, recording every change it is handed. */
+class SlowEngine implements WatchEngine {
+  calls: SpecChange[][] = [];
+  #release: (() => void) | undefined;
+  started: Promise<void>;
+  #started!: () => void;
+  constructor() {
+    this.started = new Promise((r) => {
+      this.#started = r;
+    });
+  }
+  release() {
+    this.#release?.();
+  }
+  async apply(changes: SpecChange[], initial: boolean): Promise<RebuildReport> {
+    this.calls.push(changes);
+    if (!initial && this.calls.length === 2) {
+      this.#started();
+      await new Promise<void>((r) => {
+        this.#release = r;
+      });
+    }
+    return {
+      changed: changes.map((c) => c.path),
+      rebuilt: [],
+      deleted: [],
+      written: [],
+      removed: [],
+      failing: [],
+      diagnostics: [],
+      fresh: [],
+      sources: new Map(),
+    };
+  }
+}
+
+describe('a session on the native watcher (real files)', () => {
+  let dir: string;
+  let session: WatchSession | undefined;
+  afterEach(async () => {
+    await session?.close();
+    session = undefined;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('never loses a save: rapid rewrites of one file, during a rebuild, end with the last content rebuilt', async () => {
+    dir = await realpath(await mkdtemp(join(tmpdir(), 'pw-native-session-')));
+    const specs = join(dir, 'pipelines');
+    await mkdir(specs);
+    const a = join(specs, 'a.yaml');
+    await writeFile(a, 'v: 0\n');
+    const engine = new SlowEngine();
+    session = startSession({
+      scope: new SpecScope([specs], [], [join(dir, 'generated')]),
+      engine,
+      discover: discoverSpecFiles,
+      read: specReader((path) => readSpecInput(path, displayPath(dir, path))),
+    });
+    await session.ready;
+    expect(session.backend).toBe('native');
+    await writeFile(a, 'v: 1\n');
+    await engine.started; // the rebuild of v: 1 is running now
+    // saves while it runs: several within a few milliseconds (what chokidar would drop), one an atomic rename
+    for (let i = 2; i <= 6; i++) await writeFile(a, `v: ${i}\n`);
+    await writeFile(join(specs, 'a.yaml.tmp'), 'v: 7\n');
+    await rename(join(specs, 'a.yaml.tmp'), a);
+    engine.release();
+    await waitFor(
+      () => (engine.calls.some((c) => c.some((x) => x.input?.source === 'v: 7\n')) ? true : undefined),
+      'the last save rebuilt',
+    );
+    await session.idle();
+    const last = engine.calls
+      .flat()
+      .filter((c) => c.path === a)
+      .at(-1);
+    expect(last?.input?.source).toBe('v: 7\n');
+    expect(await readFile(a, 'utf8')).toBe('v: 7\n');
+  });
+});
