@@ -10,6 +10,7 @@ import { cpus, freemem, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
+import { cdk8sBench } from './cdk8s.mjs';
 import { writeCorpus } from './corpus.mjs';
 import { diffScaleBench } from './diff-scale.mjs';
 import { gateBench } from './gate.mjs';
@@ -32,6 +33,7 @@ const SECTIONS = [
   'gate',
   'workers',
   'k8s-reconcile',
+  'cdk8s',
 ];
 const here = new URL('.', import.meta.url).pathname;
 
@@ -216,7 +218,7 @@ function rmOut(dir) {
 
 try {
   let corpusDir;
-  const needCorpus = only.some((s) => ['compile', 'validate', 'watch', 'workers'].includes(s));
+  const needCorpus = only.some((s) => ['compile', 'validate', 'watch', 'workers', 'cdk8s'].includes(s));
   if (needCorpus) {
     corpusDir = join(work, `corpus-${config.pipelines}x${config.tasks}`);
     log(`generating ${config.pipelines} × ${config.tasks} corpus in ${corpusDir}`);
@@ -425,6 +427,23 @@ try {
     results.sections.watch = w;
     row('watch initial build', formatMs(w.initialMs));
     row('watch one-spec edit → outputs written (median)', formatMs(w.ms), '<= 100 ms', w.ms <= 100);
+  });
+
+  await section('cdk8s', only.includes('cdk8s'), async () => {
+    log('cdk8s: pipewright compile --target k8s vs cdk8s synth of the same objects (bench/cdk8s.mjs)');
+    const c = await cdk8sBench({
+      corpusDir,
+      work,
+      runs: config.runs,
+      distDir: flags.dist ?? join(here, '..', 'dist'),
+      log,
+    });
+    const ours = med(c.samples.ours);
+    const peer = med(c.samples.cdk8s);
+    results.sections.cdk8s = { oursMs: ours, cdk8sMs: peer, ratio: ours / peer, ...c };
+    row(`pipewright compile --target k8s (${config.pipelines}×${config.tasks}, process)`, formatMs(ours));
+    row('cdk8s synth, same objects (process)', formatMs(peer));
+    row('  k8s compile / cdk8s synth', `${(ours / peer).toFixed(2)}×`, '<= 0.5×', ours / peer <= 0.5);
   });
 
   await section('compile', only.includes('compile'), async () => {
