@@ -99,12 +99,27 @@ function isCollection(v: unknown): v is object {
   return v !== null && typeof v === 'object';
 }
 
-function entries(v: object): [string, unknown][] {
-  return Object.entries(v).filter(([, x]) => x !== undefined);
+function isEmpty(v: object): boolean {
+  if (Array.isArray(v)) return v.length === 0;
+  for (const k in v) if (Object.hasOwn(v, k) && (v as Record<string, unknown>)[k] !== undefined) return false;
+  return true;
 }
 
-function isEmpty(v: object): boolean {
-  return Array.isArray(v) ? v.length === 0 : entries(v).length === 0;
+/**
+ * Keys repeat across documents (`apiVersion`, `metadata`, label keys …): each key's written form is remembered instead
+ * of running the plain-scalar checks again for every occurrence. Bounded (cleared when full).
+ */
+const KEY_MEMO_SIZE = 4096;
+const keyMemo = new Map<string, string>();
+
+function keyScalar(k: string): string {
+  let written = keyMemo.get(k);
+  if (written === undefined) {
+    written = scalar(k);
+    if (keyMemo.size >= KEY_MEMO_SIZE) keyMemo.clear();
+    keyMemo.set(k, written);
+  }
+  return written;
 }
 
 /** Appends the block form of a non-empty collection; the first line's indent is `first`, the others `indent`. */
@@ -123,8 +138,11 @@ function block(v: object, indent: string, first: string, out: string[]): void {
     }
     return;
   }
-  for (const [k, item] of entries(v)) {
-    const key = scalar(k);
+  const record = v as Record<string, unknown>;
+  for (const k of Object.keys(record)) {
+    const item = record[k];
+    if (item === undefined) continue;
+    const key = keyScalar(k);
     if (isCollection(item) && !isEmpty(item)) {
       out.push(`${prefix}${key}:\n`);
       block(item, `${indent}  `, `${indent}  `, out);
