@@ -3,8 +3,9 @@
 // file written (node start-up and module loading included on both sides):
 // - ours: `node dist/cli.js compile pipelines --target k8s --out <dir> --no-cache --format json` over the corpus
 //   (read, parse, validate, normalize, emit, serialize, write, manifest), output directory removed first;
-// - peer: `node bench/cdk8s-app.mjs <input> <out>` (see that file), output directory removed first. Its input is
-//   what pipewright's emitter builds for each pipeline, as JSON (prepared here, untimed).
+// - peer: `node bench/cdk8s-app.mjs <input> <out> <specs>` (see that file), output directory removed first: it reads
+//   and parses the same spec files, and builds the objects from what pipewright's emitter builds for each pipeline,
+//   as JSON (prepared here, untimed): the spec → objects translation costs the peer nothing.
 // After the timed rounds the two outputs are parsed and compared object by object (run-plan Job templates parsed
 // too): the bench fails if cdk8s did not produce the same objects.
 import { spawn } from 'node:child_process';
@@ -63,6 +64,7 @@ export async function prepareCdk8sInput(corpusDir, inputDir, distUrl) {
       join(inputDir, `${unit.pipeline}.json`),
       JSON.stringify({
         name: unit.pipeline,
+        spec: basename(file),
         objects: objects.map((o) => (o === plan ? { ...o, data: {} } : o)),
         plan: planData,
       }),
@@ -128,7 +130,11 @@ export async function cdk8sBench({ corpusDir, work, runs, distDir, log }) {
     samples.ours.push({ ms: ours.ms });
     log(`  pipewright compile --target k8s run ${r + 1}/${runs}: ${Math.round(ours.ms)} ms`);
     rmSync(cdk8sOut, { recursive: true, force: true });
-    const peer = await run(process.execPath, [join(here, 'cdk8s-app.mjs'), input, cdk8sOut], here);
+    const peer = await run(
+      process.execPath,
+      [join(here, 'cdk8s-app.mjs'), input, cdk8sOut, join(corpusDir, 'pipelines')],
+      here,
+    );
     samples.cdk8s.push({ ms: peer.ms, ...JSON.parse(peer.stdout.trim().split('\n').at(-1)) });
     log(`  cdk8s synth run ${r + 1}/${runs}: ${Math.round(peer.ms)} ms`);
   }

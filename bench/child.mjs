@@ -157,7 +157,7 @@ const ops = {
    * rewrite one spec with a changed command word and time until the session reports the rebuild (after its outputs
    * are written). Debounce included: that is what a user waits for.
    */
-  async watch({ dir, out = 'generated', edits = 5, debounceMs }) {
+  async watch({ dir, out = 'generated', edits = 5, debounceMs, pauseMs = 150, pacedEdits = 0, pacedPauseMs = 1000 }) {
     // the programmatic watch API (src/watch/watch.ts): the same engine and session as `pipewright watch`
     const { startWatch } = await dist('watch/watch.js');
     let t = performance.now();
@@ -167,9 +167,15 @@ const ops = {
     const files = specFiles(dir);
     const samples = [];
     const sessionMs = [];
+    // `edits` edits, each restored and settled `pauseMs` later; then `pacedEdits` more with `pacedPauseMs` between
+    // them (a person saving: the watcher has been quiet for a while when the save arrives)
+    const paced = [];
+    const pacedSessionMs = [];
     try {
-      for (let i = 0; i < edits; i++) {
-        const file = files[Math.floor(((i + 0.5) * files.length) / edits)];
+      for (let i = 0; i < edits + pacedEdits; i++) {
+        const isPaced = i >= edits;
+        if (isPaced) await new Promise((r) => setTimeout(r, pacedPauseMs));
+        const file = files[Math.floor(((i + 0.5) * files.length) / (edits + pacedEdits))];
         const source = readFileSync(file, 'utf8');
         // a new first command word in one task: a real change, same layout
         const edited = source.replace(/^( *)- --date$/m, (line, indent) => `${indent}- --bench-edit-${i}\n${line}`);
@@ -188,22 +194,25 @@ const ops = {
         t = performance.now();
         await writeFile(file, edited);
         const event = await rebuilt;
-        samples.push(performance.now() - t);
-        sessionMs.push(event.ms);
+        (isPaced ? paced : samples).push(performance.now() - t);
+        (isPaced ? pacedSessionMs : sessionMs).push(event.ms);
         if (event.written.length === 0 || event.failing.length > 0)
           throw new Error(`watch: edit ${i} wrote ${event.written.length} files, ${event.failing.length} failing`);
         await writeFile(file, source); // restore, and let that rebuild settle before the next edit
-        await new Promise((r) => setTimeout(r, 150));
+        await new Promise((r) => setTimeout(r, pauseMs));
         await session.idle();
       }
     } finally {
       await session.close();
     }
     samples.sort((a, b) => a - b);
+    paced.sort((a, b) => a - b);
     return {
       ms: samples[Math.floor(samples.length / 2)],
       samples,
       sessionMs,
+      ...(pacedEdits > 0 ? { pacedMs: paced[Math.floor(paced.length / 2)], paced, pacedSessionMs, pacedPauseMs } : {}),
+      backend: session.backend,
       initialMs,
       initialWritten: initial.written.length,
     };
