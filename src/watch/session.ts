@@ -18,6 +18,8 @@ export const MIN_DEBOUNCE_MS = 50;
  * always delivers the last): only events delivered in separate callbacks a few milliseconds apart are merged.
  */
 export const NATIVE_DEBOUNCE_MS = 10;
+/** How long after a spec was read empty it is read again before the empty content counts (see SpecSnapshot). */
+export const EMPTY_RECHECK_MS = 100;
 
 export interface RebuildEvent extends RebuildReport {
   event: 'rebuild';
@@ -101,6 +103,13 @@ export function startSession(options: WatchSessionOptions): WatchSession {
     await started; // the initial build decides the baseline; events during it are compared against it
     const t0 = performance.now();
     const changes = await snapshot.changes(batch);
+    if (snapshot.deferred.length > 0) {
+      const again = snapshot.deferred;
+      // the write after a truncation normally brings its own event; this re-check counts a file that stays empty
+      setTimeout(() => {
+        for (const path of again) batcher.push(path);
+      }, EMPTY_RECHECK_MS).unref();
+    }
     emitter.emit('batch', { event: 'batch', paths: batch.paths, changes: changes.length });
     if (changes.length === 0) return;
     emitter.emit('rebuild', await rebuild(changes, false, t0));

@@ -28,6 +28,10 @@ export type DiscoverSpecs = (paths: string[]) => Promise<string[]>;
  */
 export class SpecSnapshot {
   readonly #hashes = new Map<string, string>();
+  /** Paths read empty once and not counted yet (see `changes`). */
+  readonly #emptyOnce = new Set<string>();
+  /** Paths read empty for the first time by the last `changes` call: the caller re-checks them a moment later. */
+  deferred: string[] = [];
 
   constructor(
     private readonly scope: SpecScope,
@@ -67,9 +71,21 @@ export class SpecSnapshot {
         for (const found of await this.discover(dirs)) if (this.scope.contains(found)) candidates.add(found);
     }
     const out: SpecChange[] = [];
+    this.deferred = [];
     for (const path of [...candidates].sort()) {
       const input = await this.read(path);
       const before = this.#hashes.get(path);
+      // Saving by truncate-then-write (editors, `fs.writeFile`) passes through an empty file, and its first event can
+      // arrive before the write: an empty read counts only when the file is still empty when read again (the caller
+      // re-checks `deferred`), so a half-saved spec never becomes a rebuild with a bogus "empty file" error.
+      if (input !== undefined && !input.rejected && input.source === '' && !batch.all) {
+        if (!this.#emptyOnce.has(path)) {
+          this.#emptyOnce.add(path);
+          this.deferred.push(path);
+          continue;
+        }
+      }
+      this.#emptyOnce.delete(path);
       if (input === undefined) {
         if (before !== undefined) {
           this.#hashes.delete(path);

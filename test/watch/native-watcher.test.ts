@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -259,5 +259,61 @@ describe('a session on the native watcher (real files)', () => {
       .at(-1);
     expect(last?.input?.source).toBe('v: 7\n');
     expect(await readFile(a, 'utf8')).toBe('v: 7\n');
+  });
+
+  it('a save by truncate-then-write is one change: the empty moment never reaches the engine; a file left empty does', async () => {
+    dir = await realpath(await mkdtemp(join(tmpdir(), 'pw-native-session-')));
+    const specs = join(dir, 'pipelines');
+    await mkdir(specs);
+    const a = join(specs, 'a.yaml');
+    await writeFile(a, 'v: 0\n');
+    const calls: SpecChange[][] = [];
+    const engine: WatchEngine = {
+      apply: async (changes) => {
+        calls.push(changes);
+        return {
+          changed: [],
+          rebuilt: [],
+          deleted: [],
+          written: [],
+          removed: [],
+          failing: [],
+          diagnostics: [],
+          fresh: [],
+          sources: new Map(),
+        };
+      },
+    };
+    session = startSession({
+      scope: new SpecScope([specs], [], [join(dir, 'generated')]),
+      engine,
+      discover: discoverSpecFiles,
+      read: specReader((path) => readSpecInput(path, displayPath(dir, path))),
+    });
+    await session.ready;
+    // a writer descheduled between the truncation and the write (as on a loaded machine)
+    const handle = await open(a, 'w');
+    await new Promise((r) => setTimeout(r, 40));
+    await handle.writeFile('v: 1\n');
+    await handle.close();
+    await waitFor(() => (calls.flat().some((c) => c.input?.source === 'v: 1\n') ? true : undefined), 'the save');
+    await new Promise((r) => setTimeout(r, 200));
+    await session.idle();
+    expect(
+      calls
+        .slice(1)
+        .flat()
+        .map((c) => c.input?.source),
+    ).toEqual(['v: 1\n']);
+
+    // emptied for good: counted once the re-check still reads it empty
+    await writeFile(a, '');
+    await waitFor(() => (calls.flat().some((c) => c.input?.source === '') ? true : undefined), 'the empty file');
+    expect(
+      calls
+        .slice(1)
+        .flat()
+        .map((c) => c.input?.source),
+    ).toEqual(['v: 1\n', '']);
   });
 });
