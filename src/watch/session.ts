@@ -20,6 +20,13 @@ export const MIN_DEBOUNCE_MS = 50;
 export const NATIVE_DEBOUNCE_MS = 10;
 /** How long after a spec was read empty it is read again before the empty content counts (see SpecSnapshot). */
 export const EMPTY_RECHECK_MS = 100;
+/**
+ * With the native watcher, every path an event named is read once more this long after its batch. @parcel/watcher
+ * coalesces the events of a path within its delivery window (up to 500 ms) and drops a create followed by a delete
+ * as if nothing happened — which loses the deletion of a spec that existed before and was replaced (an atomic save)
+ * and then deleted within that window. Reading the path again after the window catches any such change.
+ */
+export const NATIVE_SETTLE_MS = 600;
 
 export interface RebuildEvent extends RebuildReport {
   event: 'rebuild';
@@ -99,9 +106,27 @@ export function startSession(options: WatchSessionOptions): WatchSession {
     return event;
   };
 
+  /** Paths reported by the watcher and not yet processed (the settle re-check is scheduled for those only). */
+  const reported = new Set<string>();
+  /** Paths pushed by the settle re-check and not yet processed. */
+  const settling = new Set<string>();
   const runBatch = async (batch: Batch) => {
     await started; // the initial build decides the baseline; events during it are compared against it
     const t0 = performance.now();
+    // a batch of settle re-checks only that changes nothing is not reported (it is no event of the file system)
+    const onlySettle = !batch.all && batch.paths.every((p) => settling.has(p) && !reported.has(p));
+    for (const p of batch.paths) settling.delete(p);
+    if (watcher?.backend === 'native') {
+      const settle = batch.paths.filter((p) => reported.has(p));
+      for (const p of batch.paths) reported.delete(p);
+      if (settle.length > 0)
+        setTimeout(() => {
+          for (const p of settle) {
+            settling.add(p);
+            batcher.push(p);
+          }
+        }, NATIVE_SETTLE_MS).unref();
+    } else reported.clear();
     const changes = await snapshot.changes(batch);
     if (snapshot.deferred.length > 0) {
       const again = snapshot.deferred;
@@ -110,6 +135,7 @@ export function startSession(options: WatchSessionOptions): WatchSession {
         for (const path of again) batcher.push(path);
       }, EMPTY_RECHECK_MS).unref();
     }
+    if (onlySettle && changes.length === 0) return;
     emitter.emit('batch', { event: 'batch', paths: batch.paths, changes: changes.length });
     if (changes.length === 0) return;
     emitter.emit('rebuild', await rebuild(changes, false, t0));
@@ -134,7 +160,10 @@ export function startSession(options: WatchSessionOptions): WatchSession {
     ...(options.native !== undefined ? { native: options.native } : {}),
     ...(options.usePolling !== undefined ? { usePolling: options.usePolling } : {}),
     ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
-    onPath: (path) => batcher.push(path),
+    onPath: (path) => {
+      reported.add(path);
+      batcher.push(path);
+    },
     onExhausted: (hint) => emitter.emit('warning', hint),
     onRescan: () => batcher.pushAll(),
     onError: (error) => emitter.emit('error', error),

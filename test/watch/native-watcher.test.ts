@@ -316,4 +316,58 @@ describe('a session on the native watcher (real files)', () => {
         .map((c) => c.input?.source),
     ).toEqual(['v: 1\n', '']);
   });
+
+  it('re-reads every reported path after the native delivery window: a change whose events were coalesced away is still seen', async () => {
+    dir = await realpath(await mkdtemp(join(tmpdir(), 'pw-native-session-')));
+    const specs = join(dir, 'pipelines');
+    await mkdir(specs);
+    const a = join(specs, 'a.yaml');
+    await writeFile(a, 'v: 0\n');
+    // a native watcher under the test's control: it delivers only what the test passes on (as @parcel/watcher
+    // delivers nothing for a create followed by a delete in one window)
+    let deliver: ((error: Error | null, paths: string[]) => void) | undefined;
+    const native: NativeWatch = async (_root, onEvents) => {
+      deliver = onEvents;
+      return { unsubscribe: async () => {} };
+    };
+    const calls: SpecChange[][] = [];
+    const batches: number[] = [];
+    const engine: WatchEngine = {
+      apply: async (changes) => {
+        calls.push(changes);
+        return {
+          changed: [],
+          rebuilt: [],
+          deleted: [],
+          written: [],
+          removed: [],
+          failing: [],
+          diagnostics: [],
+          fresh: [],
+          sources: new Map(),
+        };
+      },
+    };
+    session = startSession({
+      scope: new SpecScope([specs], [], [join(dir, 'generated')]),
+      engine,
+      discover: discoverSpecFiles,
+      read: specReader((path) => readSpecInput(path, displayPath(dir, path))),
+      native,
+    });
+    session.on('batch', (b) => batches.push(b.changes));
+    await session.ready;
+    expect(session.backend).toBe('native');
+    await writeFile(a, 'v: 1\n');
+    deliver!(null, [a]);
+    await waitFor(() => (calls.length >= 2 ? true : undefined), 'the edit');
+    await rm(a); // no event delivered for this one
+    await waitFor(
+      () => (calls.flat().some((c) => c.kind === 'removed') ? true : undefined),
+      'the removal, from the re-check',
+    );
+    expect(calls.slice(1).map((c) => c.map((x) => x.kind))).toEqual([['changed'], ['removed']]);
+    // a re-check that finds nothing new is not reported as a batch
+    expect(batches).toEqual([1, 1]);
+  });
 });
