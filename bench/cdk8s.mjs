@@ -9,7 +9,7 @@
 // After the timed rounds the two outputs are parsed and compared object by object (run-plan Job templates parsed
 // too): the bench fails if cdk8s did not produce the same objects.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 
@@ -74,10 +74,16 @@ export async function prepareCdk8sInput(corpusDir, inputDir, distUrl) {
   return pipelines;
 }
 
+// CPU seconds (user + system) of each process too: on a shared machine they vary far less than wall times.
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+const CPU_MARK = 'pipewright-bench-cpu';
+
 function run(cmd, args, cwd) {
   return new Promise((resolvePromise, reject) => {
     const t = performance.now();
-    const p = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = TIME
+      ? spawn(TIME, ['-f', `${CPU_MARK} %U %S`, cmd, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = [];
     const err = [];
     p.stdout.on('data', (d) => out.push(d));
@@ -86,7 +92,11 @@ function run(cmd, args, cwd) {
       const ms = performance.now() - t;
       if (code !== 0)
         reject(new Error(`${cmd} ${args.join(' ')}: exit ${code} ${Buffer.concat(err).toString().slice(-2000)}`));
-      else resolvePromise({ ms, stdout: Buffer.concat(out).toString() });
+      else {
+        const cpu = new RegExp(`${CPU_MARK} ([0-9.]+) ([0-9.]+)`).exec(Buffer.concat(err).toString());
+        const cpuMs = cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : undefined;
+        resolvePromise({ ms, cpuMs, stdout: Buffer.concat(out).toString() });
+      }
     });
   });
 }
@@ -127,7 +137,7 @@ export async function cdk8sBench({ corpusDir, work, runs, distDir, log }) {
       [cli, 'compile', 'pipelines', '--target', 'k8s', '--out', oursOut, '--no-cache', '--format', 'json'],
       corpusDir,
     );
-    samples.ours.push({ ms: ours.ms });
+    samples.ours.push({ ms: ours.ms, cpuMs: ours.cpuMs });
     log(`  pipewright compile --target k8s run ${r + 1}/${runs}: ${Math.round(ours.ms)} ms`);
     rmSync(cdk8sOut, { recursive: true, force: true });
     const peer = await run(
@@ -135,7 +145,7 @@ export async function cdk8sBench({ corpusDir, work, runs, distDir, log }) {
       [join(here, 'cdk8s-app.mjs'), input, cdk8sOut, join(corpusDir, 'pipelines')],
       here,
     );
-    samples.cdk8s.push({ ms: peer.ms, ...JSON.parse(peer.stdout.trim().split('\n').at(-1)) });
+    samples.cdk8s.push({ ...JSON.parse(peer.stdout.trim().split('\n').at(-1)), ms: peer.ms, cpuMs: peer.cpuMs });
     log(`  cdk8s synth run ${r + 1}/${runs}: ${Math.round(peer.ms)} ms`);
   }
   const compared = compareOutputs(join(corpusDir, oursOut), cdk8sOut);
