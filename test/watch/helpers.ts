@@ -1,4 +1,6 @@
+import type { RebuildReport, WatchEngine } from '../../src/watch/engine.js';
 import type { WatchSession } from '../../src/watch/session.js';
+import type { SpecChange } from '../../src/watch/snapshot.js';
 
 /** Resolves with the first value `poll` returns that is not undefined (event-driven waits, no fixed sleeps). */
 export async function waitFor<T>(poll: () => T | undefined, what: string, timeoutMs = 15_000): Promise<T> {
@@ -19,4 +21,23 @@ export function record(session: WatchSession) {
   session.on('warning', (value) => events.push({ type: 'warning', value }));
   session.on('error', (value) => events.push({ type: 'error', value }));
   return events;
+}
+
+/** An engine for session mechanics: it only records the changes it is handed and reports them as changed. */
+export class RecordingEngine implements WatchEngine {
+  calls: { changes: SpecChange[]; initial: boolean }[] = [];
+  async apply(changes: SpecChange[], initial: boolean): Promise<RebuildReport> {
+    this.calls.push({ changes, initial });
+    return {
+      changed: changes.map((c) => c.path),
+      rebuilt: [],
+      deleted: [],
+      written: [],
+      removed: [],
+      failing: [],
+      diagnostics: [],
+      fresh: [],
+      sources: new Map(),
+    };
+  }
 }

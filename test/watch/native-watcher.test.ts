@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { discoverSpecFiles, readSpecInput } from '../../src/emit/project.js';
-import type { RebuildReport, WatchEngine } from '../../src/watch/engine.js';
+import type { RebuildReport } from '../../src/watch/engine.js';
 import { SpecScope } from '../../src/watch/filter.js';
 import { type DirectoryWatcher, exhaustionHint, watchDirectories } from '../../src/watch/fs-watcher.js';
 import { displayPath } from '../../src/watch/incremental.js';
 import { loadNativeWatch, type NativeWatch, nativeErrorCode } from '../../src/watch/native-watcher.js';
 import { startSession, type WatchSession } from '../../src/watch/session.js';
 import { type SpecChange, specReader } from '../../src/watch/snapshot.js';
-import { waitFor } from './helpers.js';
+import { RecordingEngine, waitFor } from './helpers.js';
 
 const noop = () => {};
 
@@ -181,13 +181,13 @@ describe('the native watcher (real @parcel/watcher, real files)', () => {
   });
 });
 
-/** Blocks the first rebuild after the initial build until released, recording every change it is handed. */
-class SlowEngine implements WatchEngine {
-  calls: SpecChange[][] = [];
+/** Blocks the first rebuild after the initial build until released. */
+class SlowEngine extends RecordingEngine {
   #release: (() => void) | undefined;
   started: Promise<void>;
   #started!: () => void;
   constructor() {
+    super();
     this.started = new Promise((r) => {
       this.#started = r;
     });
@@ -195,25 +195,15 @@ class SlowEngine implements WatchEngine {
   release() {
     this.#release?.();
   }
-  async apply(changes: SpecChange[], initial: boolean): Promise<RebuildReport> {
-    this.calls.push(changes);
+  override async apply(changes: SpecChange[], initial: boolean): Promise<RebuildReport> {
+    const report = await super.apply(changes, initial);
     if (!initial && this.calls.length === 2) {
       this.#started();
       await new Promise<void>((r) => {
         this.#release = r;
       });
     }
-    return {
-      changed: changes.map((c) => c.path),
-      rebuilt: [],
-      deleted: [],
-      written: [],
-      removed: [],
-      failing: [],
-      diagnostics: [],
-      fresh: [],
-      sources: new Map(),
-    };
+    return report;
   }
 }
 
@@ -225,20 +215,28 @@ describe('a session on the native watcher (real files)', () => {
     session = undefined;
     await rm(dir, { recursive: true, force: true });
   });
-
-  it('never loses a save: rapid rewrites of one file, during a rebuild, end with the last content rebuilt', async () => {
+  /** A project with one spec, `pipelines/a.yaml` (`v: 0`). */
+  const project = async () => {
     dir = await realpath(await mkdtemp(join(tmpdir(), 'pw-native-session-')));
     const specs = join(dir, 'pipelines');
     await mkdir(specs);
     const a = join(specs, 'a.yaml');
     await writeFile(a, 'v: 0\n');
-    const engine = new SlowEngine();
-    session = startSession({
+    return { specs, a };
+  };
+  const start = (specs: string, engine: RecordingEngine, native?: NativeWatch) =>
+    startSession({
       scope: new SpecScope([specs], [], [join(dir, 'generated')]),
       engine,
       discover: discoverSpecFiles,
       read: specReader((path) => readSpecInput(path, displayPath(dir, path))),
+      ...(native ? { native } : {}),
     });
+
+  it('never loses a save: rapid rewrites of one file, during a rebuild, end with the last content rebuilt', async () => {
+    const { specs, a } = await project();
+    const engine = new SlowEngine();
+    session = start(specs, engine);
     await session.ready;
     expect(session.backend).toBe('native');
     await writeFile(a, 'v: 1\n');
@@ -249,12 +247,12 @@ describe('a session on the native watcher (real files)', () => {
     await rename(join(specs, 'a.yaml.tmp'), a);
     engine.release();
     await waitFor(
-      () => (engine.calls.some((c) => c.some((x) => x.input?.source === 'v: 7\n')) ? true : undefined),
+      () => (engine.calls.some((c) => c.changes.some((x) => x.input?.source === 'v: 7\n')) ? true : undefined),
       'the last save rebuilt',
     );
     await session.idle();
     const last = engine.calls
-      .flat()
+      .flatMap((c) => c.changes)
       .filter((c) => c.path === a)
       .at(-1);
     expect(last?.input?.source).toBe('v: 7\n');
@@ -262,45 +260,29 @@ describe('a session on the native watcher (real files)', () => {
   });
 
   it('a save by truncate-then-write is one change: the empty moment never reaches the engine; a file left empty does', async () => {
-    dir = await realpath(await mkdtemp(join(tmpdir(), 'pw-native-session-')));
-    const specs = join(dir, 'pipelines');
-    await mkdir(specs);
-    const a = join(specs, 'a.yaml');
-    await writeFile(a, 'v: 0\n');
-    const calls: SpecChange[][] = [];
-    const engine: WatchEngine = {
-      apply: async (changes) => {
-        calls.push(changes);
-        return {
-          changed: [],
-          rebuilt: [],
-          deleted: [],
-          written: [],
-          removed: [],
-          failing: [],
-          diagnostics: [],
-          fresh: [],
-          sources: new Map(),
-        };
-      },
-    };
-    session = startSession({
-      scope: new SpecScope([specs], [], [join(dir, 'generated')]),
-      engine,
-      discover: discoverSpecFiles,
-      read: specReader((path) => readSpecInput(path, displayPath(dir, path))),
-    });
+    const { specs, a } = await project();
+    const engine = new RecordingEngine();
+    const calls = () => engine.calls.map((c) => c.changes);
+    session = start(specs, engine);
     await session.ready;
     // a writer descheduled between the truncation and the write (as on a loaded machine)
     const handle = await open(a, 'w');
     await new Promise((r) => setTimeout(r, 40));
     await handle.writeFile('v: 1\n');
     await handle.close();
-    await waitFor(() => (calls.flat().some((c) => c.input?.source === 'v: 1\n') ? true : undefined), 'the save');
+    await waitFor(
+      () =>
+        calls()
+          .flat()
+          .some((c) => c.input?.source === 'v: 1\n')
+          ? true
+          : undefined,
+      'the save',
+    );
     await new Promise((r) => setTimeout(r, 200));
     await session.idle();
     expect(
-      calls
+      calls()
         .slice(1)
         .flat()
         .map((c) => c.input?.source),
@@ -308,9 +290,17 @@ describe('a session on the native watcher (real files)', () => {
 
     // emptied for good: counted once the re-check still reads it empty
     await writeFile(a, '');
-    await waitFor(() => (calls.flat().some((c) => c.input?.source === '') ? true : undefined), 'the empty file');
+    await waitFor(
+      () =>
+        calls()
+          .flat()
+          .some((c) => c.input?.source === '')
+          ? true
+          : undefined,
+      'the empty file',
+    );
     expect(
-      calls
+      calls()
         .slice(1)
         .flat()
         .map((c) => c.input?.source),
@@ -318,11 +308,7 @@ describe('a session on the native watcher (real files)', () => {
   });
 
   it('re-reads every reported path after the native delivery window: a change whose events were coalesced away is still seen', async () => {
-    dir = await realpath(await mkdtemp(join(tmpdir(), 'pw-native-session-')));
-    const specs = join(dir, 'pipelines');
-    await mkdir(specs);
-    const a = join(specs, 'a.yaml');
-    await writeFile(a, 'v: 0\n');
+    const { specs, a } = await project();
     // a native watcher under the test's control: it delivers only what the test passes on (as @parcel/watcher
     // delivers nothing for a create followed by a delete in one window)
     let deliver: ((error: Error | null, paths: string[]) => void) | undefined;
@@ -330,43 +316,31 @@ describe('a session on the native watcher (real files)', () => {
       deliver = onEvents;
       return { unsubscribe: async () => {} };
     };
-    const calls: SpecChange[][] = [];
+    const engine = new RecordingEngine();
+    const calls = () => engine.calls.map((c) => c.changes);
     const batches: number[] = [];
-    const engine: WatchEngine = {
-      apply: async (changes) => {
-        calls.push(changes);
-        return {
-          changed: [],
-          rebuilt: [],
-          deleted: [],
-          written: [],
-          removed: [],
-          failing: [],
-          diagnostics: [],
-          fresh: [],
-          sources: new Map(),
-        };
-      },
-    };
-    session = startSession({
-      scope: new SpecScope([specs], [], [join(dir, 'generated')]),
-      engine,
-      discover: discoverSpecFiles,
-      read: specReader((path) => readSpecInput(path, displayPath(dir, path))),
-      native,
-    });
+    session = start(specs, engine, native);
     session.on('batch', (b) => batches.push(b.changes));
     await session.ready;
     expect(session.backend).toBe('native');
     await writeFile(a, 'v: 1\n');
     deliver!(null, [a]);
-    await waitFor(() => (calls.length >= 2 ? true : undefined), 'the edit');
+    await waitFor(() => (calls().length >= 2 ? true : undefined), 'the edit');
     await rm(a); // no event delivered for this one
     await waitFor(
-      () => (calls.flat().some((c) => c.kind === 'removed') ? true : undefined),
+      () =>
+        calls()
+          .flat()
+          .some((c) => c.kind === 'removed')
+          ? true
+          : undefined,
       'the removal, from the re-check',
     );
-    expect(calls.slice(1).map((c) => c.map((x) => x.kind))).toEqual([['changed'], ['removed']]);
+    expect(
+      calls()
+        .slice(1)
+        .map((c) => c.map((x) => x.kind)),
+    ).toEqual([['changed'], ['removed']]);
     // a re-check that finds nothing new is not reported as a batch
     expect(batches).toEqual([1, 1]);
   });

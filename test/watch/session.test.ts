@@ -3,32 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { discoverSpecFiles, readSpecInput } from '../../src/emit/project.js';
-import type { RebuildReport, WatchEngine } from '../../src/watch/engine.js';
 import { SpecScope } from '../../src/watch/filter.js';
 import { displayPath } from '../../src/watch/incremental.js';
 import { type BatchEvent, type RebuildEvent, startSession, type WatchSession } from '../../src/watch/session.js';
-import { type SpecChange, specReader } from '../../src/watch/snapshot.js';
-import { record, waitFor } from './helpers.js';
-
-/** The mechanics under test are the session's: this engine only records the changes it is handed. */
-class RecordingEngine implements WatchEngine {
-  calls: { changes: SpecChange[]; initial: boolean }[] = [];
-  async apply(changes: SpecChange[], initial: boolean): Promise<RebuildReport> {
-    this.calls.push({ changes, initial });
-    const changed = changes.map((c) => c.path);
-    return {
-      changed,
-      rebuilt: [],
-      deleted: [],
-      written: [],
-      removed: [],
-      failing: [],
-      diagnostics: [],
-      fresh: [],
-      sources: new Map(),
-    };
-  }
-}
+import { specReader } from '../../src/watch/snapshot.js';
+import { RecordingEngine, record, waitFor } from './helpers.js';
 
 describe('startSession session mechanics (real chokidar, real files)', () => {
   let dir: string;
