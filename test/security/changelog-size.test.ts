@@ -35,13 +35,14 @@ function changelog(subject: string): Changelog {
 }
 
 describe('changelog rendering stays linear and bounded', () => {
-  it('renders a 512 KB subject of secret-looking assignments quickly, redacted', () => {
+  // Hang guards, not speed goals (speed lives in bench/): the quadratic version took 70 s on this subject.
+  it('renders a 512 KB subject of secret-looking assignments without blowing up, redacted', () => {
     const subject = 'password: x{'.repeat(44_000);
     const started = performance.now();
     const text = renderChangelog(changelog(subject));
-    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(performance.now() - started).toBeLessThan(20_000);
     expect(text.length).toBeGreaterThan(0);
-  });
+  }, 30_000);
 
   it('refuses a template whose output exceeds the cap, before scanning or printing it', () => {
     const subject = 'a'.repeat(512 * 1024);
@@ -54,7 +55,7 @@ describe('changelog rendering stays linear and bounded', () => {
     expect(() => renderChangelog(changelog(subject), template)).toThrow(
       /^big\.hbs: the template renders 20 MiB; the limit is 16 MiB/,
     );
-    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(performance.now() - started).toBeLessThan(20_000);
     expect(MAX_CHANGELOG_BYTES).toBe(16 * 1024 * 1024);
-  });
+  }, 30_000);
 });

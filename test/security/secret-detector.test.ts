@@ -61,21 +61,24 @@ describe('the secret scanner runs in time linear in its input (issue 11 item 4)'
     'connection strings': ';Password=a',
   };
   for (const [name, unit] of Object.entries(UNITS)) {
+    // A hang guard, not a speed goal (speed lives in bench/): the backtracking scanner took 181 s on such a line,
+    // the linear one takes milliseconds; 20 s leaves room for a loaded CI machine and still catches a regression.
     it(`256 KiB of ${name} on one line`, () => {
       const text = unit.repeat(Math.ceil((256 * 1024) / unit.length));
       const started = performance.now();
       findSecretSpans(text);
-      expect(performance.now() - started).toBeLessThan(1500);
-    });
+      expect(performance.now() - started).toBeLessThan(20_000);
+    }, 30_000);
   }
 
-  it('validate reads a 1 MiB spec with one long line fast', async () => {
+  // Hang guard (the quadratic version took 155 s), not a speed goal.
+  it('validate reads a 1 MiB spec with one long line without blowing up', async () => {
     const line = `    # ${'password: a{{ '.repeat(70_000)}`;
     const started = performance.now();
     const { code, text } = await validate(`${spec({})}${line}\n`);
     expect(code).toBe(0);
     expect(text).toContain('0 errors, 0 warnings in 1 file');
-    expect(performance.now() - started).toBeLessThan(15_000);
+    expect(performance.now() - started).toBeLessThan(45_000);
   }, 60_000);
 });
 
