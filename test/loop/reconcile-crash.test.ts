@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/runtime/docker-executor.js';
 import type { RunState } from '../../src/runtime/state.js';
-import { testEngine } from '../runtime/support.js';
+import { removeContainer, testEngine } from '../runtime/support.js';
 import { DaemonProcess, dailySpec, day, makeOrigin, readState, tempRoot, until } from './support.js';
 
 const engine = await testEngine();
@@ -25,8 +25,7 @@ afterAll(async () => {
       filters: { label: [`${LABEL.managedBy}=pipewright`] },
     });
     for (const c of list) {
-      if ((c.Labels[LABEL.pipeline] ?? '').startsWith('lc-'))
-        await engine.docker.getContainer(c.Id).remove({ force: true });
+      if ((c.Labels[LABEL.pipeline] ?? '').startsWith('lc-')) await removeContainer(engine.docker, c.Id);
     }
   }
   rmSync(root, { recursive: true, force: true });

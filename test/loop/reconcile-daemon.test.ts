@@ -8,7 +8,7 @@ import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/runtime/docker-executor.js';
-import { testEngine } from '../runtime/support.js';
+import { removeContainer, testEngine } from '../runtime/support.js';
 import { DaemonProcess, dailySpec, day, git, makeOrigin, readState, tempRoot, until } from './support.js';
 
 const engine = await testEngine();
@@ -23,8 +23,7 @@ afterAll(async () => {
       filters: { label: [`${LABEL.managedBy}=pipewright`] },
     });
     for (const c of list) {
-      if ((c.Labels[LABEL.pipeline] ?? '').startsWith('lp-'))
-        await engine.docker.getContainer(c.Id).remove({ force: true });
+      if ((c.Labels[LABEL.pipeline] ?? '').startsWith('lp-')) await removeContainer(engine.docker, c.Id);
     }
   }
   rmSync(root, { recursive: true, force: true });
@@ -200,7 +199,7 @@ describe.skipIf(!engine)('reconcile daemon following a branch', () => {
     expect(status.pipelines.map((p) => p.name)).toEqual(['lp-a', 'lp-c']);
     await until(async () => !(await exists(ours.id)), 20_000, 'leftover container pruned');
     expect(await exists(foreign.id)).toBe(true);
-    await engine!.docker.getContainer(foreign.id).remove({ force: true });
+    await removeContainer(engine!.docker, foreign.id);
 
     // Every recorded interval ran exactly once: one run directory per entry.
     const all = Object.values(readState(stateDir).pipelines).flatMap((p) => p.runs);

@@ -12,7 +12,7 @@ import type { KubeClient } from '../../src/kube/client.js';
 import { LABEL } from '../../src/runtime/docker-executor.js';
 import { readLedger } from '../../src/runtime/ledger.js';
 import { cleanup, cluster, clusterEnabled, namespace, requireCluster, spec } from '../reconcile/support/cluster.js';
-import { testEngine } from '../runtime/support.js';
+import { removeContainer, testEngine } from '../runtime/support.js';
 import { CLI, DaemonProcess, dailySpec, day, makeOrigin, readState, tempRoot, until } from './support.js';
 
 const engine = await testEngine();
@@ -32,8 +32,7 @@ afterAll(async () => {
       filters: { label: [`${LABEL.managedBy}=pipewright`] },
     });
     for (const c of list)
-      if ((c.Labels[LABEL.pipeline] ?? '').startsWith('le-'))
-        await engine.docker.getContainer(c.Id).remove({ force: true });
+      if ((c.Labels[LABEL.pipeline] ?? '').startsWith('le-')) await removeContainer(engine.docker, c.Id);
   }
   await cleanup(cluster.client);
   rmSync(root, { recursive: true, force: true });

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { pipelineRunUuid, taskRunUuid } from '../../src/observe/lineage/ids.js';
 import { LABEL } from '../../src/runtime/docker-executor.js';
 import { openLineageProblems } from '../observe/openlineage-schema.js';
-import { testEngine } from '../runtime/support.js';
+import { removeContainer, testEngine } from '../runtime/support.js';
 import { DaemonProcess, dailySpec, day, makeOrigin, readState, tempRoot } from './support.js';
 
 interface LineageEvent extends Record<string, unknown> {
@@ -28,7 +28,7 @@ afterAll(async () => {
       filters: { label: [`${LABEL.managedBy}=pipewright`] },
     });
     for (const c of list) {
-      if ((c.Labels[LABEL.pipeline] ?? '') === 'll-a') await engine.docker.getContainer(c.Id).remove({ force: true });
+      if ((c.Labels[LABEL.pipeline] ?? '') === 'll-a') await removeContainer(engine.docker, c.Id);
     }
   }
   rmSync(root, { recursive: true, force: true });

@@ -13,7 +13,7 @@ import { readLedger, verifyLedger } from '../../src/runtime/ledger.js';
 import type { RunState } from '../../src/runtime/state.js';
 import { runCliCapture } from '../helpers/cli.js';
 import { assertBuilt, BUILT_CLI } from './built.js';
-import { makeProject, specText, TEST_IMAGE, testEngine } from './support.js';
+import { makeProject, removeContainer, specText, TEST_IMAGE, testEngine } from './support.js';
 
 let dir: string;
 const children: ChildProcess[] = [];
@@ -215,7 +215,7 @@ describe.skipIf(!engine)('crash safety: SIGKILL of the runner, docker executor',
       all: true,
       filters: { label: [`${LABEL.pipeline}=dcrash`] },
     })) {
-      await engine!.docker.getContainer(c.Id).remove({ force: true });
+      await removeContainer(engine!.docker, c.Id);
     }
   });
 

@@ -9,7 +9,7 @@ import { verifyLedger } from '../../src/runtime/ledger.js';
 import type { RunPlan } from '../../src/runtime/plan.js';
 import { resolveTask, runVariables } from '../../src/runtime/resolve.js';
 import { executeRun } from '../../src/runtime/run.js';
-import { planFromSpec, recorder, specText, TEST_IMAGE, testEngine } from './support.js';
+import { planFromSpec, recorder, removeContainer, specText, TEST_IMAGE, testEngine } from './support.js';
 
 const engine = await testEngine();
 const IMAGE = `"${TEST_IMAGE}"`;
@@ -29,7 +29,7 @@ afterAll(async () => {
       all: true,
       filters: { label: [`${LABEL.pipeline}=${pipeline}`] },
     });
-    for (const c of list) await engine.docker.getContainer(c.Id).remove({ force: true });
+    for (const c of list) await removeContainer(engine.docker, c.Id);
   }
 });
 

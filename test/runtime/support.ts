@@ -86,3 +86,25 @@ export async function testEngine(): Promise<{ docker: Docker; endpoint: string }
   }
   return undefined;
 }
+
+/**
+ * Test clean-up: force-removes a container, tolerating one that is already gone (404) or that podman is still
+ * removing or stopping on someone else's behalf (409 "state improper", "removal in progress"): asked again for up to
+ * 10 s, then left to that other remover. Clean-up must not fail a test whose assertions passed.
+ */
+export async function removeContainer(docker: Docker, id: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await docker.getContainer(id).remove({ force: true });
+      return;
+    } catch (err) {
+      const status = (err as { statusCode?: number }).statusCode;
+      if (status === 404) return;
+      if (status !== 409 || attempt >= 20) {
+        if (status === 409) return;
+        throw err;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
