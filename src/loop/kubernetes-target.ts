@@ -1,6 +1,8 @@
 /**
  * `pipewright reconcile --target kubernetes`: every cycle, the plan + apply of `pipewright apply` (src/reconcile/
- * flow.ts) over generated/k8s of the commit in service, in its private work tree. Nothing changed: a no-op plan
+ * flow.ts) over generated/k8s of the commit in service, in its private work tree. The daemon verified that commit
+ * (its generated/ is what compile writes), so its objects are read from the files its manifest lists once per commit,
+ * not compiled again at every cycle (a compile of every spec on the daemon's main thread, each cycle). Nothing changed: a no-op plan
  * (one LIST per kind, zero writes). Every object action goes to the daemon's ledger with the commit; counts and
  * the last error are kept for /status.json, actions and drift go to the metrics. A refused or failed plan throws:
  * the daemon reports the cycle failed (stage plan or apply) and keeps the commit it serves.
@@ -8,12 +10,15 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { openProjectAt } from '../config/index.js';
+import { readManifest } from '../emit/write.js';
 import { KubeApiError } from '../kube/client.js';
 import { resolveEnvironment } from '../model/environments.js';
 import type { PipewrightMetrics } from '../observe/metrics.js';
+import { desiredFromFiles } from '../reconcile/desired.js';
 import { applyMade, ledgerDetails, makePlan } from '../reconcile/flow.js';
-import { blockers, hasChanges, type PlanSummary, summarize } from '../reconcile/plan.js';
+import { blockers, type DesiredObject, hasChanges, type PlanSummary, summarize } from '../reconcile/plan.js';
 import { appendLedger } from '../runtime/ledger.js';
+import { readTextNoFollow } from '../spec/no-follow.js';
 import type { TargetReconciler } from './daemon.js';
 
 export interface KubernetesTargetOptions {
@@ -52,8 +57,27 @@ function describe(error: unknown): string {
   return (error as Error).message;
 }
 
+/** The objects of a verified commit's generated/k8s (generated/<env>/k8s): the files its manifest lists. */
+async function readDesired(tree: string, environment: string | undefined, namespace: string | undefined) {
+  const out = join(tree, 'generated');
+  const prefix = environment === undefined ? 'k8s/' : `${environment}/k8s/`;
+  const manifest = await readManifest(out, 'generated');
+  const paths = Object.keys(manifest?.files ?? {})
+    .filter((p) => p.startsWith(prefix))
+    .sort();
+  const files: { path: string; text: string }[] = [];
+  for (const p of paths) {
+    const text = await readTextNoFollow(join(out, p), `generated/${p}`);
+    if (text === undefined) throw new Error(`generated/${p} is listed in the manifest but missing`);
+    files.push({ path: `generated/${p}`, text });
+  }
+  return desiredFromFiles(files, namespace);
+}
+
 export class KubernetesTarget implements TargetReconciler {
   private last: KubernetesStatus = {};
+  /** The desired objects of the commit in service, read once. */
+  private desired: { commit: string; objects: DesiredObject[] } | undefined;
 
   constructor(private readonly options: KubernetesTargetOptions) {
     if (options.namespace) this.last.namespace = options.namespace;
@@ -77,7 +101,11 @@ export class KubernetesTarget implements TargetReconciler {
         environment !== undefined && config && configSource
           ? resolveEnvironment(config, environment, configSource).environment?.namespace
           : undefined;
+      const given = this.options.namespace ?? envNamespace;
+      if (this.desired?.commit !== commit)
+        this.desired = { commit, objects: await readDesired(tree, environment, given) };
       made = await makePlan({
+        desired: this.desired.objects,
         ...(config ? { config } : {}),
         cwd: tree,
         out: 'generated',

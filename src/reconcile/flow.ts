@@ -11,7 +11,7 @@ import { INVENTORY_NAME } from './inventory.js';
 import { dryRunAll, listLive, readInventory, requireNamespace } from './live.js';
 import { type LoadDesiredOptions, loadDesired } from './load-desired.js';
 import { refOf } from './object.js';
-import { type Action, type Plan, planActions, refsToDryRun } from './plan.js';
+import { type Action, type DesiredObject, type Plan, planActions, refsToDryRun } from './plan.js';
 
 export interface PlanFlowOptions {
   /** Directory holding the specs and the committed <out>/k8s. */
@@ -34,6 +34,11 @@ export interface PlanFlowOptions {
   useCache?: boolean;
   /** Dry-run the objects to create too (default true; apply turns it off: refsToDryRun). */
   dryRunCreates?: boolean;
+  /**
+   * The desired objects when the caller has them already (the reconcile daemon reads a verified commit's
+   * generated/k8s once, not at every cycle); otherwise loaded and checked against compile here.
+   */
+  desired?: DesiredObject[];
 }
 
 export interface Made {
@@ -46,16 +51,20 @@ export interface Made {
 /** The plan for one namespace; the caller closes made.client. */
 export async function makePlan(options: PlanFlowOptions): Promise<Made> {
   const given = options.namespace ?? options.defaultNamespace;
-  const { desired } = await loadDesired({
-    cwd: options.cwd,
-    out: options.out,
-    specPaths: options.specPaths,
-    ...(options.config ? { config: options.config } : {}),
-    ...(options.project ? { project: options.project } : {}),
-    ...(given !== undefined ? { namespace: given } : {}),
-    ...(options.useCache ? { useCache: true, env: options.env } : {}),
-    allowEmpty: options.allowEmpty,
-  });
+  const desired =
+    options.desired ??
+    (
+      await loadDesired({
+        cwd: options.cwd,
+        out: options.out,
+        specPaths: options.specPaths,
+        ...(options.config ? { config: options.config } : {}),
+        ...(options.project ? { project: options.project } : {}),
+        ...(given !== undefined ? { namespace: given } : {}),
+        ...(options.useCache ? { useCache: true, env: options.env } : {}),
+        allowEmpty: options.allowEmpty,
+      })
+    ).desired;
   const access = loadClusterAccess({ env: options.env, ...(options.context ? { context: options.context } : {}) });
   const namespace = given ?? access.namespace ?? 'default';
   const client = new KubeClient(access);
