@@ -30,60 +30,74 @@ function factsOf(object: KubeObject): { specHash: string; version: string } | un
     : undefined;
 }
 
+/** The objects of one generated file and the run plan's facts: what the desired state needs of it. */
+export interface FileObjects {
+  objects: KubeObject[];
+  facts?: { specHash: string; version: string };
+}
+
 /**
- * Objects of generated Kubernetes files, in file order; throws DesiredError naming the file on anything malformed.
- * An environment's files name its namespace on every object (so `kubectl apply -f` needs no `-n`): accepted when it is
- * `namespace`, the one applied to (and left out of the object, as in files without one), refused otherwise.
+ * The objects of one generated file, in document order (YAML parsed); throws DesiredError naming the file on anything
+ * malformed. An environment's files name its namespace on every object (so `kubectl apply -f` needs no `-n`): accepted
+ * when it is `namespace`, the one applied to (and left out of the object, as in files without one), refused otherwise.
  */
-export function desiredFromFiles(
-  files: readonly { path: string; text: string }[],
-  namespace?: string,
-): DesiredObject[] {
-  const out: DesiredObject[] = [];
-  const seen = new Map<string, string>();
-  for (const { path, text } of files) {
-    const docs = parseAllDocuments(text, { version: '1.2' });
-    const objects: KubeObject[] = [];
-    for (const [i, doc] of (Array.isArray(docs) ? docs : []).entries()) {
-      if (doc.errors.length > 0)
-        throw new DesiredError(`${path}: document ${i + 1} is not valid YAML: ${doc.errors[0]!.message}`);
-      const value = doc.toJS();
-      if (value === null) continue;
-      if (
-        !isRecord(value) ||
-        typeof value.apiVersion !== 'string' ||
-        typeof value.kind !== 'string' ||
-        !isRecord(value.metadata) ||
-        typeof value.metadata.name !== 'string'
-      ) {
+export function objectsOfFile(path: string, text: string, namespace?: string): FileObjects {
+  const docs = parseAllDocuments(text, { version: '1.2' });
+  const objects: KubeObject[] = [];
+  for (const [i, doc] of (Array.isArray(docs) ? docs : []).entries()) {
+    if (doc.errors.length > 0)
+      throw new DesiredError(`${path}: document ${i + 1} is not valid YAML: ${doc.errors[0]!.message}`);
+    const value = doc.toJS();
+    if (value === null) continue;
+    if (
+      !isRecord(value) ||
+      typeof value.apiVersion !== 'string' ||
+      typeof value.kind !== 'string' ||
+      !isRecord(value.metadata) ||
+      typeof value.metadata.name !== 'string'
+    ) {
+      throw new DesiredError(`${path}: document ${i + 1} is not a Kubernetes object (apiVersion, kind, metadata.name)`);
+    }
+    if (value.metadata.namespace !== undefined) {
+      const own = value.metadata.namespace;
+      if (namespace === undefined || own !== namespace) {
         throw new DesiredError(
-          `${path}: document ${i + 1} is not a Kubernetes object (apiVersion, kind, metadata.name)`,
+          namespace === undefined || typeof own !== 'string'
+            ? `${path}: document ${i + 1} sets metadata.namespace; generated objects take the namespace apply is given`
+            : `${path}: document ${i + 1} belongs to namespace '${own}' (its environment's), not '${namespace}': apply an environment's files to its own namespace (leave out --namespace)`,
         );
       }
-      if (value.metadata.namespace !== undefined) {
-        const own = value.metadata.namespace;
-        if (namespace === undefined || own !== namespace) {
-          throw new DesiredError(
-            namespace === undefined || typeof own !== 'string'
-              ? `${path}: document ${i + 1} sets metadata.namespace; generated objects take the namespace apply is given`
-              : `${path}: document ${i + 1} belongs to namespace '${own}' (its environment's), not '${namespace}': apply an environment's files to its own namespace (leave out --namespace)`,
-          );
-        }
-        const { namespace: _own, ...metadata } = value.metadata;
-        value.metadata = metadata;
-      }
-      objects.push(value as KubeObject);
+      const { namespace: _own, ...metadata } = value.metadata;
+      value.metadata = metadata;
     }
-    const facts = objects.map(factsOf).find((h) => h !== undefined);
-    for (const object of objects) {
+    objects.push(value as KubeObject);
+  }
+  const facts = objects.map(factsOf).find((h) => h !== undefined);
+  return { objects, ...(facts ? { facts } : {}) };
+}
+
+/** The desired objects of files already turned into objects, in file order; a ref generated twice is refused. */
+export function desiredFromObjects(files: readonly { path: string; objects: FileObjects }[]): DesiredObject[] {
+  const out: DesiredObject[] = [];
+  const seen = new Map<string, string>();
+  for (const { path, objects: file } of files) {
+    for (const object of file.objects) {
       const key = refKey(refOf(object, ''));
       const earlier = seen.get(key);
       if (earlier !== undefined)
         throw new DesiredError(`${path}: ${object.kind} ${object.metadata.name} is also generated by ${earlier}`);
       seen.set(key, path);
       const pipeline = object.metadata.labels?.[PIPELINE_LABEL];
-      out.push({ object, file: path, ...(pipeline ? { pipeline } : {}), ...(facts ?? {}) });
+      out.push({ object, file: path, ...(pipeline ? { pipeline } : {}), ...(file.facts ?? {}) });
     }
   }
   return out;
+}
+
+/** Objects of generated Kubernetes files, in file order (objectsOfFile for each, then desiredFromObjects). */
+export function desiredFromFiles(
+  files: readonly { path: string; text: string }[],
+  namespace?: string,
+): DesiredObject[] {
+  return desiredFromObjects(files.map(({ path, text }) => ({ path, objects: objectsOfFile(path, text, namespace) })));
 }

@@ -6,12 +6,13 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ProjectConfig } from '../config/types.js';
 import { compareOutputs } from '../emit/check.js';
-import { compileProject, type ProjectOptions, readOutputs } from '../emit/project.js';
+import { compileCacheVersion, compileProject, type ProjectOptions, readOutputs } from '../emit/project.js';
 import { formatDiagnosticLines } from '../emit/report.js';
 import { readManifest } from '../emit/write.js';
 import { NoSpecsError } from '../spec/discover.js';
 import { TARGETS } from '../targets/target.js';
-import { desiredFromFiles } from './desired.js';
+import { desiredFromObjects, type FileObjects, objectsOfFile } from './desired.js';
+import { DesiredCache } from './desired-cache.js';
 import type { DesiredObject } from './plan.js';
 
 export class StaleDesiredError extends Error {
@@ -103,11 +104,17 @@ async function loadCompiled(options: LoadDesiredOptions): Promise<{ desired: Des
     );
   }
   const files = [...expected.keys()].sort();
-  return {
-    desired: desiredFromFiles(
-      files.map((path) => ({ path: `${project.out.display}/${path}`, text: actual.get(path)! })),
-      options.namespace,
-    ),
-    files: files.map((p) => `${project.out.display}/${p}`),
-  };
+  // with compile's cache, the parsed objects of unchanged files too (desired-cache.ts): no YAML parse of them
+  const cache = options.useCache
+    ? await DesiredCache.open({ cwd: options.cwd, version: compileCacheVersion(), env: options.env ?? process.env })
+    : undefined;
+  const parsed: { path: string; objects: FileObjects }[] = [];
+  for (const file of files) {
+    const path = `${project.out.display}/${file}`;
+    const text = actual.get(file)!;
+    const parse = () => objectsOfFile(path, text, options.namespace);
+    parsed.push({ path, objects: cache ? await cache.objectsOf(text, options.namespace, parse) : parse() });
+  }
+  await cache?.prune();
+  return { desired: desiredFromObjects(parsed), files: parsed.map((p) => p.path) };
 }

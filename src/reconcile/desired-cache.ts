@@ -1,0 +1,154 @@
+/**
+ * plan/apply's per-file cache of parsed generated Kubernetes files (I/O): `.pipewright/cache/desired-v1/<name>.json`
+ * under the working directory, one entry per output file content. Parsing all of generated/k8s with the YAML library
+ * was the largest part of a plan at 1,000 pipelines (141 MiB: 8 s of parsing plus the garbage of its node trees);
+ * an entry holds the file's objects as JSON (JSON.parse is an order of magnitude cheaper) and the run plan's facts.
+ *
+ * Keyed by what decides the result: the pipewright version, the namespace applied to (an environment's files name it)
+ * and the sha256 of the file's bytes — the bytes plan has just checked against what compile writes for the specs, so
+ * an entry is never used for content it was not made from. The entry's file name is an HMAC of that key and its
+ * content carries an HMAC-SHA256 over key and payload, under the machine-local secret of compile's cache
+ * (src/emit/cache-key.ts, never in the project): an entry that was committed, copied from another machine or forged
+ * fails the check and the file is parsed as without a cache — the cache can only save time, never change a plan.
+ * Written atomically (temporary file + rename); any error reading or writing is ignored. Entries not used for
+ * ENTRY_TTL_MS are removed when a plan writes new ones, so the directory does not grow without bound.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { lstat, readdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cacheKeyFile, loadCacheKey } from '../emit/cache-key.js';
+import { sha256Hex } from '../model/hash.js';
+import { makeStateDir } from '../runtime/state-dir.js';
+import { linkOnTheWay, readTextNoFollow } from '../spec/no-follow.js';
+import type { FileObjects } from './desired.js';
+
+export const DESIRED_CACHE_DIR = '.pipewright/cache/desired-v1';
+const ENTRY = /^[0-9a-f]{64}\.json$/;
+/** Entries unused this long are dropped (a day: the trees of several environments and branches stay cached). */
+const ENTRY_TTL_MS = 24 * 3600 * 1000;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function isFileObjects(v: unknown): v is FileObjects {
+  if (!isRecord(v) || !Array.isArray(v.objects)) return false;
+  const objectsOk = v.objects.every(
+    (o) =>
+      isRecord(o) &&
+      typeof o.apiVersion === 'string' &&
+      typeof o.kind === 'string' &&
+      isRecord(o.metadata) &&
+      typeof o.metadata.name === 'string',
+  );
+  const facts = v.facts;
+  return (
+    objectsOk &&
+    (facts === undefined ||
+      (isRecord(facts) && typeof facts.specHash === 'string' && typeof facts.version === 'string'))
+  );
+}
+
+export class DesiredCache {
+  readonly #dir: string;
+  readonly #secret: Buffer;
+  readonly #version: string;
+  /** Entry file names read or written in this run (kept when old ones are dropped). */
+  readonly #used = new Set<string>();
+  #written = 0;
+  hits = 0;
+  misses = 0;
+
+  private constructor(dir: string, secret: Buffer, version: string) {
+    this.#dir = dir;
+    this.#secret = secret;
+    this.#version = version;
+  }
+
+  /**
+   * The cache of `cwd`, or undefined without a machine-local key (no HOME) or when `.pipewright/` or `cache/` is a
+   * symbolic link (nothing is read or written through a link).
+   */
+  static async open(options: {
+    cwd: string;
+    version: string;
+    env: Record<string, string | undefined>;
+  }): Promise<DesiredCache | undefined> {
+    const link = await linkOnTheWay(options.cwd, DESIRED_CACHE_DIR, '').catch(() => DESIRED_CACHE_DIR);
+    if (link !== undefined) return undefined;
+    const keyFile = cacheKeyFile(options.env);
+    const secret = keyFile ? await loadCacheKey(keyFile) : undefined;
+    if (!secret) return undefined;
+    return new DesiredCache(join(options.cwd, DESIRED_CACHE_DIR), secret, options.version);
+  }
+
+  #mac(...parts: string[]): string {
+    const h = createHmac('sha256', this.#secret);
+    for (const p of parts) h.update(p).update('\0');
+    return h.digest('hex');
+  }
+
+  /** The lookup key of a file's bytes applied to `namespace`, and the entry's file name (an HMAC of it). */
+  #names(text: string, namespace: string | undefined): { key: string; file: string } {
+    const key = `${this.#version}\0${namespace ?? ''}\0${sha256Hex(text)}`;
+    return { key, file: `${this.#mac('name', key)}.json` };
+  }
+
+  /** The objects of `text` (applied to `namespace`), from the cache or by `parse` (then stored). */
+  async objectsOf(text: string, namespace: string | undefined, parse: () => FileObjects): Promise<FileObjects> {
+    const { key, file } = this.#names(text, namespace);
+    this.#used.add(file);
+    const stored = await readTextNoFollow(join(this.#dir, file), file).catch(() => undefined);
+    if (stored !== undefined) {
+      const nl = stored.indexOf('\n');
+      const mac = Buffer.from(stored.slice(0, nl), 'hex');
+      const payload = stored.slice(nl + 1);
+      const expected = Buffer.from(this.#mac('entry', key, payload), 'hex');
+      if (nl === 64 && mac.length === expected.length && timingSafeEqual(mac, expected)) {
+        let value: unknown;
+        try {
+          value = JSON.parse(payload);
+        } catch {
+          value = undefined;
+        }
+        if (isFileObjects(value)) {
+          this.hits++;
+          // kept fresh for the clean-up below; a failure only means it may be dropped and parsed again later
+          const now = new Date();
+          await utimes(join(this.#dir, file), now, now).catch(() => undefined);
+          return value;
+        }
+      }
+    }
+    this.misses++;
+    const parsed = parse();
+    await this.#store(key, file, parsed);
+    return parsed;
+  }
+
+  async #store(key: string, file: string, value: FileObjects): Promise<void> {
+    const payload = JSON.stringify(value);
+    const temp = join(this.#dir, `.${randomBytes(6).toString('hex')}.tmp`);
+    try {
+      makeStateDir(this.#dir);
+      await writeFile(temp, `${this.#mac('entry', key, payload)}\n${payload}`, { flag: 'wx' });
+      await rename(temp, join(this.#dir, file));
+      this.#written++;
+    } catch {
+      await rm(temp, { force: true }).catch(() => undefined);
+    }
+  }
+
+  /** After a run that wrote entries: drop entries unused for ENTRY_TTL_MS (and stray temporary files). */
+  async prune(now = Date.now()): Promise<void> {
+    if (this.#written === 0) return;
+    const names = await readdir(this.#dir).catch(() => [] as string[]);
+    for (const name of names) {
+      if (this.#used.has(name)) continue;
+      if (!ENTRY.test(name) && !/^\.[0-9a-f]{12}\.tmp$/.test(name)) continue;
+      const st = await lstat(join(this.#dir, name)).catch(() => undefined);
+      if (st && now - st.mtimeMs > ENTRY_TTL_MS)
+        await rm(join(this.#dir, name), { force: true }).catch(() => undefined);
+    }
+  }
+}
