@@ -38,6 +38,8 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** A GET of a collection (counted as a list). */
   list?: boolean;
+  /** The Accept header (default application/json), e.g. a metadata-only list (PartialObjectMetadataList). */
+  accept?: string;
 }
 
 export interface WatchEvent {
@@ -90,7 +92,7 @@ export class KubeClient {
     const query = new URLSearchParams();
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) query.set(k, v);
     const qs = query.toString();
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: options.accept ?? 'application/json' };
     if (this.access.token) headers.authorization = `Bearer ${this.access.token}`;
     if (payload !== undefined) {
       headers['content-type'] = options.contentType ?? 'application/json';

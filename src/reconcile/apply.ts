@@ -25,6 +25,8 @@ export interface ApplyOptions {
   force: boolean;
   /** Called after every object action (ledger). */
   record(action: Action, result: 'ok' | 'failed', message?: string): void;
+  /** Called with the server's answer (the object as stored) after every successful create, update or replace. */
+  applied?(action: Action, stored: KubeObject): void;
   /** Called after every inventory write. */
   inventoryWritten?(refs: readonly ObjectRef[]): void;
   parallel?: number;
@@ -82,7 +84,7 @@ async function applyOne(
   action: Action,
   live: ReadonlyMap<string, KubeObject>,
   options: ApplyOptions,
-): Promise<void> {
+): Promise<KubeObject> {
   if (action.type === 'replace') {
     const uid = live.get(refKey(action.ref))?.metadata.uid;
     await deleteObject(client, action, typeof uid === 'string' ? uid : undefined);
@@ -91,6 +93,7 @@ async function applyOne(
   const outcome = await serverSideApply(client, action.object!, { dryRun: false, force: options.force });
   if (outcome.kind !== 'ok')
     throw new ApplyFailedError(`${action.type} of ${refDisplay(action.ref)} failed: ${outcome.message}`);
+  return outcome.object;
 }
 
 /** Applies every change of `plan`; `inventory` is what the plan was computed with; `live` the objects it saw. */
@@ -130,7 +133,8 @@ export async function applyPlan(
     const worker = async () => {
       for (let a = queue.shift(); a && !failure; a = queue.shift()) {
         try {
-          await applyOne(client, a, live, options);
+          const stored = await applyOne(client, a, live, options);
+          options.applied?.(a, stored);
           options.record(a, 'ok');
           done.push(a);
         } catch (e) {

@@ -7,11 +7,20 @@ import type { ProjectConfig } from '../config/types.js';
 import { KubeClient } from '../kube/client.js';
 import { loadClusterAccess } from '../kube/kubeconfig.js';
 import { applyPlan } from './apply.js';
+import { isSubset } from './field-diff.js';
 import { INVENTORY_NAME } from './inventory.js';
-import { dryRunAll, listLive, readInventory, requireNamespace } from './live.js';
+import { dryRunAll, getLive, listLive, readInventory, requireNamespace } from './live.js';
 import { type LoadDesiredOptions, loadDesired } from './load-desired.js';
-import { refOf } from './object.js';
-import { type Action, type DesiredObject, type Plan, planActions, refsToDryRun } from './plan.js';
+import { desiredHash, placeObject } from './normalize.js';
+import { APPLIED_HASH_ANNOTATION, type KubeObject, type ObjectRef, refKey, refOf } from './object.js';
+import { type Action, type DesiredObject, isOurs, isUpToDate, type Plan, planActions, refsToDryRun } from './plan.js';
+import { stillVerified, VerifiedRecords, verifiedOf } from './verified.js';
+
+/**
+ * Above this many objects to compare in full, one LIST of everything (today's path) is cheaper than a GET of each
+ * (at 1,000 pipelines a full LIST carries 141 MiB; a GET of one object costs a round trip).
+ */
+const GET_AT_MOST = 200;
 
 export interface PlanFlowOptions {
   /** Directory holding the specs and the committed <out>/k8s. */
@@ -41,11 +50,72 @@ export interface PlanFlowOptions {
   desired?: DesiredObject[];
 }
 
+/**
+ * Live state: with records of what this machine verified (verified.ts), a metadata-only LIST and a full GET of only
+ * the objects of ours not verified since their last write (or a full LIST when they are many); without, a full LIST.
+ */
+async function readLive(
+  client: KubeClient,
+  namespace: string,
+  kinds: { group: string; kind: string }[],
+  desired: readonly DesiredObject[],
+  inventory: Made['inventory'],
+  records: VerifiedRecords | undefined,
+): Promise<{ live: Map<string, KubeObject>; verified?: Set<string> }> {
+  if (!records) return { live: await listLive(client, namespace, kinds) };
+  const live = await listLive(client, namespace, kinds, { metadataOnly: true });
+  const verified = new Set<string>();
+  const compare: ObjectRef[] = [];
+  for (const d of desired) {
+    const ref = refOf(d.object, namespace);
+    const key = refKey(ref);
+    const meta = live.get(key);
+    if (!meta || !isOurs(meta, inventory, key)) continue;
+    const hash = desiredHash(placeObject(d.object, namespace));
+    if (meta.metadata.annotations?.[APPLIED_HASH_ANNOTATION] === hash && stillVerified(records.get(key), meta, hash))
+      verified.add(key);
+    else compare.push(ref);
+  }
+  if (compare.length > GET_AT_MOST) return { live: await listLive(client, namespace, kinds), verified };
+  const full = await getLive(client, compare);
+  for (const ref of compare) {
+    const key = refKey(ref);
+    const object = full.get(key);
+    if (object) live.set(key, object);
+    else live.delete(key);
+  }
+  return { live, verified };
+}
+
+/** After a plan: record the objects of ours found up to date by a full comparison; forget the others. */
+function recordVerified(
+  records: VerifiedRecords,
+  namespace: string,
+  desired: readonly DesiredObject[],
+  live: ReadonlyMap<string, KubeObject>,
+  inventory: Made['inventory'],
+  verified: ReadonlySet<string>,
+): void {
+  const keep = new Set<string>();
+  for (const d of desired) {
+    const key = refKey(refOf(d.object, namespace));
+    const object = live.get(key);
+    if (!object || !isOurs(object, inventory, key)) continue;
+    keep.add(key);
+    if (verified.has(key)) continue;
+    const placed = placeObject(d.object, namespace);
+    records.set(key, isUpToDate(placed, object) ? verifiedOf(object, desiredHash(placed)) : undefined);
+  }
+  records.retain(keep);
+}
+
 export interface Made {
   plan: Plan;
   client: KubeClient;
   inventory: Awaited<ReturnType<typeof readInventory>>;
   live: Awaited<ReturnType<typeof listLive>>;
+  /** What this machine verified about the live objects (with the cache only); apply adds what it writes. */
+  records?: VerifiedRecords;
 }
 
 /** The plan for one namespace; the caller closes made.client. */
@@ -75,8 +145,17 @@ export async function makePlan(options: PlanFlowOptions): Promise<Made> {
       group: r.group,
       kind: r.kind,
     }));
-    const live = await listLive(client, namespace, kinds);
-    const base = { namespace, desired, live, inventory };
+    const records = options.useCache
+      ? await VerifiedRecords.open({
+          cwd: options.cwd,
+          env: options.env,
+          server: access.server,
+          namespace,
+          inventory: options.inventory ?? INVENTORY_NAME,
+        })
+      : undefined;
+    const { live, verified } = await readLive(client, namespace, kinds, desired, inventory, records);
+    const base = { namespace, desired, live, inventory, ...(verified ? { verified } : {}) };
     const dryRuns = await dryRunAll(
       client,
       namespace,
@@ -87,7 +166,11 @@ export async function makePlan(options: PlanFlowOptions): Promise<Made> {
       },
     );
     const plan = planActions({ ...base, dryRuns, allowEmpty: options.allowEmpty });
-    return { plan, client, inventory, live };
+    if (records && verified) {
+      recordVerified(records, namespace, desired, live, inventory, verified);
+      await records.save();
+    }
+    return { plan, client, inventory, live, ...(records ? { records } : {}) };
   } catch (e) {
     client.close();
     throw e;
@@ -103,11 +186,26 @@ export async function applyMade(
     record(action: Action, result: 'ok' | 'failed', message?: string): void;
   },
 ): Promise<void> {
-  await applyPlan(made.client, made.plan, made.inventory, made.live, {
-    inventoryName: options.inventory ?? INVENTORY_NAME,
-    force: options.forceConflicts,
-    record: options.record,
-  });
+  const { records } = made;
+  try {
+    await applyPlan(made.client, made.plan, made.inventory, made.live, {
+      inventoryName: options.inventory ?? INVENTORY_NAME,
+      force: options.forceConflicts,
+      record: options.record,
+      // the server's answer is the object as stored: verified when it holds every field sent (annotation included)
+      ...(records
+        ? {
+            applied(action: Action, stored: KubeObject) {
+              const hash = action.object?.metadata.annotations?.[APPLIED_HASH_ANNOTATION];
+              const ok = hash !== undefined && isSubset(action.object, stored);
+              records.set(refKey(action.ref), ok ? verifiedOf(stored, hash) : undefined);
+            },
+          }
+        : {}),
+    });
+  } finally {
+    await records?.save();
+  }
 }
 
 /** Ledger details of one object action. */

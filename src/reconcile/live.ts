@@ -61,11 +61,19 @@ export async function readInventory(
   return parseInventory(res.body as KubeObject, namespace);
 }
 
-/** Every object of the given kinds in the namespace, by refKey (paginated, 500 a page). */
+/** What a metadata-only LIST asks for: each item's metadata (labels, annotations, uid, resourceVersion), no data. */
+export const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
+
+/**
+ * Every object of the given kinds in the namespace, by refKey (paginated, 500 a page). `metadataOnly`: each object is
+ * its metadata only (a PartialObjectMetadataList: what ownership, the applied hash and the record of the last
+ * verification need — not the run plans' data, which is most of the bytes).
+ */
 export async function listLive(
   client: KubeClient,
   namespace: string,
   kinds: readonly { group: string; kind: string }[],
+  options: { metadataOnly?: boolean } = {},
 ): Promise<Map<string, KubeObject>> {
   const out = new Map<string, KubeObject>();
   const seen = new Set<string>();
@@ -81,6 +89,7 @@ export async function listLive(
         page = await client.ok('GET', collectionPath(type, namespace), {
           query: { limit: '500', continue: cont },
           list: true,
+          ...(options.metadataOnly ? { accept: METADATA_LIST_ACCEPT } : {}),
         });
       } catch (e) {
         explain(e, `listing ${type.plural} in namespace ${namespace}`);
@@ -92,6 +101,34 @@ export async function listLive(
       cont = page.metadata?.continue || undefined;
     } while (cont);
   }
+  return out;
+}
+
+/** The full objects of `refs` (GET each, `parallel` at once), by refKey; an object gone since is left out. */
+export async function getLive(
+  client: KubeClient,
+  refs: readonly ObjectRef[],
+  options: { parallel?: number } = {},
+): Promise<Map<string, KubeObject>> {
+  const out = new Map<string, KubeObject>();
+  const queue = [...refs];
+  const worker = async () => {
+    for (let ref = queue.shift(); ref; ref = queue.shift()) {
+      const type = resourceType(ref.group, ref.kind);
+      const res = await client.request('GET', objectPath(type, ref.namespace, ref.name));
+      if (res.status === 404) continue;
+      if (res.status >= 300) {
+        const body = res.body as { reason?: string; message?: string } | undefined;
+        explain(
+          new KubeApiError(res.status, body?.reason ?? '', body?.message ?? `HTTP ${res.status}`),
+          `reading ${type.plural}/${ref.name} in namespace ${ref.namespace}`,
+        );
+      }
+      const object = { ...(res.body as KubeObject), apiVersion: apiVersionOf(type), kind: ref.kind };
+      out.set(refKey(ref), object);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.parallel ?? 8, queue.length) }, worker));
   return out;
 }
 

@@ -79,6 +79,11 @@ export interface PlanInput {
   dryRuns: ReadonlyMap<string, DryRunOutcome>;
   /** Allow a plan that prunes every object of the inventory (nothing desired). */
   allowEmpty: boolean;
+  /**
+   * Keys of objects of ours known up to date without comparing fields (src/reconcile/verified.ts: not written since
+   * they were verified against the same desired hash); their live object may be metadata only.
+   */
+  verified?: ReadonlySet<string>;
 }
 
 export interface Plan {
@@ -91,6 +96,11 @@ export interface Plan {
 
 /** The inventory's keys, computed once per inventory (a plan asks for every desired object: 5,000 at 1,000 pipelines). */
 const inventoryKeys = new WeakMap<Inventory, Set<string>>();
+
+/** Ours: labelled as pipewright's and listed in the inventory. */
+export function isOurs(live: KubeObject, inventory: Inventory | undefined, key: string): boolean {
+  return isLabelledOurs(live) && inInventory(inventory, key);
+}
 
 function inInventory(inventory: Inventory | undefined, key: string): boolean {
   if (!inventory) return false;
@@ -124,7 +134,8 @@ export function refsToDryRun(
     const placed = placeObject(d.object, input.namespace);
     if (!live) {
       if (options.creates) out.push(ref);
-    } else if (isLabelledOurs(live) && inInventory(input.inventory, key) && !isUpToDate(placed, live)) out.push(ref);
+    } else if (isOurs(live, input.inventory, key) && !input.verified?.has(key) && !isUpToDate(placed, live))
+      out.push(ref);
   }
   return out;
 }
@@ -166,7 +177,6 @@ export function planActions(input: PlanInput): Plan {
       ...(d.specHash ? { specHash: d.specHash } : {}),
       ...(d.version ? { version: d.version } : {}),
     };
-    const object = toApply(d.object, namespace);
     const live = input.live.get(key);
     const ours = live !== undefined && isLabelledOurs(live) && inInventory(inventory, key);
     if (live && !ours) {
@@ -180,10 +190,11 @@ export function planActions(input: PlanInput): Plan {
       });
       continue;
     }
-    if (live && isUpToDate(placeObject(d.object, namespace), live)) {
+    if (live && (input.verified?.has(key) || isUpToDate(placeObject(d.object, namespace), live))) {
       applyActions.push({ ...context, type: 'unchanged' });
       continue;
     }
+    const object = toApply(d.object, namespace);
     const dry = input.dryRuns.get(key);
     if (!dry && !live) {
       // not dry-run (apply's creates, see refsToDryRun): the create is checked by the server when it is made
