@@ -1,6 +1,7 @@
 /**
  * plan/apply against the real control plane (scripts/k8s-up.sh): create, idempotence (zero writes), update with a
- * field diff, replace, prune, --allow-empty, foreign, conflict, crash recovery, and the bad-input errors. Each test
+ * field diff, replace, prune, --allow-empty, foreign, conflict, crash recovery, the bad-input errors, and drift of
+ * unchanged objects (another field manager's edit, a raw apply under pipewright's own manager name). Each test
  * works in its own namespace. Skipped when no cluster answers, unless CI=true.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -385,5 +386,78 @@ describe.runIf(clusterEnabled)('plan and apply on the control plane', () => {
     const usage = await cli(dir, ['plan', '--target', 'gitlab', '--detailed-exitcode']);
     expect(usage.code).toBe(1);
     expect((await cli(dir, ['plan', '--target', 'gitlab'])).code).toBe(2);
+  });
+
+  // Drift of unchanged objects: plan reads only metadata for objects verified since their last write
+  // (src/reconcile/verified.ts) and compares in full the ones someone wrote, whatever the field manager.
+  it('finds a field edited by another field manager; an edit of a field we do not set stays unchanged', async () => {
+    const ns = await namespace(client);
+    const dir = await compiled({ 'pipelines/orders.yaml': spec('orders', { schedule: '0 5 * * *' }) });
+    expect((await cli(dir, ['apply', '--target', 'kubernetes', '--namespace', ns])).code).toBe(0);
+    // nothing written since our apply: only metadata is read (GETs: the namespace and the inventory)
+    const quiet = await cli(dir, ['apply', '--target', 'kubernetes', '--namespace', ns, '--format', 'json']);
+    expect(json(quiet.stdout).requests).toMatchObject({ get: 2, write: 0, dryRun: 0 });
+
+    // as `kubectl edit` does: an Update (merge patch) under another manager, of a field we set …
+    await client.ok('PATCH', `/apis/batch/v1/namespaces/${ns}/cronjobs/orders`, {
+      query: { fieldManager: 'kubectl-edit' },
+      contentType: 'application/merge-patch+json',
+      body: { spec: { schedule: '0 7 * * *' } },
+    });
+    // … and of a field we do not set (a label of someone else's on the ServiceAccount)
+    await client.ok('PATCH', `/api/v1/namespaces/${ns}/serviceaccounts/orders-runner`, {
+      query: { fieldManager: 'kubectl-label' },
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { labels: { team: 'ops' } } },
+    });
+    // the schedule is now kubectl-edit's: found, and reported as a conflict as it was before (an apply would take it)
+    const plan = await cli(dir, ['plan', '--target', 'kubernetes', '--namespace', ns]);
+    expect(plan.code, plan.stdout).toBe(1);
+    expect(plan.stdout).toMatch(/! CronJob.batch\/orders conflicts with another field manager.*\n.*kubectl-edit/);
+    expect(plan.stdout).not.toMatch(/ServiceAccount\/orders-runner/);
+    const planJson = await cli(dir, ['plan', '--target', 'kubernetes', '--namespace', ns, '--format', 'json']);
+    // the plan above compared the ServiceAccount in full (unchanged) and recorded it: only the CronJob is read now
+    expect(json(planJson.stdout).requests).toMatchObject({ get: 3, write: 0, dryRun: 1 });
+    const apply = await cli(dir, ['apply', '--target', 'kubernetes', '--namespace', ns, '--force-conflicts']);
+    expect(apply.code, apply.stderr).toBe(0);
+    const cron = await client.ok<{ spec: { schedule: string } }>(
+      'GET',
+      `/apis/batch/v1/namespaces/${ns}/cronjobs/orders`,
+    );
+    expect(cron.spec.schedule).toBe('0 5 * * *');
+    const after = await cli(dir, ['apply', '--target', 'kubernetes', '--namespace', ns, '--format', 'json']);
+    expect(json(after.stdout).requests).toMatchObject({ get: 2, write: 0, dryRun: 0 });
+  });
+
+  it("finds a raw server-side apply under pipewright's own manager name that keeps the applied-hash annotation", async () => {
+    const ns = await namespace(client);
+    const dir = await compiled({ 'pipelines/orders.yaml': spec('orders', { schedule: '0 5 * * *' }) });
+    expect((await cli(dir, ['apply', '--target', 'kubernetes', '--namespace', ns])).code).toBe(0);
+    const path = `/apis/batch/v1/namespaces/${ns}/cronjobs/orders`;
+    // biome-ignore lint/suspicious/noExplicitAny: an API object walked loosely
+    const live = await client.ok<Record<string, any>>('GET', path);
+    await client.ok('PATCH', path, {
+      query: { fieldManager: 'pipewright' },
+      contentType: 'application/apply-patch+yaml',
+      body: {
+        apiVersion: 'batch/v1',
+        kind: 'CronJob',
+        metadata: { name: 'orders', labels: live.metadata.labels, annotations: live.metadata.annotations },
+        spec: { ...live.spec, schedule: '0 9 * * *' },
+      },
+    });
+    // biome-ignore lint/suspicious/noExplicitAny: an API object walked loosely
+    const edited = await client.ok<Record<string, any>>('GET', path);
+    // what metadata alone shows is the same as after our apply: one manager, operation Apply, the same annotation
+    expect(edited.metadata.managedFields.map((f: { manager: string; operation: string }) => f.manager)).toEqual([
+      'pipewright',
+    ]);
+    expect(edited.metadata.annotations).toEqual(live.metadata.annotations);
+    const plan = await cli(dir, ['plan', '--target', 'kubernetes', '--namespace', ns]);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toContain('0 to create, 1 to update, 0 to replace, 0 to prune');
+    expect(plan.stdout).toContain('spec.schedule: "0 9 * * *" → "0 5 * * *"');
+    expect((await cli(dir, ['apply', '--target', 'kubernetes', '--namespace', ns])).code).toBe(0);
+    expect((await client.ok<{ spec: { schedule: string } }>('GET', path)).spec.schedule).toBe('0 5 * * *');
   });
 });
