@@ -95,6 +95,8 @@ const resultsFile = flags.results ?? join(here, 'results.json');
 
 if (flags.dist) process.env.PIPEWRIGHT_BENCH_DIST = resolve(flags.dist);
 const work = mkdtempSync(join(tmpdir(), 'pipewright-bench-'));
+// The compile children's cache home (bench/child.mjs): a warm compile reuses the persistent cache as a user's does.
+process.env.PIPEWRIGHT_BENCH_CACHE_HOME = join(work, 'cache-home');
 const log = (msg) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
 /** Runs `node bench/child.mjs op opts` and returns its JSON report plus the wall time seen from here. */
@@ -212,8 +214,10 @@ function writeResults() {
   writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
 }
 
+/** A cold start: no outputs and no persistent compile cache (`.pipewright/`) in the project. */
 function rmOut(dir) {
   rmSync(join(dir, 'generated'), { recursive: true, force: true });
+  rmSync(join(dir, '.pipewright'), { recursive: true, force: true });
 }
 
 try {
