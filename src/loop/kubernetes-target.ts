@@ -15,9 +15,8 @@ import { KubeApiError } from '../kube/client.js';
 import { resolveEnvironment } from '../model/environments.js';
 import type { PipewrightMetrics } from '../observe/metrics.js';
 import { desiredFromFiles } from '../reconcile/desired.js';
-import { applyMade, ledgerDetails, makePlan } from '../reconcile/flow.js';
+import { applyMade, makePlan, objectLedger } from '../reconcile/flow.js';
 import { blockers, type DesiredObject, hasChanges, type PlanSummary, summarize } from '../reconcile/plan.js';
-import { appendLedger } from '../runtime/ledger.js';
 import { readTextNoFollow } from '../spec/no-follow.js';
 import type { TargetReconciler } from './daemon.js';
 
@@ -146,26 +145,22 @@ export class KubernetesTarget implements TargetReconciler {
         return;
       }
       const failures: string[] = [];
+      const ledger = objectLedger(join(this.options.stateDir, 'ledger.jsonl'), commit, {
+        cwd: tree,
+        env: this.options.env,
+      });
       try {
-        await applyMade(made, {
-          forceConflicts: false,
-          record: (action, result, message) => {
-            if (result === 'failed' && message) failures.push(message);
-            appendLedger(
-              join(this.options.stateDir, 'ledger.jsonl'),
-              {
-                action: `k8s.${action.type}`,
-                pipeline: action.pipeline ?? '',
-                version: action.version ?? '',
-                specHash: action.specHash ?? '',
-                commit,
-                result,
-                details: { ...ledgerDetails(action), ...(message ? { error: message } : {}) },
-              },
-              { cwd: tree, env: this.options.env },
-            );
-          },
-        });
+        try {
+          await applyMade(made, {
+            forceConflicts: false,
+            record: (action, result, message) => {
+              if (result === 'failed' && message) failures.push(message);
+              ledger.record(action, result, message);
+            },
+          });
+        } finally {
+          ledger.flush();
+        }
       } catch (error) {
         return this.fail(base, 'apply', describe(error));
       }

@@ -6,6 +6,7 @@
 import type { ProjectConfig } from '../config/types.js';
 import { KubeClient } from '../kube/client.js';
 import { loadClusterAccess } from '../kube/kubeconfig.js';
+import { appendLedgerBatch, type LedgerEntry, type LedgerOptions } from '../runtime/ledger.js';
 import { applyPlan } from './apply.js';
 import { isSubset } from './field-diff.js';
 import { INVENTORY_NAME } from './inventory.js';
@@ -209,6 +210,41 @@ export async function applyMade(
 }
 
 /** Ledger details of one object action. */
-export function ledgerDetails(a: Action): Record<string, string> {
+function ledgerDetails(a: Action): Record<string, string> {
   return { namespace: a.ref.namespace, group: a.ref.group, kind: a.ref.kind, name: a.ref.name };
+}
+
+/** Object actions per ledger batch: one lock, write and fsync per batch instead of per object. */
+const LEDGER_BATCH = 100;
+
+/**
+ * The ledger side of applyMade, shared by `apply` and the reconcile daemon: `record` is applyMade's record callback
+ * (one `k8s.<type>` entry per object action, with the commit applied); entries are appended in batches of
+ * LEDGER_BATCH, and `flush` — to be called when apply ends, however it ends — writes the rest.
+ */
+export function objectLedger(
+  file: string,
+  commit: string | null,
+  options: LedgerOptions,
+): { record(action: Action, result: 'ok' | 'failed', message?: string): void; flush(): void } {
+  const pending: (LedgerEntry & { at: Date })[] = [];
+  const flush = () => {
+    appendLedgerBatch(file, pending.splice(0), options);
+  };
+  return {
+    record(action, result, message) {
+      pending.push({
+        action: `k8s.${action.type}`,
+        pipeline: action.pipeline ?? '',
+        version: action.version ?? '',
+        specHash: action.specHash ?? '',
+        commit,
+        result,
+        details: { ...ledgerDetails(action), ...(message ? { error: message } : {}) },
+        at: new Date(),
+      });
+      if (pending.length >= LEDGER_BATCH) flush();
+    },
+    flush,
+  };
 }

@@ -6,19 +6,18 @@ import { KubeConfigError } from '../../kube/kubeconfig.js';
 import { UnknownKindError } from '../../kube/resources.js';
 import { ApplyFailedError, ApplyRefusedError } from '../../reconcile/apply.js';
 import { DesiredError } from '../../reconcile/desired.js';
-import { applyMade, ledgerDetails, type Made, makePlan as makeFlowPlan } from '../../reconcile/flow.js';
+import { applyMade, type Made, makePlan as makeFlowPlan, objectLedger } from '../../reconcile/flow.js';
 import { INVENTORY_NAME, InventoryError } from '../../reconcile/inventory.js';
 import { ClusterError } from '../../reconcile/live.js';
 import { StaleDesiredError } from '../../reconcile/load-desired.js';
 import { blockers, hasChanges, summarize } from '../../reconcile/plan.js';
 import { planJson, renderPlanMarkdown, renderPlanText } from '../../reconcile/render.js';
-import { appendLedgerBatch, gitCommit, LedgerError } from '../../runtime/ledger.js';
+import { gitCommit, LedgerError } from '../../runtime/ledger.js';
 import { oneOf, parseCommandArgs } from '../args.js';
 import { ENV_OPTION, projectOptions, selectEnvironment } from '../environment.js';
 import type { CliIO, Command } from '../io.js';
 
 /** Ledger records written at once during an apply. */
-const LEDGER_BATCH = 100;
 
 const COMMON_OPTIONS = `  --target <t>           kubernetes (alias k8s; the only target plan/apply reconcile)
   --context <c>          kubeconfig context (default: its current-context)
@@ -220,31 +219,17 @@ export const applyCommand: Command = {
         return 0;
       }
       if (format === 'text') io.stdout(renderPlanText(plan));
-      // Ledger records in batches (one lock, write and fsync per batch instead of per object; the commit read once):
-      // a batch is written every LEDGER_BATCH actions and when apply ends, however it ends.
-      const commit = gitCommit(io.cwd);
-      const pending: Parameters<typeof appendLedgerBatch>[1][number][] = [];
-      const flush = () => appendLedgerBatch(ledgerFile, pending.splice(0), { cwd: io.cwd, env: io.env });
+      // Ledger records in batches (one lock, write and fsync per batch instead of per object; the commit read once),
+      // the rest written when apply ends, however it ends.
+      const ledger = objectLedger(ledgerFile, gitCommit(io.cwd), { cwd: io.cwd, env: io.env });
       try {
         await applyMade(made, {
           ...(values.inventory ? { inventory: values.inventory } : {}),
           forceConflicts: values['force-conflicts'] === true,
-          record(action, result, message) {
-            pending.push({
-              action: `k8s.${action.type}`,
-              pipeline: action.pipeline ?? '',
-              version: action.version ?? '',
-              specHash: action.specHash ?? '',
-              commit,
-              result,
-              details: { ...ledgerDetails(action), ...(message ? { error: message } : {}) },
-              at: new Date(),
-            });
-            if (pending.length >= LEDGER_BATCH) flush();
-          },
+          record: ledger.record,
         }).catch(asUserError);
       } finally {
-        flush();
+        ledger.flush();
       }
       if (format === 'json')
         io.stdout(`${JSON.stringify({ ...planJson(plan), applied: true, requests: client.counts }, null, 2)}\n`);
