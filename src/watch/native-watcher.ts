@@ -37,7 +37,10 @@ let loaded: Promise<NativeWatch | undefined> | undefined;
 
 /** @parcel/watcher as a NativeWatch, or undefined when it cannot be loaded here (not installed, no binary). */
 export function loadNativeWatch(): Promise<NativeWatch | undefined> {
-  loaded ??= import('@parcel/watcher').then(
+  // The specifier is a variable so that the type check does not need the package: it is an optional dependency
+  // (no prebuilt binary for a platform = not installed), typed here by ParcelWatcher.
+  const specifier = '@parcel/watcher';
+  loaded ??= import(specifier).then(
     (module: unknown) => {
       const parcel = ((module as { default?: ParcelWatcher }).default ?? module) as ParcelWatcher;
       if (typeof parcel.subscribe !== 'function') return undefined;
