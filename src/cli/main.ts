@@ -3,6 +3,7 @@ import { openProject } from '../config/index.js';
 import { UserError } from '../diagnostics/diagnostic.js';
 import { formatText } from '../diagnostics/format-text.js';
 import { didYouMean } from '../spec/validate.js';
+import { VERSION } from '../version.js';
 import type { CliIO, Command } from './io.js';
 import { useColor } from './io.js';
 import { neutralizeControls } from './terminal-text.js';
@@ -33,7 +34,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
 
 export const COMMAND_NAMES: readonly string[] = [...Object.keys(COMMANDS), 'help'];
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 export const EXIT_CODES_LINE =
   'Exit codes: 0 ok, 1 findings (invalid specs, stale output, failed run …), 2 usage or internal error.';

@@ -2,8 +2,9 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { readFileSync } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { buildId } from '../emit/build-id.js';
 import { cacheKeyFile, loadCacheKey } from '../emit/cache-key.js';
-import { compileCacheVersion } from '../emit/project.js';
+import { VERSION } from '../version.js';
 
 /**
  * The persistent cache of what history commands derive from one spec blob (`pipewright changelog`'s parsed spec,
@@ -169,7 +170,8 @@ export class BlobCache {
 
 /** The cache of the user whose environment a command sees, keyed on this build (undefined: none usable). */
 export async function openHistoryCache(env: Record<string, string | undefined>): Promise<BlobCache | undefined> {
-  return BlobCache.open({ env, version: compileCacheVersion() });
+  // what compileCacheVersion (src/emit/project.ts) computes, without loading the compiler this module does not need
+  return BlobCache.open({ env, version: `${VERSION}+${buildId()}` });
 }
 
 async function inParallel(count: number, work: (i: number) => Promise<void>): Promise<void> {

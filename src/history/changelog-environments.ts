@@ -11,9 +11,7 @@ import type { Change } from './change.js';
 import type { Changelog, ChangelogEntry, ChangelogWarning } from './changelog.js';
 import { checkPolicy, requiredBump } from './classify.js';
 import { byText } from './diff.js';
-import { overrideChanges, readConfigSide } from './environments.js';
 import type { GitRepo } from './git.js';
-import { readSpecs } from './read-specs.js';
 import { releasesOf } from './releases.js';
 import { readCommitSources } from './sources.js';
 
@@ -26,6 +24,11 @@ export async function withOverrideEntries(
   const configPath = options.projectDir === '' ? 'pipewright.yaml' : `${options.projectDir}/pipewright.yaml`;
   const commits = await repo.firstParentLog(options.from, options.to, configPath);
   if (commits.length === 0) return changelog;
+  // loaded only when pipewright.yaml changed in the range: they bring the compiler and the spec reader
+  const [{ overrideChanges, readConfigSide }, { readSpecs }] = await Promise.all([
+    import('./environments.js'),
+    import('./read-specs.js'),
+  ]);
   const order = new Map((await repo.firstParentShas(options.from, options.to)).map((sha, i) => [sha, i]));
   const entries = new Map(changelog.pipelines.map((p) => [p.name, [...p.entries]]));
   const warnings: ChangelogWarning[] = [...changelog.warnings];

@@ -1,12 +1,10 @@
-import type { PipelineIR } from '../model/ir.js';
 import type { BlobCache } from './blob-cache.js';
 import type { BlobReader, BlobTooLarge } from './blob-reader.js';
 import type { Bump, Change, PipelineDiff, PolicyVerdict } from './change.js';
 import { checkPolicy, requiredBump } from './classify.js';
-import { byText, diffPipelines } from './diff.js';
+import { byText, diffHeads, diffPipeline, type HistoryPipeline, needsFieldDiff, type PipelineHead } from './diff.js';
 import { HistoryError } from './errors.js';
 import type { GitRepo, LogCommit } from './git.js';
-import { readSpecs } from './read-specs.js';
 import { type Release, releasesOf } from './releases.js';
 import { blobSource, isSpecUnder } from './sources.js';
 
@@ -45,35 +43,83 @@ export interface Changelog {
   warnings: ChangelogWarning[];
 }
 
-/** What a spec blob at a path parses to: its pipeline, or the first error that kept it from being one. */
+/** A spec blob at a path as the walk needs it: its pipeline's head, or the first error that kept it from being one. */
 interface Parsed {
-  ir?: PipelineIR;
+  head?: PipelineHead;
   problem?: string;
 }
 
-/** Entries of the persistent blob cache (src/history/blob-cache.ts) holding a Parsed. */
-const CACHE_KIND = 'changelog-v1';
+/** A spec blob at a path parsed in this run: its pipeline (for field-level diffs) or its problem. */
+interface ParsedSpec {
+  ir?: HistoryPipeline;
+  problem?: string;
+}
+
+/**
+ * Entries of the persistent blob cache (src/history/blob-cache.ts): per (blob, path) the head of its pipeline (what
+ * pairing by name and skipping unchanged pipelines need), and per pair of (blob, path) the field-level changes between
+ * the two. A second run reads only these small entries: no spec is parsed and no IR is read or compared.
+ */
+const HEAD_KIND = 'changelog-head-v1';
+const PAIR_KIND = 'changelog-pair-v1';
 
 /** The shape of a Parsed read back from the cache (sealed by this machine, but checked before use all the same). */
 function isParsed(value: unknown): value is Parsed {
   if (value === null || typeof value !== 'object') return false;
-  const v = value as { ir?: { name?: unknown; specHash?: unknown; tasks?: unknown }; problem?: unknown };
+  const v = value as { head?: Record<string, unknown>; problem?: unknown };
   if (v.problem !== undefined && typeof v.problem !== 'string') return false;
-  if (v.ir === undefined) return v.problem !== undefined;
-  return typeof v.ir.name === 'string' && typeof v.ir.specHash === 'string' && Array.isArray(v.ir.tasks);
+  if (v.head === undefined) return v.problem !== undefined;
+  return (
+    v.head !== null &&
+    typeof v.head === 'object' &&
+    ['name', 'version', 'specHash', 'file'].every((k) => typeof v.head![k] === 'string')
+  );
+}
+
+/** The shape of a cached change list. */
+function isChanges(value: unknown): value is Change[] {
+  return (
+    Array.isArray(value) &&
+    value.every(
+      (c) =>
+        c !== null &&
+        typeof c === 'object' &&
+        typeof c.path === 'string' &&
+        typeof c.kind === 'string' &&
+        typeof c.severity === 'string' &&
+        typeof c.rule === 'string',
+    )
+  );
+}
+
+/** A spec file at a path and blob. */
+interface SpecBlob {
+  blob: string;
+  path: string;
+}
+
+/** A pipeline in the walk's state: its head and the blob it was read from (whose IR a field-level diff needs). */
+interface Version extends PipelineHead {
+  at: SpecBlob;
 }
 
 interface FileState {
   blob: string;
-  ir: PipelineIR | undefined;
+  version: Version | undefined;
 }
+
+// Keyed by blob AND path: the IR records its file, so a moved file must not reuse the IR parsed at the old path.
+const keyOf = (x: SpecBlob) => `${x.blob}\0${x.path}`;
+/** A pair's cache key, in BlobCache's (blob, path) form (git paths never hold NUL). */
+const pairOf = (b: SpecBlob, h: SpecBlob): SpecBlob => ({ blob: `${b.blob} ${h.blob}`, path: `${b.path}\0${h.path}` });
 
 /**
  * The audit changelog: walk the first-parent chain from `from` (exclusive; the root when undefined) to `to`, reading
  * only commits that touch the pipelines directory and, for each, only the spec blobs that changed (one cat-file
- * process for the whole walk, each distinct blob parsed once, and with `cache` once per machine: the parsed spec is
- * kept in the persistent blob cache, src/history/blob-cache.ts). Each commit's pipelines are diffed against its first
- * parent's with the same semantic diff as `pipewright diff`.
+ * process for the whole walk, each distinct blob parsed once). Each commit's pipelines are diffed against its first
+ * parent's with the same semantic diff as `pipewright diff`. With `cache`, what a blob parses to (its pipeline's head)
+ * and the changes between two blobs are kept in the persistent blob cache (src/history/blob-cache.ts), so a later run
+ * parses only blobs it has not seen and diffs only pairs it has not seen.
  */
 export async function buildChangelog(
   repo: GitRepo,
@@ -86,65 +132,64 @@ export async function buildChangelog(
   }
   const commits = await repo.firstParentLog(from, to, dir);
   const initial = from === undefined ? [] : (await repo.listFiles(from, dir)).filter((x) => isSpecUnder(x.path, dir));
-  // Keyed by blob AND path: the IR records its file, so a moved file must not reuse the IR parsed at the old path.
-  const keyOf = (blob: string, path: string) => `${blob}\0${path}`;
-  const wanted = new Map<string, { blob: string; path: string }>();
-  for (const f of initial) wanted.set(keyOf(f.blob, f.path), f);
+  // every distinct (blob, path), with the first commit it appears in (named in parse messages)
+  const wanted = new Map<string, SpecBlob & { commit: string }>();
+  for (const f of initial) if (!wanted.has(keyOf(f))) wanted.set(keyOf(f), { ...f, commit: from! });
   for (const c of commits)
     for (const x of c.changes)
-      if (x.blob !== undefined && isSpecUnder(x.path, dir))
-        wanted.set(keyOf(x.blob, x.path), { blob: x.blob, path: x.path });
-  // Each distinct (blob, path) is parsed once per run, and once per machine with the persistent cache.
-  const cache = new Map<string, Parsed>();
+      if (x.blob !== undefined && isSpecUnder(x.path, dir) && !wanted.has(keyOf({ blob: x.blob, path: x.path })))
+        wanted.set(keyOf({ blob: x.blob, path: x.path }), { blob: x.blob, path: x.path, commit: c.sha });
+
+  // Heads: from the cache, else parsed (each distinct (blob, path) once); parsed IRs stay for the field-level diffs.
+  const heads = new Map<string, Parsed>();
   if (options.cache) {
     const keys = [...wanted.values()];
-    const stored = options.cache.getMany<Parsed>(CACHE_KIND, keys);
+    const stored = options.cache.getMany<Parsed>(HEAD_KIND, keys);
     keys.forEach((k, i) => {
       const hit = stored[i];
-      if (hit !== undefined && isParsed(hit)) cache.set(keyOf(k.blob, k.path), hit);
+      if (hit !== undefined && isParsed(hit)) heads.set(keyOf(k), hit);
     });
   }
-  // Blob reads are requested ahead (bounded window) so cat-file works while specs are parsed; cached ones not at all.
-  const read = prefetch(
+  const irs = await parseSpecBlobs(
     reader,
-    [...wanted].filter(([key]) => !cache.has(key)).map(([, f]) => f.blob),
+    [...wanted].filter(([key]) => !heads.has(key)).map(([, f]) => f),
   );
+  for (const [key, parsed] of irs) {
+    const { ir, problem } = parsed;
+    const head: Parsed = {
+      ...(ir !== undefined
+        ? { head: { name: ir.name, version: ir.version, specHash: ir.specHash, file: ir.file } }
+        : {}),
+      ...(problem !== undefined ? { problem } : {}),
+    };
+    heads.set(key, head);
+    const f = wanted.get(key)!;
+    options.cache?.set(HEAD_KIND, f.blob, f.path, head);
+  }
+
   const warnings: ChangelogWarning[] = [];
-  const parse = async (path: string, blob: string, commit: string) => {
-    const key = keyOf(blob, path);
-    let hit = cache.get(key);
-    if (!hit) {
-      const content = await read(blob);
-      const side = readSpecs([blobSource(path, `${commit.slice(0, 12)}:${path}`, content)]);
-      const error = side.diagnostics.find((d) => d.severity === 'error');
-      const ir = side.pipelines.values().next().value;
-      hit = {
-        ...(ir !== undefined ? { ir } : {}),
-        ...(error
-          ? { problem: `${error.range.start.line}:${error.range.start.column}: ${error.message} [${error.code}]` }
-          : {}),
-      };
-      cache.set(key, hit);
-      options.cache?.set(CACHE_KIND, blob, path, hit);
-    }
-    if (hit.problem)
+  const versionAt = (path: string, blob: string, commit: string): Version | undefined => {
+    const at = { blob, path };
+    const parsed = heads.get(keyOf(at))!;
+    if (parsed.problem)
       warnings.push({
         commit,
         file: path,
-        message: `not a valid spec at this commit, previous state kept: ${hit.problem}`,
+        message: `not a valid spec at this commit, previous state kept: ${parsed.problem}`,
       });
-    return hit.ir;
+    return parsed.head ? { ...parsed.head, at } : undefined;
   };
 
+  // The walk: each commit's pipelines by name (only heads needed), and the pairs whose field-level changes are needed.
   const state = new Map<string, FileState>();
   if (from !== undefined) {
-    for (const f of initial) {
-      state.set(f.path, { blob: f.blob, ir: await parse(f.path, f.blob, from) });
-    }
+    for (const f of initial) state.set(f.path, { blob: f.blob, version: versionAt(f.path, f.blob, from) });
   }
-  const entries = new Map<string, ChangelogEntry[]>();
   const reportedDuplicates = new Set<string>();
-  let before = byName(state, () => undefined);
+  const first = byName(state, () => undefined);
+  const steps: { commit: LogCommit; after: Map<string, Version> }[] = [];
+  const pairs = new Map<string, { b: Version; h: Version; changes?: Change[] }>();
+  let before = first;
   for (const commit of commits) {
     for (const change of commit.changes) {
       if (!isSpecUnder(change.path, dir)) continue;
@@ -152,9 +197,9 @@ export async function buildChangelog(
         state.delete(change.path);
         continue;
       }
-      const ir = await parse(change.path, change.blob, commit.sha);
+      const version = versionAt(change.path, change.blob, commit.sha);
       // An unreadable spec keeps its last good state rather than looking like a removal followed by a re-add.
-      state.set(change.path, { blob: change.blob, ir: ir ?? state.get(change.path)?.ir });
+      state.set(change.path, { blob: change.blob, version: version ?? state.get(change.path)?.version });
     }
     const after = byName(state, (name, path) => {
       if (reportedDuplicates.has(`${name}\0${path}`)) return;
@@ -165,7 +210,54 @@ export async function buildChangelog(
         message: `pipeline '${name}' is defined by more than one spec; this one is ignored`,
       });
     });
-    for (const diff of diffPipelines(before, after)) {
+    for (const [name, h] of after) {
+      const b = before.get(name);
+      if (b === undefined || !needsFieldDiff(b, h)) continue;
+      if (options.pipeline !== undefined && name !== options.pipeline) continue;
+      pairs.set(keyOf(pairOf(b.at, h.at)), { b, h });
+    }
+    steps.push({ commit, after });
+    before = after;
+  }
+
+  // Field-level changes of each pair: from the cache, else diffed from the two IRs (parsed now if the heads were cached).
+  const needed = [...pairs.values()];
+  if (options.cache) {
+    const stored = options.cache.getMany<Change[]>(
+      PAIR_KIND,
+      needed.map((p) => pairOf(p.b.at, p.h.at)),
+    );
+    needed.forEach((p, i) => {
+      const hit = stored[i];
+      if (hit !== undefined && isChanges(hit)) p.changes = hit;
+    });
+  }
+  const missing = needed.filter((p) => p.changes === undefined);
+  const more = new Map<string, SpecBlob & { commit: string }>();
+  for (const p of missing)
+    for (const at of [p.b.at, p.h.at]) if (!irs.has(keyOf(at))) more.set(keyOf(at), wanted.get(keyOf(at))!);
+  for (const [key, parsed] of await parseSpecBlobs(reader, [...more.values()])) irs.set(key, parsed);
+  for (const p of missing) {
+    const b = irs.get(keyOf(p.b.at))?.ir;
+    const h = irs.get(keyOf(p.h.at))?.ir;
+    // the cached head and the parse agree unless the cache lied (it is sealed): never compare the wrong pipeline
+    if (!b || !h || b.specHash !== p.b.specHash || h.specHash !== p.h.specHash)
+      throw new Error(`internal: the spec ${p.b.at.path} or ${p.h.at.path} parsed differently than its cached head`);
+    p.changes = diffPipeline(b, h);
+    const at = pairOf(p.b.at, p.h.at);
+    options.cache?.set(PAIR_KIND, at.blob, at.path, p.changes);
+  }
+
+  const entries = new Map<string, ChangelogEntry[]>();
+  before = first;
+  for (const { commit, after } of steps) {
+    const diffs = diffHeads(before, after, (b, h) => {
+      const changes = pairs.get(keyOf(pairOf(b.at, h.at)))?.changes;
+      // only the pairs of other pipelines than --pipeline's were left out (their entries are dropped below)
+      if (changes === undefined && options.pipeline === undefined) throw new Error('internal: a pair was not diffed');
+      return changes ?? [];
+    });
+    for (const diff of diffs) {
       if (options.pipeline !== undefined && diff.name !== options.pipeline) continue;
       const list = entries.get(diff.name) ?? [];
       list.push(entryOf(diff, commit));
@@ -182,6 +274,37 @@ export async function buildChangelog(
       .map((name) => ({ name, entries: entries.get(name)!, releases: releasesOf(entries.get(name)!) })),
     warnings,
   };
+}
+
+/**
+ * Read and parse spec blobs (load → validate → normalize), each once; keyed by keyOf. Blob reads are requested ahead
+ * (bounded window) so cat-file works while specs are parsed.
+ */
+async function parseSpecBlobs(
+  reader: BlobReader,
+  specs: readonly (SpecBlob & { commit: string })[],
+): Promise<Map<string, ParsedSpec>> {
+  const out = new Map<string, ParsedSpec>();
+  if (specs.length === 0) return out;
+  // loaded only when a blob is parsed: a second run with every entry cached needs neither yaml nor the schema
+  const { readSpecs } = await import('./read-specs.js');
+  const read = prefetch(
+    reader,
+    specs.map((f) => f.blob),
+  );
+  for (const { blob, path, commit } of specs) {
+    const content = await read(blob);
+    const side = readSpecs([blobSource(path, `${commit.slice(0, 12)}:${path}`, content)]);
+    const error = side.diagnostics.find((d) => d.severity === 'error');
+    const ir = side.pipelines.values().next().value;
+    out.set(keyOf({ blob, path }), {
+      ...(ir !== undefined ? { ir } : {}),
+      ...(error
+        ? { problem: `${error.range.start.line}:${error.range.start.column}: ${error.message} [${error.code}]` }
+        : {}),
+    });
+  }
+  return out;
 }
 
 /** Reads `order` ahead through the reader, at most `window` in flight; `read(blob)` takes the prefetched reply. */
@@ -213,13 +336,13 @@ function prefetch(
 function byName(
   state: ReadonlyMap<string, FileState>,
   duplicate: (name: string, path: string) => void,
-): Map<string, PipelineIR> {
-  const out = new Map<string, PipelineIR>();
+): Map<string, Version> {
+  const out = new Map<string, Version>();
   for (const path of [...state.keys()].sort(byText)) {
-    const ir = state.get(path)!.ir;
-    if (!ir) continue;
-    if (out.has(ir.name)) duplicate(ir.name, path);
-    else out.set(ir.name, ir);
+    const version = state.get(path)!.version;
+    if (!version) continue;
+    if (out.has(version.name)) duplicate(version.name, path);
+    else out.set(version.name, version);
   }
   return out;
 }

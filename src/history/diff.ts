@@ -19,6 +19,34 @@ export function diffPipelines(
   base: ReadonlyMap<string, PipelineIR>,
   head: ReadonlyMap<string, PipelineIR>,
 ): PipelineDiff[] {
+  return diffHeads(base, head, diffPipeline);
+}
+
+/** What diffPipelines reads of a pipeline itself; its field-level changes come from `changesOf`. */
+export interface PipelineHead {
+  name: string;
+  version: string;
+  specHash: string;
+  file: string;
+}
+
+/**
+ * Whether two versions of one pipeline need a field walk: specHash covers everything but the file path, so equal
+ * hashes in the same file have no change (long changelog walks skip most pipelines on every commit this way).
+ */
+export function needsFieldDiff(b: PipelineHead, h: PipelineHead): boolean {
+  return b !== h && (b.specHash !== h.specHash || b.file !== h.file);
+}
+
+/**
+ * diffPipelines over pipeline heads, with the field-level changes of a modified pipeline from `changesOf` (called only
+ * when needsFieldDiff): changelog takes them from its cache of blob pairs without holding the IRs.
+ */
+export function diffHeads<P extends PipelineHead>(
+  base: ReadonlyMap<string, P>,
+  head: ReadonlyMap<string, P>,
+  changesOf: (b: P, h: P) => Change[],
+): PipelineDiff[] {
   const names = [...new Set([...base.keys(), ...head.keys()])].sort(byText);
   const out: PipelineDiff[] = [];
   for (const name of names) {
@@ -35,9 +63,8 @@ export function diffPipelines(
     } else if (!b && h) {
       out.push({ name, status: 'added', file: h.file, version: { after: h.version }, changes: [] });
     } else if (b && h) {
-      // specHash covers everything but the file path: equal hashes need no field walk (long changelog walks).
-      if (b === h || (b.specHash === h.specHash && b.file === h.file)) continue;
-      const changes = diffPipeline(b, h);
+      if (!needsFieldDiff(b, h)) continue;
+      const changes = changesOf(b, h);
       if (changes.length === 0 && b.version === h.version && b.file === h.file) continue;
       out.push({
         name,

@@ -7,7 +7,6 @@ import { withOverrideEntries } from '../../history/changelog-environments.js';
 import { HistoryError } from '../../history/errors.js';
 import { GitRepo } from '../../history/git.js';
 import { redactDeep } from '../../history/redact.js';
-import { renderChangelog } from '../../history/render-changelog.js';
 import { renderChangelogJson } from '../../history/render-json.js';
 import { oneOf, parseCommandArgs } from '../args.js';
 import { type Command, userPath } from '../io.js';
@@ -100,7 +99,12 @@ export const command: Command = {
       }
       for (const w of changelog.warnings)
         io.stderr(`pipewright: changelog: warning: ${w.commit.slice(0, 12)}:${w.file}: ${w.message}\n`);
-      io.stdout(format === 'json' ? renderChangelogJson(changelog) : renderChangelog(changelog, template));
+      // the markdown renderer brings Handlebars: loaded only for markdown
+      io.stdout(
+        format === 'json'
+          ? renderChangelogJson(changelog)
+          : (await import('../../history/render-changelog.js')).renderChangelog(changelog, template),
+      );
       return 0;
     } catch (error) {
       if (error instanceof HistoryError) throw new UserError(`changelog: ${error.message}`, 2);
