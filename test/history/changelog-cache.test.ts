@@ -3,6 +3,10 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BlobCache } from '../../src/history/blob-cache.js';
+import type { BlobReader } from '../../src/history/blob-reader.js';
+import { buildChangelog } from '../../src/history/changelog.js';
+import { GitRepo } from '../../src/history/git.js';
 import { runCliCapture } from '../helpers/cli.js';
 import { TestRepo } from './repo.js';
 import { baseSpec, clone, specYaml } from './specs.js';
@@ -80,8 +84,10 @@ describe('changelog with the persistent blob cache', () => {
         const file = join(dir, sub, name);
         const json = readFileSync(file, 'utf8').split('\n', 2)[1]!;
         const value = JSON.parse(json);
-        if (value.ir) value.ir.version = '9.9.9';
-        delete value.problem;
+        // a head claiming another version, a pair claiming another change
+        if (value.head) value.head.version = '9.9.9';
+        if (Array.isArray(value)) for (const c of value) c.after = '9.9.9';
+        if (!Array.isArray(value)) delete value.problem;
         writeFileSync(file, `${'0'.repeat(64)}\n${JSON.stringify(value)}`);
         forged++;
       }
@@ -89,5 +95,107 @@ describe('changelog with the persistent blob cache', () => {
     const after = await runCliCapture(argv, { cwd: repo.dir, env });
     expect(after).toEqual(expected);
     expect(after.stdout).not.toContain('9.9.9');
+  });
+});
+
+/** buildChangelog over the whole history with the cache of `env` (none when undefined), counting blob reads. */
+async function walk(repo: TestRepo, env: { XDG_CACHE_HOME: string } | undefined, version = 'test-build') {
+  const git = await GitRepo.open(repo.dir);
+  const real = git.openBlobReader();
+  const reads: string[] = [];
+  const reader = {
+    read: (id: string) => {
+      reads.push(id);
+      return real.read(id);
+    },
+  } as unknown as BlobReader;
+  const cache = env ? await BlobCache.open({ env, version }) : undefined;
+  if (env) expect(cache).toBeDefined();
+  try {
+    const changelog = await buildChangelog(git, reader, {
+      from: undefined,
+      to: repo.head(),
+      dir: 'pipelines',
+      ...(cache ? { cache } : {}),
+    });
+    return { changelog, reads };
+  } finally {
+    await real.close();
+  }
+}
+
+function entryFiles(env: { XDG_CACHE_HOME: string }): string[] {
+  const dir = join(env.XDG_CACHE_HOME, 'pipewright', 'history-v1');
+  return readdirSync(dir).flatMap((sub) => readdirSync(join(dir, sub)).map((name) => join(dir, sub, name)));
+}
+
+describe('changelog cache entries: heads per blob, changes per blob pair', () => {
+  it('a second run reads no blob; a new commit reads only its blob and the one it is compared with', async () => {
+    const repo = history();
+    const env = home();
+    const uncached = await walk(repo, undefined);
+    const cold = await walk(repo, env);
+    expect(cold.changelog).toEqual(uncached.changelog);
+    expect(cold.reads.length).toBeGreaterThan(5);
+    const warm = await walk(repo, env);
+    expect(warm.changelog).toEqual(uncached.changelog);
+    expect(warm.reads).toEqual([]);
+
+    // a spec change: its new blob misses; the pair (previous blob, new blob) misses, so the previous one is re-read
+    const next = baseSpec('orders');
+    next.metadata.version = '2.0.0';
+    next.spec.tasks.extract!.retries = 7;
+    repo.commit('orders 2.0.0', { 'pipelines/orders.yaml': specYaml(next) });
+    const blob = (rev: string) => repo.git('rev-parse', `${rev}:pipelines/orders.yaml`).trim();
+    const after = await walk(repo, env);
+    expect(after.changelog).toEqual((await walk(repo, undefined)).changelog);
+    expect(after.reads.sort()).toEqual([blob('HEAD'), blob('HEAD~1')].sort());
+    expect(JSON.stringify(after.changelog)).toContain('2.0.0');
+    expect((await walk(repo, env)).reads).toEqual([]);
+  });
+
+  it('another build of pipewright misses every entry', async () => {
+    const repo = history();
+    const env = home();
+    const cold = await walk(repo, env);
+    const other = await walk(repo, env, 'another-build');
+    expect(other.reads.length).toBe(cold.reads.length);
+    expect(other.changelog).toEqual(cold.changelog);
+  });
+
+  it('an entry copied onto another key does not verify: every blob is parsed again, output unchanged', async () => {
+    const repo = history();
+    const env = home();
+    const expected = (await walk(repo, undefined)).changelog;
+    const cold = await walk(repo, env);
+    // each entry file gets the (validly sealed) content of the next one: right MACs, wrong keys
+    const files = entryFiles(env);
+    expect(files.length).toBeGreaterThan(3);
+    const contents = files.map((f) => readFileSync(f));
+    files.forEach((f, i) => writeFileSync(f, contents[(i + 1) % files.length]!));
+    const poisoned = await walk(repo, env);
+    expect(poisoned.changelog).toEqual(expected);
+    expect(poisoned.reads.length).toBe(cold.reads.length);
+    // the entries were rewritten: the next run is warm again
+    expect((await walk(repo, env)).reads).toEqual([]);
+  });
+
+  it('--no-cache neither reads nor writes the cache', async () => {
+    const repo = history();
+    const fresh = home();
+    const argv = ['changelog', '--format', 'json'];
+    const uncached = await runCliCapture([...argv, '--no-cache'], { cwd: repo.dir, env: fresh });
+    expect(uncached.code).toBe(0);
+    const dir = join(fresh.XDG_CACHE_HOME, 'pipewright', 'history-v1');
+    expect(() => readdirSync(dir)).toThrow();
+    // a poisoned cache (every entry claims another key's content) is not even looked at
+    const env = home();
+    await runCliCapture(argv, { cwd: repo.dir, env });
+    const files = entryFiles(env);
+    const contents = files.map((f) => readFileSync(f));
+    files.forEach((f, i) => writeFileSync(f, contents[(i + 1) % files.length]!));
+    const before = files.map((f) => readFileSync(f, 'utf8'));
+    expect(await runCliCapture([...argv, '--no-cache'], { cwd: repo.dir, env })).toEqual(uncached);
+    expect(files.map((f) => readFileSync(f, 'utf8'))).toEqual(before);
   });
 });

@@ -28,9 +28,10 @@ Options:
   --path <dir>               pipelines directory (default pipelines)
   --no-cache                 parse every spec blob: neither read nor update the blob cache
 
-Each spec blob is parsed once; the result is kept per blob id in a cache in your user cache directory
-($XDG_CACHE_HOME/pipewright, else ~/.cache/pipewright), sealed with a key that never leaves it, so a later run
-parses only the blobs it has not seen.
+Each spec blob is parsed once; what the changelog needs of it, and the changes between each pair of blobs a
+commit compares, are kept in a cache in your user cache directory ($XDG_CACHE_HOME/pipewright, else
+~/.cache/pipewright), sealed with a key that never leaves it, so a later run parses only the blobs and diffs only
+the pairs it has not seen.
 
 Exit codes: 0 ok, 2 usage error / unknown revision / shallow clone without --from / template error.
 `;
