@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+import { WorkerPool, workersAvailable } from '../emit/pool.js';
 import type { BlobCache } from './blob-cache.js';
 import type { BlobReader, BlobTooLarge } from './blob-reader.js';
 import type { Bump, Change, PipelineDiff, PolicyVerdict } from './change.js';
@@ -6,7 +8,8 @@ import { byText, diffHeads, diffPipeline, type HistoryPipeline, needsFieldDiff, 
 import { HistoryError } from './errors.js';
 import type { GitRepo, LogCommit } from './git.js';
 import { type Release, releasesOf } from './releases.js';
-import { blobSource, isSpecUnder } from './sources.js';
+import { blobSource, isSpecUnder, type SpecSource } from './sources.js';
+import type { PackedSpec, ParsedSpec } from './spec-blob.js';
 
 export interface ChangelogEntry {
   /** The version this commit released, or the (unchanged) version for unreleased/moved entries, the last one for removed. */
@@ -46,12 +49,6 @@ export interface Changelog {
 /** A spec blob at a path as the walk needs it: its pipeline's head, or the first error that kept it from being one. */
 interface Parsed {
   head?: PipelineHead;
-  problem?: string;
-}
-
-/** A spec blob at a path parsed in this run: its pipeline (for field-level diffs) or its problem. */
-interface ParsedSpec {
-  ir?: HistoryPipeline;
   problem?: string;
 }
 
@@ -124,7 +121,15 @@ const pairOf = (b: SpecBlob, h: SpecBlob): SpecBlob => ({ blob: `${b.blob} ${h.b
 export async function buildChangelog(
   repo: GitRepo,
   reader: BlobReader,
-  options: { from: string | undefined; to: string; dir: string; pipeline?: string; cache?: BlobCache },
+  options: {
+    from: string | undefined;
+    to: string;
+    dir: string;
+    pipeline?: string;
+    cache?: BlobCache;
+    /** Threads for parsing spec blobs (default 'auto'). */
+    jobs?: number | 'auto';
+  },
 ): Promise<Changelog> {
   const { from, to, dir } = options;
   if (from !== undefined && !(await repo.isAncestor(from, to))) {
@@ -150,9 +155,11 @@ export async function buildChangelog(
       if (hit !== undefined && isParsed(hit)) heads.set(keyOf(k), hit);
     });
   }
+  const jobs = options.jobs ?? 'auto';
   const irs = await parseSpecBlobs(
     reader,
     [...wanted].filter(([key]) => !heads.has(key)).map(([, f]) => f),
+    jobs,
   );
   for (const [key, parsed] of irs) {
     const { ir, problem } = parsed;
@@ -236,7 +243,7 @@ export async function buildChangelog(
   const more = new Map<string, SpecBlob & { commit: string }>();
   for (const p of missing)
     for (const at of [p.b.at, p.h.at]) if (!irs.has(keyOf(at))) more.set(keyOf(at), wanted.get(keyOf(at))!);
-  for (const [key, parsed] of await parseSpecBlobs(reader, [...more.values()])) irs.set(key, parsed);
+  for (const [key, parsed] of await parseSpecBlobs(reader, [...more.values()], jobs)) irs.set(key, parsed);
   for (const p of missing) {
     const b = irs.get(keyOf(p.b.at))?.ir;
     const h = irs.get(keyOf(p.h.at))?.ir;
@@ -276,33 +283,56 @@ export async function buildChangelog(
   };
 }
 
+/** Spec blobs to parse below which the default stays on the main thread (a worker's start costs ~50 parses). */
+export const PARALLEL_MIN_BLOBS = 64;
+
+/** The worker script of the spec parses, next to this module in the built package. */
+const SPEC_BLOB_WORKER = new URL('./spec-blob-worker.js', import.meta.url);
+
 /**
  * Read and parse spec blobs (load → validate → normalize), each once; keyed by keyOf. Blob reads are requested ahead
- * (bounded window) so cat-file works while specs are parsed.
+ * (bounded window) so cat-file works while specs are parsed — on the main thread, or on `jobs` worker threads
+ * ('auto': one per available CPU once there are PARALLEL_MIN_BLOBS blobs). Results do not depend on where they ran.
  */
 async function parseSpecBlobs(
   reader: BlobReader,
   specs: readonly (SpecBlob & { commit: string })[],
+  jobs: number | 'auto',
 ): Promise<Map<string, ParsedSpec>> {
   const out = new Map<string, ParsedSpec>();
   if (specs.length === 0) return out;
-  // loaded only when a blob is parsed: a second run with every entry cached needs neither yaml nor the schema
-  const { readSpecs } = await import('./read-specs.js');
   const read = prefetch(
     reader,
     specs.map((f) => f.blob),
   );
-  for (const { blob, path, commit } of specs) {
-    const content = await read(blob);
-    const side = readSpecs([blobSource(path, `${commit.slice(0, 12)}:${path}`, content)]);
-    const error = side.diagnostics.find((d) => d.severity === 'error');
-    const ir = side.pipelines.values().next().value;
-    out.set(keyOf({ blob, path }), {
-      ...(ir !== undefined ? { ir } : {}),
-      ...(error
-        ? { problem: `${error.range.start.line}:${error.range.start.column}: ${error.message} [${error.code}]` }
-        : {}),
+  const sourceOf = async ({ blob, path, commit }: SpecBlob & { commit: string }) =>
+    blobSource(path, `${commit.slice(0, 12)}:${path}`, await read(blob));
+  const threads =
+    jobs !== 'auto'
+      ? Math.min(jobs, specs.length)
+      : specs.length >= PARALLEL_MIN_BLOBS && workersAvailable(SPEC_BLOB_WORKER)
+        ? Math.min(availableParallelism(), specs.length)
+        : 1;
+  if (threads <= 1) {
+    // loaded only when a blob is parsed here: a second run with every entry cached needs neither yaml nor the schema
+    const { parseSpecBlob } = await import('./spec-blob.js');
+    for (const spec of specs) out.set(keyOf(spec), parseSpecBlob(await sourceOf(spec)));
+    return out;
+  }
+  const pool = new WorkerPool<SpecSource, PackedSpec>(SPEC_BLOB_WORKER, threads);
+  try {
+    const replies: Promise<PackedSpec>[] = [];
+    for (const spec of specs) replies.push(pool.run(await sourceOf(spec)));
+    const packed = await Promise.all(replies);
+    specs.forEach((spec, i) => {
+      const { irJson, problem } = packed[i]!;
+      out.set(keyOf(spec), {
+        ...(irJson !== undefined ? { ir: JSON.parse(irJson) as HistoryPipeline } : {}),
+        ...(problem !== undefined ? { problem } : {}),
+      });
     });
+  } finally {
+    await pool.close();
   }
   return out;
 }

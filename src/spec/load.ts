@@ -131,8 +131,13 @@ class Loader {
     }
     // yaml reads a lone CR as part of a line: whatever it reported after it would be noise.
     if (!this.checkCharacters()) return undefined;
-    if (!this.checkNesting()) return undefined;
-    const tokens = [...new Parser().parse(this.text)];
+    const lexemes = this.checkNesting();
+    if (!lexemes) return undefined;
+    // the parser is fed the lexemes of the nesting pass: the text is lexed once
+    const parser = new Parser();
+    const tokens: CST.Token[] = [];
+    for (const lexeme of lexemes) for (const token of parser.next(lexeme)) tokens.push(token);
+    for (const token of parser.end()) tokens.push(token);
     if (!this.checkTokens(tokens)) return undefined;
     if (!tokens.some((t) => t.type === 'document')) {
       this.reportEmpty();
@@ -195,14 +200,17 @@ class Loader {
    * A fast first pass with yaml's Lexer (linear, no tree): yaml's Parser slows down badly on pathological nesting
    * (a 1 MiB run of `[` takes seconds), so depth beyond LEXER_DEPTH_GUARD is rejected here. Counts are lower bounds of the real
    * depth — open flow collections, plus block indicators (`- `, `? `) opened on the current line — so a valid document
-   * is never rejected; subtler nesting is caught exactly by the CST walk.
+   * is never rejected; subtler nesting is caught exactly by the CST walk. Returns the lexemes (the parser's input), or
+   * undefined when the input is too deep.
    */
-  private checkNesting(): boolean {
+  private checkNesting(): string[] | undefined {
+    const lexemes: string[] = [];
     let offset = 0;
     let flow = 0;
     let compact = 0;
     let scalarNext = false;
     for (const token of new Lexer().lex(this.text)) {
+      lexemes.push(token);
       if (token === CST.SCALAR) {
         scalarNext = true;
         continue;
@@ -230,12 +238,12 @@ class Loader {
         }
         if (flow + compact > LEXER_DEPTH_GUARD) {
           this.report('PW008', offset, offset + 1, `nesting is deeper than ${MAX_NESTING_DEPTH} levels`);
-          return false;
+          return undefined;
         }
       }
       offset += token.length;
     }
-    return true;
+    return lexemes;
   }
 
   /**

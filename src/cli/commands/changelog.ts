@@ -10,6 +10,7 @@ import { redactDeep } from '../../history/redact.js';
 import { renderChangelogJson } from '../../history/render-json.js';
 import { oneOf, parseCommandArgs } from '../args.js';
 import { type Command, userPath } from '../io.js';
+import { JOBS_OPTION, parseJobs } from '../jobs.js';
 
 const HELP = `Usage: pipewright changelog [options]
 
@@ -27,6 +28,9 @@ Options:
                              (strict mode, known helpers only; fields and helpers: docs/versioning.md)
   --path <dir>               pipelines directory (default pipelines)
   --no-cache                 parse every spec blob: neither read nor update the blob cache
+  --jobs <n>                 threads that parse spec blobs; 1 parses on the main thread; default: one per available
+                             CPU once there are 64 blobs to parse, else 1. The output is the same bytes whatever the
+                             number.
 
 Each spec blob is parsed once; what the changelog needs of it, and the changes between each pair of blobs a
 commit compares, are kept in a cache in your user cache directory ($XDG_CACHE_HOME/pipewright, else
@@ -50,6 +54,7 @@ export const command: Command = {
         template: { type: 'string' },
         path: { type: 'string' },
         'no-cache': { type: 'boolean' },
+        ...JOBS_OPTION,
       },
       'changelog',
     );
@@ -58,6 +63,7 @@ export const command: Command = {
         `changelog: unexpected argument '${positionals[0]}' (see \`pipewright changelog --help\`)`,
         2,
       );
+    const jobs = parseJobs(values.jobs);
     const format = oneOf(values.format, ['markdown', 'json'] as const, '--format', 'markdown');
     if (values.template !== undefined && format !== 'markdown')
       throw new UserError('changelog: --template applies to --format markdown only', 2);
@@ -88,7 +94,7 @@ export const command: Command = {
       try {
         const only = values.pipeline !== undefined ? { pipeline: values.pipeline } : {};
         const cache = values['no-cache'] === true ? {} : { cache: await openHistoryCache(io.env) };
-        const specs = await buildChangelog(repo, reader, { from, to, dir, ...only, ...cache });
+        const specs = await buildChangelog(repo, reader, { from, to, dir, jobs, ...only, ...cache });
         // commits that changed pipewright.yaml: their environments' override changes (docs/environments.md)
         const projectDir = repo.repoPath(io.cwd, '.');
         changelog = redactDeep(await withOverrideEntries(specs, repo, reader, { from, to, dir, projectDir, ...only }));

@@ -45,8 +45,21 @@ interface Problem {
   at?: [number, number];
 }
 
+/** checkSchedule's answers by schedule text (pure): a history walk validates the same schedule thousands of times. */
+const answers = new Map<string, Problem | null>();
+const MAX_ANSWERS = 1024;
+
 /** Why a schedule is invalid, or undefined when it is fine. Exported for unit tests and other stages. */
 export function checkSchedule(schedule: string): Problem | undefined {
+  const known = answers.get(schedule);
+  if (known !== undefined) return known ?? undefined;
+  const problem = scheduleProblem(schedule);
+  if (answers.size >= MAX_ANSWERS) answers.clear();
+  answers.set(schedule, problem ?? null);
+  return problem;
+}
+
+function scheduleProblem(schedule: string): Problem | undefined {
   const words = [...schedule.matchAll(/\S+/g)].map((m) => ({ text: m[0], start: m.index, end: m.index + m[0].length }));
   if (words.length === 0) return { message: 'empty schedule: write a 5-field cron expression or omit `schedule`' };
   const first = words[0]!;
