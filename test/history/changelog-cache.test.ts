@@ -172,7 +172,7 @@ describe('changelog cache entries: heads per blob, changes per blob pair', () =>
     const files = entryFiles(env);
     expect(files.length).toBeGreaterThan(3);
     const contents = files.map((f) => readFileSync(f));
-    files.forEach((f, i) => writeFileSync(f, contents[(i + 1) % files.length]!));
+    for (const [i, f] of files.entries()) writeFileSync(f, contents[(i + 1) % files.length]!);
     const poisoned = await walk(repo, env);
     expect(poisoned.changelog).toEqual(expected);
     expect(poisoned.reads.length).toBe(cold.reads.length);
@@ -193,7 +193,7 @@ describe('changelog cache entries: heads per blob, changes per blob pair', () =>
     await runCliCapture(argv, { cwd: repo.dir, env });
     const files = entryFiles(env);
     const contents = files.map((f) => readFileSync(f));
-    files.forEach((f, i) => writeFileSync(f, contents[(i + 1) % files.length]!));
+    for (const [i, f] of files.entries()) writeFileSync(f, contents[(i + 1) % files.length]!);
     const before = files.map((f) => readFileSync(f, 'utf8'));
     expect(await runCliCapture([...argv, '--no-cache'], { cwd: repo.dir, env })).toEqual(uncached);
     expect(files.map((f) => readFileSync(f, 'utf8'))).toEqual(before);
