@@ -307,10 +307,12 @@ async function parseSpecBlobs(
   );
   const sourceOf = async ({ blob, path, commit }: SpecBlob & { commit: string }) =>
     blobSource(path, `${commit.slice(0, 12)}:${path}`, await read(blob));
-  const threads =
-    jobs !== 'auto'
+  // run from the TypeScript sources (the test runner) the worker script does not exist: everything stays here
+  const threads = !workersAvailable(SPEC_BLOB_WORKER)
+    ? 1
+    : jobs !== 'auto'
       ? Math.min(jobs, specs.length)
-      : specs.length >= PARALLEL_MIN_BLOBS && workersAvailable(SPEC_BLOB_WORKER)
+      : specs.length >= PARALLEL_MIN_BLOBS
         ? Math.min(availableParallelism(), specs.length)
         : 1;
   if (threads <= 1) {

@@ -184,7 +184,8 @@ describe('changelog cache entries: heads per blob, changes per blob pair', () =>
     const repo = history();
     const fresh = home();
     const argv = ['changelog', '--format', 'json'];
-    const uncached = await runCliCapture([...argv, '--no-cache'], { cwd: repo.dir, env: fresh });
+    // --jobs 2 from the sources: no worker script here, so the parses stay on the main thread
+    const uncached = await runCliCapture([...argv, '--no-cache', '--jobs', '2'], { cwd: repo.dir, env: fresh });
     expect(uncached.code).toBe(0);
     const dir = join(fresh.XDG_CACHE_HOME, 'pipewright', 'history-v1');
     expect(() => readdirSync(dir)).toThrow();
