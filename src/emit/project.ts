@@ -419,6 +419,17 @@ function stagedOutputs(units: readonly CompiledSpec[]): Map<string, { file: stri
   return staged;
 }
 
+/** Every symbolic link on the way to `paths` (relative to the output directory), named in one ProjectError. */
+export async function refuseOutputLinks(out: ResolvedOut, paths: Iterable<string>): Promise<void> {
+  const checked = new Set<string>();
+  const links: string[] = [];
+  for (const path of [...new Set(paths)].sort()) {
+    const link = await linkOnTheWay(out.abs, path, out.display, checked);
+    if (link !== undefined) links.push(link);
+  }
+  if (links.length > 0) throw new ProjectError([...new Set(links)].map(linkMessage).join('\n'));
+}
+
 /**
  * The texts of `paths` (relative to the output directory) as they are on disk, for comparing with what compile writes
  * (check, run's artifact, plan's desired state): never through a link — every link on the way is named (ProjectError)
@@ -426,13 +437,7 @@ function stagedOutputs(units: readonly CompiledSpec[]): Map<string, { file: stri
  */
 export async function readOutputs(out: ResolvedOut, paths: Iterable<string>): Promise<Map<string, string>> {
   const sorted = [...new Set(paths)].sort();
-  const checked = new Set<string>();
-  const links: string[] = [];
-  for (const path of sorted) {
-    const link = await linkOnTheWay(out.abs, path, out.display, checked);
-    if (link !== undefined) links.push(link);
-  }
-  if (links.length > 0) throw new ProjectError([...new Set(links)].map(linkMessage).join('\n'));
+  await refuseOutputLinks(out, sorted);
   const actual = new Map<string, string>();
   for (const path of sorted) {
     const text = await readTextNoFollow(join(out.abs, path), `${out.display}/${path}`);

@@ -4,9 +4,11 @@
  * was the largest part of a plan at 1,000 pipelines (141 MiB: 8 s of parsing plus the garbage of its node trees);
  * an entry holds the file's objects as JSON (JSON.parse is an order of magnitude cheaper) and the run plan's facts.
  *
- * Keyed by what decides the result: the pipewright version, the namespace applied to (an environment's files name it)
- * and the sha256 of the file's bytes — the bytes plan has just checked against what compile writes for the specs, so
- * an entry is never used for content it was not made from. The entry's file name is an HMAC of that key and its
+ * Keyed by what decides the result: the pipewright version, the namespace given (an environment's files name it),
+ * the namespace the objects are placed in (the entry also keeps each object's desired hash there: normalize.ts
+ * desiredHash, a canonical-JSON sha256 of every object, was the next cost of a plan) and the sha256 of the file's
+ * bytes — the digest compile's cache recorded for the bytes plan has just found fresh (load-desired.ts), or of the
+ * bytes read and compared — so an entry is never used for content it was not made from. The entry's file name is an HMAC of that key and its
  * content carries an HMAC-SHA256 over key and payload, under the machine-local secret of compile's cache
  * (src/emit/cache-key.ts, never in the project): an entry that was committed, copied from another machine or forged
  * fails the check and the file is parsed as without a cache — the cache can only save time, never change a plan.
@@ -17,7 +19,6 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { lstat, readdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheKeyFile, loadCacheKey } from '../emit/cache-key.js';
-import { sha256Hex } from '../model/hash.js';
 import { makeStateDir } from '../runtime/state-dir.js';
 import { linkOnTheWay, readTextNoFollow } from '../spec/no-follow.js';
 import type { FileObjects } from './desired.js';
@@ -29,6 +30,13 @@ const ENTRY_TTL_MS = 24 * 3600 * 1000;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** What an entry holds: the file's objects and, when they were placed in a namespace, their desired hashes there. */
+export interface CachedFile {
+  objects: FileObjects;
+  /** desiredHash of each object (in order) placed in the entry's namespace. */
+  hashes?: string[];
 }
 
 function isFileObjects(v: unknown): v is FileObjects {
@@ -46,6 +54,25 @@ function isFileObjects(v: unknown): v is FileObjects {
     objectsOk &&
     (facts === undefined ||
       (isRecord(facts) && typeof facts.specHash === 'string' && typeof facts.version === 'string'))
+  );
+}
+
+/** The namespace given to plan (an environment's files name it) and the one the objects are placed in. */
+export interface Where {
+  namespace?: string | undefined;
+  place?: string | undefined;
+}
+
+/** An entry's payload: FileObjects, and one desired hash per object when it was made for a placement namespace. */
+function isCachedFile(v: unknown, where: Where): v is FileObjects & { hashes?: string[] } {
+  if (!isFileObjects(v)) return false;
+  const hashes = (v as { hashes?: unknown }).hashes;
+  if (hashes === undefined) return where.place === undefined;
+  return (
+    where.place !== undefined &&
+    Array.isArray(hashes) &&
+    hashes.length === v.objects.length &&
+    hashes.every((h) => typeof h === 'string' && /^[0-9a-f]{32}$/.test(h))
   );
 }
 
@@ -88,15 +115,18 @@ export class DesiredCache {
     return h.digest('hex');
   }
 
-  /** The lookup key of a file's bytes applied to `namespace`, and the entry's file name (an HMAC of it). */
-  #names(text: string, namespace: string | undefined): { key: string; file: string } {
-    const key = `${this.#version}\0${namespace ?? ''}\0${sha256Hex(text)}`;
+  /** The lookup key of a file's bytes given `namespace` and placed in `place`, and the entry's file name (its HMAC). */
+  #names(sha256: string, where: Where): { key: string; file: string } {
+    const key = `${this.#version}\0${where.namespace ?? ''}\0${where.place ?? ''}\0${sha256}`;
     return { key, file: `${this.#mac('name', key)}.json` };
   }
 
-  /** The objects of `text` (applied to `namespace`), from the cache or by `parse` (then stored). */
-  async objectsOf(text: string, namespace: string | undefined, parse: () => FileObjects): Promise<FileObjects> {
-    const { key, file } = this.#names(text, namespace);
+  /**
+   * What the file whose bytes have digest `sha256` holds (given `where.namespace`, placed in `where.place`), from the
+   * cache or by `make` (then stored). `make` reads and parses the file; it must check the bytes against the digest.
+   */
+  async objectsOf(sha256: string, where: Where, make: () => Promise<CachedFile>): Promise<CachedFile> {
+    const { key, file } = this.#names(sha256, where);
     this.#used.add(file);
     const stored = await readTextNoFollow(join(this.#dir, file), file).catch(() => undefined);
     if (stored !== undefined) {
@@ -111,23 +141,24 @@ export class DesiredCache {
         } catch {
           value = undefined;
         }
-        if (isFileObjects(value)) {
+        if (isCachedFile(value, where)) {
           this.hits++;
           // kept fresh for the clean-up below; a failure only means it may be dropped and parsed again later
           const now = new Date();
           await utimes(join(this.#dir, file), now, now).catch(() => undefined);
-          return value;
+          const { hashes, ...objects } = value;
+          return { objects, ...(hashes ? { hashes } : {}) };
         }
       }
     }
     this.misses++;
-    const parsed = parse();
-    await this.#store(key, file, parsed);
-    return parsed;
+    const made = await make();
+    await this.#store(key, file, made);
+    return made;
   }
 
-  async #store(key: string, file: string, value: FileObjects): Promise<void> {
-    const payload = JSON.stringify(value);
+  async #store(key: string, file: string, value: CachedFile): Promise<void> {
+    const payload = JSON.stringify({ ...value.objects, ...(value.hashes ? { hashes: value.hashes } : {}) });
     const temp = join(this.#dir, `.${randomBytes(6).toString('hex')}.tmp`);
     try {
       makeStateDir(this.#dir);

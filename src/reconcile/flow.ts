@@ -122,6 +122,17 @@ export interface Made {
 /** The plan for one namespace; the caller closes made.client. */
 export async function makePlan(options: PlanFlowOptions): Promise<Made> {
   const given = options.namespace ?? options.defaultNamespace;
+  const clusterAccess = () =>
+    loadClusterAccess({ env: options.env, ...(options.context ? { context: options.context } : {}) });
+  // the namespace objects are placed in, known before loading when the kubeconfig is readable (the desired cache
+  // keeps the objects' hashes there); a kubeconfig error is reported after the desired state's, as always
+  let early: ReturnType<typeof loadClusterAccess> | undefined;
+  try {
+    early = clusterAccess();
+  } catch {
+    early = undefined;
+  }
+  const place = given ?? (early ? (early.namespace ?? 'default') : undefined);
   const desired =
     options.desired ??
     (
@@ -132,11 +143,12 @@ export async function makePlan(options: PlanFlowOptions): Promise<Made> {
         ...(options.config ? { config: options.config } : {}),
         ...(options.project ? { project: options.project } : {}),
         ...(given !== undefined ? { namespace: given } : {}),
+        ...(place !== undefined ? { placeNamespace: place } : {}),
         ...(options.useCache ? { useCache: true, env: options.env } : {}),
         allowEmpty: options.allowEmpty,
       })
     ).desired;
-  const access = loadClusterAccess({ env: options.env, ...(options.context ? { context: options.context } : {}) });
+  const access = early ?? clusterAccess();
   const namespace = given ?? access.namespace ?? 'default';
   const client = new KubeClient(access);
   try {

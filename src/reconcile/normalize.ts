@@ -45,6 +45,14 @@ export function desiredHash(object: KubeObject): string {
   return hash;
 }
 
+/**
+ * Make `hash` the desired hash of `object` placed in `namespace`: a hash computed by an earlier run for the same file
+ * bytes and namespace (the desired cache, src/reconcile/desired-cache.ts, which authenticates it).
+ */
+export function rememberDesiredHash(object: KubeObject, namespace: string, hash: string): void {
+  hashes.set(placeObject(object, namespace), hash);
+}
+
 const placedObjects = new WeakMap<KubeObject, { namespace: string; placed: KubeObject }>();
 
 /** The desired object in its namespace (the same copy for the same object and namespace: its hash is kept). */

@@ -2,8 +2,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { objectsOfFile } from '../../src/reconcile/desired.js';
-import { DESIRED_CACHE_DIR, DesiredCache } from '../../src/reconcile/desired-cache.js';
+import { sha256Hex } from '../../src/model/hash.js';
+import { type FileObjects, objectsOfFile } from '../../src/reconcile/desired.js';
+import { type CachedFile, DESIRED_CACHE_DIR, DesiredCache } from '../../src/reconcile/desired-cache.js';
 
 const TEXT = [
   'apiVersion: v1',
@@ -38,6 +39,9 @@ async function open(cwd: string, home: string): Promise<DesiredCache> {
   return cache;
 }
 
+/** The cache's `make` for a parse (no desired hashes: no placement namespace). */
+const made = (parse: () => FileObjects) => async (): Promise<CachedFile> => ({ objects: parse() });
+
 describe('DesiredCache', () => {
   it('parses a file once; later runs take its objects from the entry, equal to a parse', async () => {
     const cwd = await tempDir();
@@ -49,14 +53,20 @@ describe('DesiredCache', () => {
       return objectsOfFile('k8s/orders.yaml', TEXT);
     };
     const first = await open(cwd, home);
-    expect(await first.objectsOf(TEXT, undefined, parse)).toEqual(expected);
+    expect(await first.objectsOf(sha256Hex(TEXT), { namespace: undefined }, made(parse))).toEqual({
+      objects: expected,
+    });
     const second = await open(cwd, home);
-    expect(await second.objectsOf(TEXT, undefined, parse)).toEqual(expected);
+    expect(await second.objectsOf(sha256Hex(TEXT), { namespace: undefined }, made(parse))).toEqual({
+      objects: expected,
+    });
     expect(parses).toBe(1);
     expect([second.hits, second.misses]).toEqual([1, 0]);
     // another namespace or other bytes are other entries
-    expect(await second.objectsOf(TEXT, 'prod', parse)).toEqual(expected);
-    expect(await second.objectsOf(`${TEXT}\n`, undefined, parse)).toEqual(expected);
+    expect(await second.objectsOf(sha256Hex(TEXT), { namespace: 'prod' }, made(parse))).toEqual({ objects: expected });
+    expect(await second.objectsOf(sha256Hex(`${TEXT}\n`), { namespace: undefined }, made(parse))).toEqual({
+      objects: expected,
+    });
     expect(parses).toBe(3);
   });
 
@@ -64,21 +74,21 @@ describe('DesiredCache', () => {
     const cwd = await tempDir();
     const home = await tempDir();
     const parse = () => objectsOfFile('k8s/orders.yaml', TEXT);
-    await (await open(cwd, home)).objectsOf(TEXT, undefined, parse);
+    await (await open(cwd, home)).objectsOf(sha256Hex(TEXT), { namespace: undefined }, made(parse));
     const dir = join(cwd, DESIRED_CACHE_DIR);
     const [entry] = (await readdir(dir)).filter((n) => n.endsWith('.json'));
     const stored = await readFile(join(dir, entry!), 'utf8');
     // a forged entry: same name and MAC line, a different object in the payload
     await writeFile(join(dir, entry!), stored.replace('orders-plan', 'evil-plan'));
     const forged = await open(cwd, home);
-    const objects = await forged.objectsOf(TEXT, undefined, parse);
+    const { objects } = await forged.objectsOf(sha256Hex(TEXT), { namespace: undefined }, made(parse));
     expect(objects).toEqual(parse());
     expect(JSON.stringify(objects)).not.toContain('evil');
     expect([forged.hits, forged.misses]).toEqual([0, 1]);
     // the whole directory as committed from another machine (another key): nothing of it is used
     const otherHome = await tempDir();
     const other = await open(cwd, otherHome);
-    await other.objectsOf(TEXT, undefined, parse);
+    await other.objectsOf(sha256Hex(TEXT), { namespace: undefined }, made(parse));
     expect([other.hits, other.misses]).toEqual([0, 1]);
   });
 
@@ -99,7 +109,11 @@ describe('DesiredCache', () => {
     const stale = join(dir, `${'a'.repeat(64)}.json`);
     await writeFile(stale, 'x');
     const cache = await open(cwd, home);
-    await cache.objectsOf(TEXT, undefined, () => objectsOfFile('k8s/orders.yaml', TEXT));
+    await cache.objectsOf(
+      sha256Hex(TEXT),
+      { namespace: undefined },
+      made(() => objectsOfFile('k8s/orders.yaml', TEXT)),
+    );
     await cache.prune(Date.now() + 2 * 24 * 3600 * 1000);
     const left = await readdir(dir);
     expect(left).not.toContain(`${'a'.repeat(64)}.json`);
