@@ -181,10 +181,16 @@ export function compileCacheVersion(): string {
   return `${VERSION}+${buildId()}`;
 }
 
+/** Spec files read at the same time by readSources. */
+const READ_BATCH = 16;
+
 export async function readSources(options: Pick<ProjectOptions, 'paths' | 'cwd'>): Promise<SpecInput[]> {
   const specs = await discoverSpecs(options.paths, options.cwd);
   const inputs: SpecInput[] = [];
-  for (const spec of specs) inputs.push(await readSpecInput(spec.path, spec.file));
+  // a few reads in flight (each is an open, stat, read and close): one at a time, a busy machine's thread pool round
+  // trips took longer than the reads (1,000 specs before a plan)
+  for (let i = 0; i < specs.length; i += READ_BATCH)
+    inputs.push(...(await Promise.all(specs.slice(i, i + READ_BATCH).map((s) => readSpecInput(s.path, s.file)))));
   return inputs;
 }
 
