@@ -36,7 +36,7 @@ const TOUCH_AFTER_MS = 3600 * 1000;
  * pool round trips each cost more than the read on a busy machine), never through a link or from a special file
  * (undefined then, as for a missing entry). Renews the mtime of an entry older than TOUCH_AFTER_MS (prune's clock).
  */
-function readEntry(path: string, now: number): string | undefined {
+function readEntry(path: string, now: number): Buffer | undefined {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -60,7 +60,7 @@ function readEntry(path: string, now: number): string | undefined {
         // only means the entry may be dropped earlier and parsed again
       }
     }
-    return bytes.toString('utf8', 0, filled);
+    return bytes.subarray(0, filled);
   } catch {
     return undefined;
   } finally {
@@ -149,7 +149,7 @@ export class DesiredCache {
     return new DesiredCache(join(options.cwd, DESIRED_CACHE_DIR), secret, options.version);
   }
 
-  #mac(...parts: string[]): string {
+  #mac(...parts: (string | Uint8Array)[]): string {
     const h = createHmac('sha256', this.#secret);
     for (const p of parts) h.update(p).update('\0');
     return h.digest('hex');
@@ -170,14 +170,15 @@ export class DesiredCache {
     this.#used.add(file);
     const stored = readEntry(join(this.#dir, file), Date.now());
     if (stored !== undefined) {
-      const nl = stored.indexOf('\n');
-      const mac = Buffer.from(stored.slice(0, nl), 'hex');
-      const payload = stored.slice(nl + 1);
+      // the MAC over the payload's bytes as read (the UTF-8 of the text it was computed over): no re-encoding
+      const nl = stored.indexOf(0x0a);
+      const mac = Buffer.from(stored.toString('latin1', 0, Math.max(nl, 0)), 'hex');
+      const payload = stored.subarray(nl + 1);
       const expected = Buffer.from(this.#mac('entry', key, payload), 'hex');
       if (nl === 64 && mac.length === expected.length && timingSafeEqual(mac, expected)) {
         let value: unknown;
         try {
-          value = JSON.parse(payload);
+          value = JSON.parse(payload.toString('utf8'));
         } catch {
           value = undefined;
         }
