@@ -13,6 +13,7 @@ import { TARGET_DEFINITIONS } from '../targets/index.js';
 import { TARGETS, type TargetName, type TargetWarning } from '../targets/target.js';
 import { serializeYamlMemo } from './memo.js';
 import { serializeYaml } from './serialize.js';
+import { specIndexOutput } from './spec-index.js';
 
 /**
  * compile's pure core, split where caching needs it (see src/emit/cache.ts and src/watch/incremental.ts):
@@ -330,6 +331,9 @@ function compileDocument(file: string, source: string, doc: SpecDocument, option
     });
     return { ...base, diagnostics: sortDiagnostics(diagnostics), outputs: [] };
   }
+  // the spec index (what diff needs of an unchanged spec, src/emit/spec-index.ts); not per environment: the overlaid
+  // spec is not the file's, and a project with environments writes none
+  if (env === undefined) outputs.push(specIndexOutput(file, source, ir));
   return { ...base, ir, header: pipelineHeader(ir), diagnostics: sortDiagnostics(diagnostics), outputs };
 }
 

@@ -8,6 +8,7 @@ import { type ReaderIndex, readerIndexOf } from './lineage.js';
 import { readSpecs } from './read-specs.js';
 import { buildReport, type DiffReport } from './report.js';
 import { blobSource, isSpecUnder, readWorktreeSources, type SpecSource } from './sources.js';
+import { type IndexedSummary, readSpecIndex } from './spec-index.js';
 import { type SpecSummary, summarizeUnchanged } from './unchanged.js';
 
 export const WORKING_TREE = 'working-tree';
@@ -23,6 +24,11 @@ export interface CompareOptions {
   readAll?: boolean;
   /** The persistent summaries of unchanged specs (src/history/blob-cache.ts); without it they are parsed. */
   cache?: BlobCache;
+  /**
+   * Use the spec index the base committed in this output directory (relative to cwd; src/history/spec-index.ts) for
+   * unchanged specs whose path and blob id it records, before the cache. Off when undefined.
+   */
+  index?: { out: string };
 }
 
 export interface Side {
@@ -108,8 +114,12 @@ export async function compareRevisions(options: CompareOptions): Promise<Compare
     const baseChanged = await readAll(baseFiles.filter((f) => !same.has(f.path)));
     const headChanged = await readAll(headFiles.filter((f) => !same.has(f.path)));
     const unchanged = headFiles.filter((f) => same.has(f.path));
-    const summaries = await summarizeUnchanged(
-      unchanged.map((f) => ({ path: f.path, blob: f.blob!, read: f.read })),
+    const summaries = await summarizeWithIndex(
+      unchanged,
+      async () =>
+        options.index === undefined || unchanged.length === 0
+          ? new Map()
+          : readSpecIndex(repo, reader, baseSha, projectDir, repo.repoPath(options.cwd, options.index.out)),
       options.cache,
     );
     const base = readSpecs(baseChanged);
@@ -128,6 +138,29 @@ export async function compareRevisions(options: CompareOptions): Promise<Compare
   } finally {
     await reader.close();
   }
+}
+
+/**
+ * Summaries of the unchanged specs, in order: from the base's spec index where an entry records the spec's path and
+ * blob id, the rest from the cache or parsed (summarizeUnchanged).
+ */
+async function summarizeWithIndex(
+  unchanged: readonly SideFile[],
+  index: () => Promise<Map<string, IndexedSummary>>,
+  cache: BlobCache | undefined,
+): Promise<SpecSummary[]> {
+  const indexed = await index();
+  const fromIndex = unchanged.map((f) => {
+    const entry = indexed.get(f.path);
+    return entry !== undefined && entry.blob === f.blob ? entry.summary : undefined;
+  });
+  const rest = unchanged.filter((_, i) => fromIndex[i] === undefined);
+  const summarized = await summarizeUnchanged(
+    rest.map((f) => ({ path: f.path, blob: f.blob!, read: f.read })),
+    cache,
+  );
+  let next = 0;
+  return fromIndex.map((s) => s ?? summarized[next++]!);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { createTwoFilesPatch } from 'diff';
 import { hasErrors } from '../diagnostics/diagnostic.js';
 import { compileSources } from '../emit/compile.js';
+import { isSpecIndexPath } from '../emit/spec-index.js';
 import { redactSecrets } from '../spec/secrets.js';
 import { TARGETS } from '../targets/target.js';
 import { byText } from './diff.js';
@@ -23,7 +24,10 @@ export function compileInMemory(sources: readonly SpecSource[], outDir = 'genera
   return result.files;
 }
 
-/** Unified diffs (3 lines of context) of every artifact that differs between the two sides, sorted by path. */
+/**
+ * Unified diffs (3 lines of context) of every artifact that differs between the two sides, sorted by path; the spec
+ * index files are left out.
+ */
 export function generatedDiffs(
   base: readonly SpecSource[],
   head: readonly SpecSource[],
@@ -33,6 +37,8 @@ export function generatedDiffs(
   const h = compileInMemory(head, outDir);
   const out: ArtifactDiff[] = [];
   for (const path of [...new Set([...b.keys(), ...h.keys()])].sort(byText)) {
+    // the spec index restates each spec for diff itself (src/emit/spec-index.ts): not an artifact anyone deploys
+    if (isSpecIndexPath(path)) continue;
     const before = b.get(path);
     const after = h.get(path);
     if (before === after) continue;

@@ -1,5 +1,6 @@
 import type { PipelineIR } from '../model/ir.js';
 import { renderTemplate } from '../model/template.js';
+import { readersOf } from '../emit/spec-index.js';
 import type { Impact, PipelineDiff } from './change.js';
 
 /**
@@ -32,15 +33,8 @@ export interface ReaderIndex {
 }
 
 export function readerIndexOf(ir: PipelineIR): ReaderIndex {
-  const readers = new Map<string, string[]>();
-  for (const t of ir.tasks) {
-    for (const dataset of new Set(t.inputs.map(renderTemplate))) {
-      const list = readers.get(dataset) ?? [];
-      list.push(t.id);
-      readers.set(dataset, list);
-    }
-  }
-  return { name: ir.name, file: ir.file, readers: [...readers] };
+  // the same function writes the committed spec index (src/emit/spec-index.ts): entries read back equal these
+  return { name: ir.name, file: ir.file, readers: readersOf(ir) };
 }
 
 /**

@@ -38,6 +38,8 @@ describe('compileSources', () => {
       'gitlab/one.gitlab-ci.yml',
       'gitlab/pipelines.gitlab-ci.yml',
       'gitlab/two.gitlab-ci.yml',
+      'index/one.json',
+      'index/two.json',
       'k8s/one.yaml',
       'k8s/two.yaml',
     ]);
@@ -60,7 +62,8 @@ describe('compileSources', () => {
       targets: ['compose'],
       outDir: 'generated',
     });
-    expect([...result.files.keys()]).toEqual(['compose/one.compose.yaml']);
+    // the spec index is written whatever the targets (src/emit/spec-index.ts)
+    expect([...result.files.keys()]).toEqual(['compose/one.compose.yaml', 'index/one.json']);
   });
 
   it('is all-or-nothing: one spec with an error means no files at all', () => {

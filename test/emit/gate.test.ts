@@ -42,7 +42,7 @@ function findings(r: { code: number; stdout: string }): Findings {
 
 /** The per-pipeline files compile writes for a pipeline, as check lists them (sorted). */
 function outputsOf(name: string): string[] {
-  return [`compose/${name}.compose.yaml`, `gitlab/${name}.gitlab-ci.yml`, `k8s/${name}.yaml`];
+  return [`compose/${name}.compose.yaml`, `gitlab/${name}.gitlab-ci.yml`, `index/${name}.json`, `k8s/${name}.yaml`];
 }
 
 function spec(name: string, edit?: (s: ReturnType<typeof baseSpec>) => void): string {
@@ -106,6 +106,7 @@ describe('check --base: the merge-request gate', () => {
     expect(r.gate.stale).toEqual([
       'compose/orders.compose.yaml',
       'gitlab/orders.gitlab-ci.yml',
+      'index/orders.json', // the spec index records the spec's blob id
       'k8s/orders.yaml',
       '.pipewright-manifest.json',
     ]);
@@ -123,6 +124,21 @@ describe('check --base: the merge-request gate', () => {
     // committed hand edit too (the gate compares with the base, not with the index)
     repo.commit('hand edit', {});
     expect((await compare()).gate.stale).toEqual(['k8s/billing.yaml']);
+  });
+
+  it('catches a hand-edited or deleted spec index file of a pipeline the change did not touch', async () => {
+    // diff trusts the base's index (docs/gate.md): a merge request must not be able to slip a forged entry in
+    const path = join(repo.dir, 'generated/index/billing.json');
+    const forged = readFileSync(path, 'utf8').replace(/"readers": \[[^]*\]/, '"readers": []');
+    expect(forged).not.toBe(readFileSync(path, 'utf8'));
+    writeFileSync(path, forged);
+    const r = await compare();
+    expect(r.mode).toContain('incremental: 0 of 3 specs changed, 1 generated file changed');
+    expect(r.gate).toMatchObject({ code: 1, stale: ['index/billing.json'] });
+    repo.commit('forged index entry', {});
+    expect((await compare()).gate.stale).toEqual(['index/billing.json']);
+    rmSync(join(repo.dir, 'generated/index/events.json'));
+    expect((await compare()).gate).toMatchObject({ code: 1, missing: ['index/events.json'] });
   });
 
   it('catches a deleted generated file and a hand-edited manifest', async () => {

@@ -69,8 +69,11 @@ describe('golden compile fixtures', () => {
       const ownDir = c.specDir === 'spec' ? expectedDir : join(expectedDir, 'compose');
       const diagnosticsFile = join(expectedDir, c.specDir === 'spec' ? 'diagnostics.txt' : 'compose.diagnostics.txt');
       const diagnostics = formatDiagnosticLines(result.diagnostics);
+      // the spec index (src/emit/spec-index.ts) is written whatever the targets: the Compose-only cases own it too
+      const indexDir = join(expectedDir, 'index');
       if (UPDATE) {
         await rm(ownDir, { recursive: true, force: true });
+        await rm(indexDir, { recursive: true, force: true });
         for (const [path, text] of result.files) {
           await mkdir(dirname(join(expectedDir, path)), { recursive: true });
           await writeFile(join(expectedDir, path), text);
@@ -80,7 +83,10 @@ describe('golden compile fixtures', () => {
       const expectedFiles =
         c.specDir === 'spec'
           ? (await listFiles(expectedDir)).filter((f) => f !== 'diagnostics.txt')
-          : (await listFiles(ownDir)).map((f) => `compose/${f}`);
+          : [
+              ...(await listFiles(ownDir)).map((f) => `compose/${f}`),
+              ...(await listFiles(indexDir)).map((f) => `index/${f}`),
+            ];
       expect([...result.files.keys()]).toEqual(expectedFiles);
       for (const [path, text] of result.files) expect(text, path).toBe(await readFile(join(expectedDir, path), 'utf8'));
       expect(diagnostics).toBe(await readFile(diagnosticsFile, 'utf8'));

@@ -32,16 +32,23 @@ Options:
   --format text|json|markdown   output format (default text; markdown is a merge-request comment)
   --fail-on breaking|policy     exit 1 on any breaking change / on any version policy violation
   --generated                   also compile both sides in memory and show unified diffs of the artifacts
+                                (not of the spec index files, which restate the specs)
   --path <dir>                  pipelines directory (default pipelines)
   --env <name>                  twice: compare two environments of pipewright.yaml instead of two revisions
   --rev <rev>                   with --env: the revision to read (default the working tree)
-  --no-cache                    parse every spec: neither read nor update the blob cache
+  --out <dir>                   output directory whose committed spec index (<dir>/index/) the base is read
+                                from (default generated)
+  --no-index                    do not use the base's committed spec index
+  --no-cache                    parse every spec the index does not cover: neither read nor update the blob cache
   --detailed-exitcode           terraform's exit codes: 0 no changes, 2 changes, 1 findings or errors
                                 (invalid specs, --fail-on triggered, bad revision or usage)
 
-Only the specs whose blob differs between the sides are read and parsed; what the report needs of the others
-(valid, pipeline name, datasets for the lineage impact) is kept per blob id in a cache in your user cache
-directory ($XDG_CACHE_HOME/pipewright, else ~/.cache/pipewright), sealed with a key that never leaves it.
+Only the specs whose blob differs between the sides are read and parsed. What the report needs of the others
+(valid, pipeline name, datasets for the lineage impact) comes from the spec index compile commits with its outputs
+(<out>/index/<pipeline>.json) at <base>: an entry is used for a spec whose path and blob id it records, so a fresh
+CI runner needs no cache. Trust assumption: <base> passed a full \`pipewright check\` (docs/gate.md); use --no-index
+for a base you do not trust that far. Specs the index does not cover are kept per blob id in a cache in your user
+cache directory ($XDG_CACHE_HOME/pipewright, else ~/.cache/pipewright), sealed with a key that never leaves it.
 
 Revisions are resolved to commit SHAs first; a revision starting with '-' or naming a range is refused.
 A shallow clone works when it has both revisions; a revision it lacks is refused with the fetch command.
@@ -69,6 +76,8 @@ async function runDiff(argv: string[], io: CliIO): Promise<number> {
         generated: { type: 'boolean' },
         path: { type: 'string' },
         'no-cache': { type: 'boolean' },
+        out: { type: 'string' },
+        'no-index': { type: 'boolean' },
         'detailed-exitcode': { type: 'boolean' },
         env: { type: 'string', multiple: true },
         rev: { type: 'string' },
@@ -99,6 +108,9 @@ async function runDiff(argv: string[], io: CliIO): Promise<number> {
         path: values.path === undefined ? 'pipelines' : userPath(io, values.path),
         readAll: values.generated === true,
         ...(values['no-cache'] === true ? {} : { cache: await openHistoryCache(io.env) }),
+        ...(values['no-index'] === true
+          ? {}
+          : { index: { out: values.out === undefined ? 'generated' : userPath(io, values.out) } }),
       });
       if (!result.ok) {
         // The shared formatter: positions, code frames (secrets masked) and a summary line.
