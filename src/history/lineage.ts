@@ -1,6 +1,6 @@
+import { readersOf } from '../emit/spec-index.js';
 import type { PipelineIR } from '../model/ir.js';
 import { renderTemplate } from '../model/template.js';
-import { readersOf } from '../emit/spec-index.js';
 import type { Impact, PipelineDiff } from './change.js';
 
 /**
