@@ -4,8 +4,10 @@
 // recompiles it, and times, as separate `node dist/cli.js` processes in that repository: `validate --base <base>`,
 // `check --base <base>`, `diff <base> HEAD`, and one full `check` as the reference. Every command must exit 0 and the
 // gate commands must report the incremental mode (a silent fall-back to a full run would fake nothing but a slow pass).
+// Cold, as on a fresh CI runner: every measured process gets its own empty cache directory (XDG_CACHE_HOME, HOME), so
+// neither the compile cache nor diff's blob cache of an earlier run can help; diff reads the base's spec index.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pipelineName, writeCorpus } from './corpus.mjs';
 import { median } from './stats.mjs';
@@ -37,11 +39,12 @@ process.on('exit', () => { const u = process.cpuUsage(); try { writeSync(3, JSON
 `;
 
 /** Runs the CLI as a process; wall time, CPU time, exit code and stderr (the gate's mode line). */
-function cli(cliPath, dir, preload, argv) {
+function cli(cliPath, dir, preload, argv, env = process.env) {
   return new Promise((resolvePromise, reject) => {
     const t = performance.now();
     const p = spawn(process.execPath, ['--require', preload, cliPath, ...argv], {
       cwd: dir,
+      env,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     });
     let bytes = 0;
@@ -99,10 +102,23 @@ export async function gateBench({ work, pipelines, tasks, seed, runs, log }) {
   const changed = git(dir, 'diff', '--name-only', base, 'HEAD').split('\n');
   log(`gate: the change touches ${changed.length} files (${changed.join(', ')})`);
 
+  // a fresh, empty cache directory for every measured process: a CI runner that keeps nothing between jobs
+  const cold = (argv) => async () => {
+    const home = mkdtempSync(join(work, 'gate-cold-home-'));
+    try {
+      return await cli(cliPath, dir, preload, argv, {
+        ...process.env,
+        HOME: home,
+        XDG_CACHE_HOME: join(home, '.cache'),
+      });
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  };
   const probes = {
-    'validate --base': () => cli(cliPath, dir, preload, ['validate', '--base', base, '--quiet']),
-    'check --base': () => cli(cliPath, dir, preload, ['check', '--base', base]),
-    diff: () => cli(cliPath, dir, preload, ['diff', base, 'HEAD', '--format', 'json']),
+    'validate --base': cold(['validate', '--base', base, '--quiet']),
+    'check --base': cold(['check', '--base', base]),
+    diff: cold(['diff', base, 'HEAD', '--format', 'json']),
   };
   const samples = Object.fromEntries(Object.keys(probes).map((k) => [k, []]));
   for (let r = 0; r < runs; r++) {

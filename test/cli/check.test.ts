@@ -19,7 +19,7 @@ describe('pipewright check', () => {
   it('exits 0 when generated/ is what compile would write', async () => {
     const cwd = await compiled({ 'pipelines/a.yaml': pipelineSpec('alpha') });
     const r = await runCliCapture(['check'], { cwd });
-    expect(r).toEqual({ code: 0, stdout: 'generated/ is up to date (5 files)\n', stderr: '' });
+    expect(r).toEqual({ code: 0, stdout: 'generated/ is up to date (6 files)\n', stderr: '' });
   });
 
   it('reports a stale file with a unified diff', async () => {
@@ -30,8 +30,8 @@ describe('pipewright check', () => {
     );
     const r = await runCliCapture(['check'], { cwd });
     expect(r.code).toBe(1);
-    // the pipeline's three files and the manifest; the GitLab parent does not depend on the tasks
-    expect(r.stderr).toContain('generated/ is out of date: 4 stale, 0 missing, 0 extra\n');
+    // the pipeline's three files, its spec index entry and the manifest; the GitLab parent does not depend on the tasks
+    expect(r.stderr).toContain('generated/ is out of date: 5 stale, 0 missing, 0 extra\n');
     expect(r.stderr).toContain('  stale    generated/compose/alpha.compose.yaml\n');
     expect(r.stderr).not.toContain('pipelines.gitlab-ci.yml');
     expect(r.stderr).toContain('run `pipewright compile` to update generated/\n');
@@ -56,7 +56,7 @@ describe('pipewright check', () => {
       ok: false,
       out: 'generated',
       missing: ['k8s/alpha.yaml'],
-      extra: ['compose/beta.compose.yaml', 'gitlab/beta.gitlab-ci.yml', 'k8s/beta.yaml'],
+      extra: ['compose/beta.compose.yaml', 'gitlab/beta.gitlab-ci.yml', 'index/beta.json', 'k8s/beta.yaml'],
       stale: ['gitlab/pipelines.gitlab-ci.yml', '.pipewright-manifest.json'],
     });
     expect(json.diff).toContain('+++ /dev/null');
@@ -74,12 +74,12 @@ describe('pipewright check', () => {
     expect(r.code).toBe(1);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(11);
-    expect(lines[10]).toMatch(/^… diff truncated: \d+ more lines in 4 files \(run `pipewright compile` to update\)$/);
+    expect(lines[10]).toMatch(/^… diff truncated: \d+ more lines in 5 files \(run `pipewright compile` to update\)$/);
   });
 
   it('checks the targets recorded in the manifest', async () => {
     const cwd = await compiled({ 'pipelines/a.yaml': pipelineSpec('alpha') }, ['--target', 'compose']);
-    expect((await runCliCapture(['check'], { cwd })).stdout).toBe('generated/ is up to date (2 files)\n');
+    expect((await runCliCapture(['check'], { cwd })).stdout).toBe('generated/ is up to date (3 files)\n');
     const all = await runCliCapture(['check', '--target', 'compose,k8s,gitlab'], { cwd });
     expect(all.code).toBe(1);
     expect(all.stderr).toContain('  missing  generated/k8s/alpha.yaml\n');
@@ -89,7 +89,7 @@ describe('pipewright check', () => {
     const cwd = await project({ 'pipelines/a.yaml': pipelineSpec('alpha') });
     const fresh = await runCliCapture(['check'], { cwd });
     expect(fresh.code).toBe(1);
-    expect(fresh.stderr).toContain('out of date: 0 stale, 5 missing, 0 extra');
+    expect(fresh.stderr).toContain('out of date: 0 stale, 6 missing, 0 extra');
     await writeFile(join(cwd, 'pipelines/a.yaml'), 'kind: [');
     const broken = await runCliCapture(['check'], { cwd });
     expect(broken.code).toBe(1);
@@ -113,6 +113,6 @@ describe('pipewright check', () => {
     const r = spawnSync(process.execPath, [cli, 'check'], { cwd, encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toBe('generated/ is up to date (5 files)\n');
+    expect(r.stdout).toBe('generated/ is up to date (6 files)\n');
   });
 });

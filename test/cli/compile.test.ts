@@ -19,7 +19,7 @@ describe('pipewright compile', () => {
     const first = await runCliCapture(['compile'], { cwd });
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(SUMMARY);
-    expect(SUMMARY.exec(first.stdout)!.slice(1)).toEqual(['2', '7', '0', '0']);
+    expect(SUMMARY.exec(first.stdout)!.slice(1)).toEqual(['2', '9', '0', '0']);
     expect(first.stderr).toContain('pipelines/b.yaml:8:13: warning: Docker Compose has no schedules');
     expect(Object.keys(await files(cwd, 'generated')).sort()).toEqual([
       'generated/.pipewright-manifest.json',
@@ -28,11 +28,13 @@ describe('pipewright compile', () => {
       'generated/gitlab/alpha.gitlab-ci.yml',
       'generated/gitlab/beta.gitlab-ci.yml',
       'generated/gitlab/pipelines.gitlab-ci.yml',
+      'generated/index/alpha.json',
+      'generated/index/beta.json',
       'generated/k8s/alpha.yaml',
       'generated/k8s/beta.yaml',
     ]);
     const second = await runCliCapture(['compile'], { cwd });
-    expect(SUMMARY.exec(second.stdout)!.slice(1)).toEqual(['2', '0', '7', '0']);
+    expect(SUMMARY.exec(second.stdout)!.slice(1)).toEqual(['2', '0', '9', '0']);
   });
 
   it('is deterministic: two projects with the same specs get byte-identical outputs', async () => {
@@ -49,7 +51,7 @@ describe('pipewright compile', () => {
     await writeFile(join(cwd, 'generated/compose/notes.md'), 'mine\n');
     await rm(join(cwd, 'pipelines/b.yaml'));
     const r = await runCliCapture(['compile'], { cwd });
-    expect(SUMMARY.exec(r.stdout)!.slice(1)).toEqual(['1', '1', '3', '3']);
+    expect(SUMMARY.exec(r.stdout)!.slice(1)).toEqual(['1', '1', '4', '4']);
     const left = Object.keys(await files(cwd, 'generated'));
     expect(left.filter((p) => p.includes('beta'))).toEqual([]);
     expect(left).toContain('generated/compose/notes.md');
@@ -87,7 +89,7 @@ describe('pipewright compile', () => {
     const first = await runCliCapture(['compile', '.', '--target', 'compose'], { cwd });
     expect(first.code, first.stderr).toBe(0);
     const again = await runCliCapture(['compile', '.', '--target', 'compose'], { cwd });
-    expect(SUMMARY.exec(again.stdout)!.slice(1)).toEqual(['1', '0', '1', '0']);
+    expect(SUMMARY.exec(again.stdout)!.slice(1)).toEqual(['1', '0', '2', '0']);
     expect((await runCliCapture(['compile', '.', '--out', 'out'], { cwd })).stderr).toMatch(
       /overlaps the spec path \./,
     );
@@ -126,6 +128,7 @@ describe('pipewright compile', () => {
     expect(Object.keys(await files(cwd, 'build')).sort()).toEqual([
       'build/out/.pipewright-manifest.json',
       'build/out/compose/alpha.compose.yaml',
+      'build/out/index/alpha.json',
       'build/out/k8s/alpha.yaml',
     ]);
   });
@@ -157,7 +160,7 @@ describe('pipewright compile', () => {
       out: 'generated',
       targets: ['compose'],
       pipelines: ['alpha'],
-      written: ['compose/alpha.compose.yaml'],
+      written: ['compose/alpha.compose.yaml', 'index/alpha.json'],
       unchanged: [],
       removed: [],
       summary: { files: 1, errors: 0, warnings: 1 },

@@ -37,7 +37,7 @@ describe('project root and pipewright.yaml', () => {
     const sub = join(cwd, 'docs', 'notes');
     const r = await runCliCapture(['compile', '--target', 'compose'], { cwd: sub });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^compiled 1 pipeline: 1 written/);
+    expect(r.stdout).toMatch(/^compiled 1 pipeline: 2 written/);
     const v = await runCliCapture(['validate', '../../pipelines/nightly.yaml'], { cwd: sub });
     expect(v.stdout).toContain('in 1 file');
     expect(v.code).toBe(0);

@@ -48,7 +48,7 @@ describe('pipewright watch', () => {
     const lines = () => cli.out.stdout.split('\n').filter((l) => l !== '');
     await waitFor(() => (cli.out.stderr.includes('watching pipelines (Ctrl-C to stop)') ? true : undefined), 'ready');
     expect(lines()).toHaveLength(1);
-    expect(STATUS.exec(lines()[0]!)?.slice(1, 6)).toEqual(['compiled 1 pipeline', '1', 'specs', '4', '0']);
+    expect(STATUS.exec(lines()[0]!)?.slice(1, 6)).toEqual(['compiled 1 pipeline', '1', 'specs', '5', '0']);
     expect(existsSync(join(cwd, 'generated', 'compose', 'daily-orders.compose.yaml'))).toBe(true);
 
     await writeFile(join(cwd, 'pipelines', 'orders.yaml'), spec('daily-orders').replace('[extract]', '[nope]'));
@@ -62,7 +62,7 @@ describe('pipewright watch', () => {
 
     await writeFile(join(cwd, 'pipelines', 'orders.yaml'), spec('daily-orders', '1.1.0'));
     await waitFor(() => lines()[2], 'the fixed rebuild');
-    expect(STATUS.exec(lines()[2]!)?.slice(1, 6)).toEqual(['rebuilt daily-orders', '1', 'changed', '3', '0']);
+    expect(STATUS.exec(lines()[2]!)?.slice(1, 6)).toEqual(['rebuilt daily-orders', '1', 'changed', '4', '0']);
 
     cli.stop();
     expect(await cli.done).toBe(0);
@@ -97,7 +97,7 @@ describe('pipewright watch', () => {
       initial: true,
       changed: ['pipelines/orders.yaml'],
       rebuilt: ['daily-orders'],
-      written: ['compose/daily-orders.compose.yaml'],
+      written: ['compose/daily-orders.compose.yaml', 'index/daily-orders.json'],
       removed: [],
       failing: [],
       diagnostics: [],
@@ -111,7 +111,7 @@ describe('pipewright watch', () => {
       rebuilt: [],
       deleted: ['daily-orders'],
       written: [],
-      removed: ['compose/daily-orders.compose.yaml'],
+      removed: ['compose/daily-orders.compose.yaml', 'index/daily-orders.json'],
     });
     expect(typeof events()[1]!.ms).toBe('number');
     expect(cli.out.stderr).toBe('');

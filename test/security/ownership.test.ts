@@ -97,7 +97,7 @@ describe('deletes only what pipewright wrote', () => {
     expect(r.stderr).toContain('deleted generated/gitlab/beta.gitlab-ci.yml (no spec produces it any more)\n');
     expect(r.stderr).toContain('note: kept generated/k8s/beta.yaml:');
     expect(r.stderr).not.toContain('replaced');
-    expect(r.stdout).toMatch(/, 2 deleted \(/);
+    expect(r.stdout).toMatch(/, 3 deleted \(/);
     expect(existsSync(join(cwd, 'generated/compose/beta.compose.yaml'))).toBe(false);
     expect(await readFile(edited, 'utf8')).toContain('# my edit\n');
   });

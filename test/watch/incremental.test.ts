@@ -78,7 +78,12 @@ describe('IncrementalCompiler policy (real compile stages and writer)', () => {
     const r = await engine.apply([change('a.yaml', spec('orders-v2'))], false);
     expect(r.rebuilt).toEqual(['orders-v2']);
     expect(r.deleted).toEqual(['orders']);
-    expect(r.removed).toEqual(['compose/orders.compose.yaml', 'gitlab/orders.gitlab-ci.yml', 'k8s/orders.yaml']);
+    expect(r.removed).toEqual([
+      'compose/orders.compose.yaml',
+      'gitlab/orders.gitlab-ci.yml',
+      'index/orders.json',
+      'k8s/orders.yaml',
+    ]);
     expect(await exists('compose/orders.compose.yaml')).toBe(false);
     expect(await exists('compose/orders-v2.compose.yaml')).toBe(true);
   });
@@ -86,7 +91,12 @@ describe('IncrementalCompiler policy (real compile stages and writer)', () => {
   it('an edit of one pipeline writes only its files; adding a pipeline rewrites the GitLab parent', async () => {
     await engine.apply([add('a.yaml', spec('orders')), add('b.yaml', spec('billing'))], true);
     const edit = await engine.apply([change('a.yaml', spec('orders', '2.0.0'))], false);
-    expect(edit.written).toEqual(['compose/orders.compose.yaml', 'gitlab/orders.gitlab-ci.yml', 'k8s/orders.yaml']);
+    expect(edit.written).toEqual([
+      'compose/orders.compose.yaml',
+      'gitlab/orders.gitlab-ci.yml',
+      'index/orders.json',
+      'k8s/orders.yaml',
+    ]);
     const added = await engine.apply([add('c.yaml', spec('returns'))], false);
     expect(added.written).toContain('gitlab/pipelines.gitlab-ci.yml');
     expect(await read('gitlab/pipelines.gitlab-ci.yml')).toContain('returns:');
@@ -132,7 +142,12 @@ describe('IncrementalCompiler policy (real compile stages and writer)', () => {
 
     const fixed = await engine.apply([change('a.yaml', spec('orders', '1.0.5'))], false);
     expect(fixed.rebuilt).toEqual(['orders']);
-    expect(fixed.removed).toEqual(['compose/gone.compose.yaml', 'gitlab/gone.gitlab-ci.yml', 'k8s/gone.yaml']);
+    expect(fixed.removed).toEqual([
+      'compose/gone.compose.yaml',
+      'gitlab/gone.gitlab-ci.yml',
+      'index/gone.json',
+      'k8s/gone.yaml',
+    ]);
     const manifest = JSON.parse(await read('.pipewright-manifest.json')) as { files: Record<string, string> };
     expect(Object.keys(manifest.files).filter((f) => f.includes('gone'))).toEqual([]);
   });

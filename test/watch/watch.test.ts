@@ -99,6 +99,7 @@ describe('watch on the real compile pipeline (real chokidar, real files)', () =>
     expect(event.written).toEqual([
       'compose/daily-orders.compose.yaml',
       'gitlab/daily-orders.gitlab-ci.yml',
+      'index/daily-orders.json',
       'k8s/daily-orders.yaml',
     ]);
     expect(event.removed).toEqual([]);
