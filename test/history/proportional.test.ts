@@ -8,10 +8,9 @@ import { type CompareOptions, compareRevisions } from '../../src/history/compare
 import { renderDiffJson } from '../../src/history/render-json.js';
 import { renderDiffMarkdown } from '../../src/history/render-markdown.js';
 import { renderDiffText } from '../../src/history/render-text.js';
-import type { PipelineSpec } from '../../src/spec/types.js';
 import { runCliCapture } from '../helpers/cli.js';
 import { TestRepo } from './repo.js';
-import { baseSpec, clone, specYaml } from './specs.js';
+import { baseSpec, clone, readerSpec as reader, specYaml } from './specs.js';
 
 // `diff` reads only the specs whose blob differs and keeps summaries of the others in the user's cache directory:
 // here a throwaway one, never the developer's.
@@ -23,15 +22,6 @@ afterAll(async () => {
   for (const r of repos) r.remove();
   await rm(CACHE_HOME, { recursive: true, force: true });
 });
-
-/** A consumer reading `dataset` (unchanged across the commits, so only its summary tells who reads it). */
-function reader(name: string, dataset: string, matrix = false): PipelineSpec {
-  const s = baseSpec(name);
-  s.spec.tasks.extract!.inputs = [dataset, ...(s.spec.tasks.extract!.inputs ?? [])];
-  if (matrix) s.spec.tasks.load!.matrix = { region: ['eu', 'us'] };
-  if (matrix) s.spec.tasks.load!.inputs = [dataset];
-  return s;
-}
 
 /** Base: orders, consumers of its outputs, a pipeline to rename, one to delete, filler. */
 function fixture(): { repo: TestRepo; base: string; head: string } {

@@ -4,10 +4,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type CompareOptions, compareRevisions } from '../../src/history/compare.js';
 import { renderDiffJson } from '../../src/history/render-json.js';
 import { renderDiffText } from '../../src/history/render-text.js';
-import type { PipelineSpec } from '../../src/spec/types.js';
 import { runCliCapture } from '../helpers/cli.js';
 import { TestRepo } from './repo.js';
-import { baseSpec, clone, specYaml } from './specs.js';
+import { baseSpec, clone, readerSpec as reader, specYaml } from './specs.js';
 
 /**
  * `diff A B` takes what it needs of the specs a change leaves alone (valid, pipeline name, which tasks read which
@@ -21,14 +20,6 @@ const repos: TestRepo[] = [];
 afterAll(() => {
   for (const r of repos) r.remove();
 });
-
-function reader(name: string, dataset: string, matrix = false): PipelineSpec {
-  const s = baseSpec(name);
-  s.spec.tasks.extract!.inputs = [dataset, ...(s.spec.tasks.extract!.inputs ?? [])];
-  if (matrix) s.spec.tasks.load!.matrix = { region: ['eu', 'us'] };
-  if (matrix) s.spec.tasks.load!.inputs = [dataset];
-  return s;
-}
 
 async function compile(repo: TestRepo, cwd = repo.dir): Promise<void> {
   const r = await runCliCapture(['compile'], { cwd, env: ENV });

@@ -66,3 +66,12 @@ export function specYaml(spec: unknown): string {
 export function clone<T>(value: T): T {
   return structuredClone(value);
 }
+
+/** A consumer of `dataset`: its extract task reads it (and with `matrix`, load-eu and load-us too). */
+export function readerSpec(name: string, dataset: string, matrix = false): PipelineSpec {
+  const s = baseSpec(name);
+  s.spec.tasks.extract!.inputs = [dataset, ...(s.spec.tasks.extract!.inputs ?? [])];
+  if (matrix) s.spec.tasks.load!.matrix = { region: ['eu', 'us'] };
+  if (matrix) s.spec.tasks.load!.inputs = [dataset];
+  return s;
+}
