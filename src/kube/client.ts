@@ -156,9 +156,7 @@ export class KubeClient {
           resolve({ status: res.statusCode ?? 0, body });
         });
       });
-      if (options.body !== undefined)
-        req.write(typeof options.body === 'string' ? options.body : JSON.stringify(options.body));
-      req.end();
+      req.end(payload);
     });
   }
 

@@ -80,6 +80,43 @@ describe('renderPlanText', () => {
     expect(renderPlanText(secret)).not.toContain('AKIAIOSFODNN7EXAMPLE');
     expect(JSON.stringify(planJson(secret))).not.toContain('AKIAIOSFODNN7EXAMPLE');
   });
+
+  it('masks what it prints (changes, reasons) without reading the objects apply sends', () => {
+    // An object whose fields cannot be read: rendering must not walk it (at 1,000 pipelines the objects are 141 MiB
+    // of run plans and were masked for nothing), yet a secret in a reason or a change is still masked.
+    const unreadable = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'a' },
+      get data(): never {
+        throw new Error('the object was read');
+      },
+    };
+    const withObjects: Plan = {
+      namespace: 'ns',
+      actions: [
+        { type: 'create', ref: ref('ConfigMap', 'a'), pipeline: 'p', object: unreadable },
+        {
+          type: 'replace',
+          ref: ref('ConfigMap', 'b'),
+          object: unreadable,
+          reason: 'token ghp_abcdefghijklmnopqrstuvwxyz0123456789 is immutable',
+          changes: [{ path: 'data.k', before: 'x', after: 'AKIAIOSFODNN7EXAMPLE' }],
+        },
+      ],
+    };
+    expect(renderPlanText(withObjects)).toContain('+ ConfigMap/a will be created');
+    expect(renderPlanMarkdown(withObjects)).toContain('`ConfigMap/a`');
+    expect(planJson(withObjects).actions[0]).toMatchObject({ kind: 'ConfigMap', name: 'a' });
+    for (const out of [
+      renderPlanText(withObjects),
+      renderPlanMarkdown(withObjects),
+      JSON.stringify(planJson(withObjects)),
+    ]) {
+      expect(out).not.toContain('AKIAIOSFODNN7EXAMPLE');
+      expect(out).not.toContain('ghp_abcdefghijklmnopqrstuvwxyz0123456789');
+    }
+  });
 });
 
 describe('planJson and renderPlanMarkdown', () => {
