@@ -170,6 +170,14 @@ export function appendLedgerBatch(
     if (head === undefined) head = gitCommit(options.cwd ?? process.cwd());
     return head;
   };
+  let actor: string | undefined;
+  // once per batch: the default actor asks the OS (hostname, and userInfo without USER/LOGNAME), per record it was
+  // about a fifth of the ledger's CPU time in a profiled apply of 1,000 objects
+  const actorOf = (entry: LedgerEntry) => {
+    if (entry.actor !== undefined) return entry.actor;
+    actor ??= defaultActor(env);
+    return actor;
+  };
   let release: () => void;
   try {
     release = acquireLock(file, options.lockTimeoutMs ?? 10_000);
@@ -188,7 +196,7 @@ export function appendLedgerBatch(
       const body: Omit<LedgerRecord, 'hash'> = {
         seq: (last?.seq ?? 0) + 1,
         time: (entry.at ?? (options.now ?? (() => new Date()))()).toISOString(),
-        actor: entry.actor ?? defaultActor(env),
+        actor: actorOf(entry),
         action: entry.action,
         pipeline: entry.pipeline,
         version: entry.version,
