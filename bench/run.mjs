@@ -431,6 +431,10 @@ try {
       `release per task (${r.chain}-task chain) / kubectl create job + wait`,
       `${formatMs(r.releasePerTaskMs)} / ${formatMs(r.rawPerTaskMs)} = ${r.releaseRatio.toFixed(2)}×`,
     );
+    row(
+      '  hand-off per task (a Job complete → the next created): release / kubectl',
+      `${formatMs(r.releaseJobs.handoffMs)} / ${formatMs(r.rawJobs.handoffMs)}`,
+    );
   });
 
   await section('watch', only.includes('watch'), async () => {
