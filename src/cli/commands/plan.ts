@@ -31,9 +31,10 @@ const COMMON_OPTIONS = `  --target <t>           kubernetes (alias k8s; the only
   --allow-empty          allow pruning every object pipewright owns in the namespace (a spec directory without
                          specs, and no generated/k8s, then means nothing is desired; without it that is refused)
   --no-cache             check generated/k8s against a full compile instead of reusing compile's per-spec cache
-                         (.pipewright/cache, as \`pipewright compile\` does; a spec or output changed since is recompiled),
-                         parse every generated file, and compare every live object in full instead of reading only
-                         the metadata of objects verified since their last write (docs/kubernetes.md)`;
+                         (.pipewright/cache, as \`pipewright compile\` does; a spec or output changed since is
+                         recompiled; a generated file whose recorded inode, size, mtime and ctime match is not read),
+                         read and parse every generated file, and compare every live object in full instead of reading
+                         only the metadata of objects verified since their last write (docs/kubernetes.md)`;
 
 const PLAN_HELP = `Usage: pipewright plan --target kubernetes [paths…] [--context C] [--namespace N] [--env NAME] [--format text|json|markdown]
                       [--detailed-exitcode] [--inventory NAME] [--out generated] [--force-conflicts] [--allow-empty]
