@@ -1,7 +1,9 @@
 import { lstat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { type ChokidarOptions, watch } from 'chokidar';
 import { isInside } from './filter.js';
 import { loadNativeWatch, type NativeSubscription, type NativeWatch, nativeErrorCode } from './native-watcher.js';
+import { type PromptWatcher, watchPromptly } from './prompt-watcher.js';
 
 /** The part of chokidar's FSWatcher we use: a seam so tests can inject OS errors (ENOSPC/EMFILE) safely. */
 export interface FileWatcher {
@@ -49,6 +51,12 @@ export interface DirectoryWatcherOptions {
   usePolling?: boolean;
   /** Any spec-relevant path event (add, change, unlink, addDir, unlinkDir): the path may have changed. */
   onPath(path: string, event: string): void;
+  /**
+   * With the native watcher: a spec file may have changed, heard early by the prompt watcher
+   * (src/watch/prompt-watcher.ts) on a directory where specs were saved recently. The native watcher reports the same
+   * change (onPath) up to 50 ms later; this notice only lets the rebuild start sooner. Absent: no prompt watcher.
+   */
+  onEarly?(path: string): void;
   /** The OS refused more watches: `hint` says what to raise; the watcher is switching to polling. */
   onExhausted(hint: string): void;
   /**
@@ -166,8 +174,11 @@ export function watchDirectories(options: DirectoryWatcherOptions): DirectoryWat
   let subscriptions: NativeSubscription[] = [];
   let fallback: DirectoryWatcher | undefined;
   let switching: Promise<void> | undefined;
+  let prompt: PromptWatcher | undefined;
 
   const startFallback = (polling: boolean, rescan: boolean) => {
+    prompt?.close();
+    prompt = undefined;
     fallback = watchWithChokidar({ ...options, usePolling: polling });
     if (rescan) void fallback.ready.then(() => !closed && options.onRescan());
     return fallback.ready;
@@ -201,6 +212,7 @@ export function watchDirectories(options: DirectoryWatcherOptions): DirectoryWat
       // is a directory or gone (a removed directory may have held specs), found with one lstat
       if (!options.ignored(path, AS_FILE)) {
         options.onPath(path, 'change');
+        prompt?.add(dirname(path));
         continue;
       }
       void lstat(path).then(
@@ -243,7 +255,19 @@ export function watchDirectories(options: DirectoryWatcherOptions): DirectoryWat
       await startFallback(false, false);
       return;
     }
-    if (closed) await dropNative();
+    if (closed) {
+      await dropNative();
+      return;
+    }
+    const onEarly = options.onEarly;
+    if (onEarly) {
+      prompt = watchPromptly({
+        onPath: (path) => {
+          if (!closed && !fallback && !options.ignored(path) && !options.ignored(path, AS_FILE)) onEarly(path);
+        },
+      });
+      for (const root of options.roots) prompt.add(root);
+    }
   })();
 
   return {
@@ -257,6 +281,7 @@ export function watchDirectories(options: DirectoryWatcherOptions): DirectoryWat
     async close() {
       closed = true;
       await ready.catch(() => undefined);
+      prompt?.close();
       if (switching) await switching;
       await dropNative();
       await fallback?.close();

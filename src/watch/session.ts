@@ -71,6 +71,11 @@ export interface WatchSessionOptions {
   native?: NativeWatch | false;
   usePolling?: boolean;
   pollIntervalMs?: number;
+  /**
+   * With the native watcher, also hear saves early through the prompt watcher (src/watch/prompt-watcher.ts), which
+   * saves the native watcher's 50 ms delivery delay for saves close together. Default true.
+   */
+  prompt?: boolean;
 }
 
 export interface WatchSession {
@@ -110,12 +115,29 @@ export function startSession(options: WatchSessionOptions): WatchSession {
   const reported = new Set<string>();
   /** Paths pushed by the settle re-check and not yet processed. */
   const settling = new Set<string>();
+  /** Paths pushed by the prompt watcher's early notice and not yet processed. */
+  const early = new Set<string>();
+  /** Paths an early notice made a batch read, not yet reported by the native watcher since (→ when that batch began). */
+  const heardEarly = new Map<string, number>();
+  /** Paths the native watcher reported after an early notice had them read (its report of the same change), not yet processed. */
+  const confirming = new Set<string>();
   const runBatch = async (batch: Batch) => {
     await started; // the initial build decides the baseline; events during it are compared against it
     const t0 = performance.now();
-    // a batch of settle re-checks only that changes nothing is not reported (it is no event of the file system)
-    const onlySettle = !batch.all && batch.paths.every((p) => settling.has(p) && !reported.has(p));
-    for (const p of batch.paths) settling.delete(p);
+    // A batch of settle re-checks and of the native watcher's confirmations of changes an early notice already had
+    // read, that changes nothing, is not reported: it is no new event of the file system. It is still read: the
+    // native watcher stays the source of truth (a save after the early read is found here).
+    const quiet =
+      !batch.all &&
+      batch.paths.every((p) => !early.has(p) && (confirming.has(p) || (settling.has(p) && !reported.has(p))));
+    for (const p of batch.paths) {
+      settling.delete(p);
+      confirming.delete(p);
+      if (!early.delete(p)) continue;
+      // reported by the native watcher in this very batch: its report is consumed here, nothing to confirm later
+      if (reported.has(p)) heardEarly.delete(p);
+      else heardEarly.set(p, t0);
+    }
     if (watcher?.backend === 'native') {
       const settle = batch.paths.filter((p) => reported.has(p));
       for (const p of batch.paths) reported.delete(p);
@@ -135,7 +157,7 @@ export function startSession(options: WatchSessionOptions): WatchSession {
         for (const path of again) batcher.push(path);
       }, EMPTY_RECHECK_MS).unref();
     }
-    if (onlySettle && changes.length === 0) return;
+    if (quiet && changes.length === 0) return;
     emitter.emit('batch', { event: 'batch', paths: batch.paths, changes: changes.length });
     if (changes.length === 0) return;
     emitter.emit('rebuild', await rebuild(changes, false, t0));
@@ -162,8 +184,21 @@ export function startSession(options: WatchSessionOptions): WatchSession {
     ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
     onPath: (path) => {
       reported.add(path);
+      const heard = heardEarly.get(path);
+      if (heard !== undefined) {
+        heardEarly.delete(path);
+        if (performance.now() - heard < NATIVE_SETTLE_MS) confirming.add(path);
+      }
       batcher.push(path);
     },
+    ...(options.prompt === false
+      ? {}
+      : {
+          onEarly: (path: string) => {
+            early.add(path);
+            batcher.push(path);
+          },
+        }),
     onExhausted: (hint) => emitter.emit('warning', hint),
     onRescan: () => batcher.pushAll(),
     onError: (error) => emitter.emit('error', error),

@@ -224,13 +224,14 @@ describe('a session on the native watcher (real files)', () => {
     await writeFile(a, 'v: 0\n');
     return { specs, a };
   };
-  const start = (specs: string, engine: RecordingEngine, native?: NativeWatch) =>
+  const start = (specs: string, engine: RecordingEngine, native?: NativeWatch, prompt?: boolean) =>
     startSession({
       scope: new SpecScope([specs], [], [join(dir, 'generated')]),
       engine,
       discover: discoverSpecFiles,
       read: specReader((path) => readSpecInput(path, displayPath(dir, path))),
       ...(native ? { native } : {}),
+      ...(prompt !== undefined ? { prompt } : {}),
     });
 
   it('never loses a save: rapid rewrites of one file, during a rebuild, end with the last content rebuilt', async () => {
@@ -319,7 +320,8 @@ describe('a session on the native watcher (real files)', () => {
     const engine = new RecordingEngine();
     const calls = () => engine.calls.map((c) => c.changes);
     const batches: number[] = [];
-    session = start(specs, engine, native);
+    // without the prompt watcher, which would hear the deletion itself (src/watch/prompt-watcher.ts)
+    session = start(specs, engine, native, false);
     session.on('batch', (b) => batches.push(b.changes));
     await session.ready;
     expect(session.backend).toBe('native');
