@@ -44,6 +44,46 @@ export function buildManifest(
   return { generator: 'pipewright', version, targets: [...new Set(targets)].sort(), files: sorted };
 }
 
+/**
+ * `previous` updated by difference: the paths in `hashes` set to their sha256, the `dropped` paths removed, targets
+ * and version as given — the manifest buildManifest would make of the same files, at the cost of the change (plus
+ * one copy of the path table) instead of sorting every path again. Paths stay sorted: a path `previous` does not list
+ * is inserted in order. `changed`: whether the result serializes to other bytes than `previous`.
+ */
+export function patchManifest(
+  previous: Manifest,
+  hashes: ReadonlyMap<string, string>,
+  dropped: Iterable<string>,
+  targets: readonly TargetName[],
+  version: string,
+): { manifest: Manifest; changed: boolean } {
+  const sortedTargets = [...new Set(targets)].sort();
+  let changed =
+    previous.version !== version ||
+    previous.targets.length !== sortedTargets.length ||
+    previous.targets.some((t, i) => t !== sortedTargets[i]);
+  const files: Record<string, string> = { ...previous.files };
+  let added = false;
+  for (const path of dropped) {
+    if (!Object.hasOwn(files, path) || hashes.has(path)) continue;
+    delete files[path];
+    changed = true;
+  }
+  for (const [path, hash] of hashes) {
+    if (!Object.hasOwn(files, path)) added = true;
+    else if (files[path] === hash) continue;
+    files[path] = hash;
+    changed = true;
+  }
+  const manifest: Manifest = {
+    generator: 'pipewright',
+    version,
+    targets: sortedTargets,
+    files: added ? Object.fromEntries(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : files,
+  };
+  return { manifest, changed };
+}
+
 /** Whether two manifests serialize to the same bytes (without serializing them). */
 export function sameManifest(a: Manifest, b: Manifest): boolean {
   if (a.generator !== b.generator || a.version !== b.version) return false;

@@ -10,6 +10,7 @@ import {
   MANIFEST_PATH,
   type Manifest,
   parseManifest,
+  patchManifest,
   sameManifest,
   serializeManifest,
   targetOfPath,
@@ -49,6 +50,13 @@ export interface WriteOptions {
    * the file on disk by hash and moved into place by rename; `files.get` is never called for these paths.
    */
   staged?: ReadonlyMap<string, { file: string; sha256: string }>;
+  /**
+   * The caller hands differences only (a watch session, with `knownManifest`): `files` are the outputs that changed,
+   * `removed` the owned outputs no longer produced; every other file `knownManifest` lists stays as it is, with its
+   * recorded hash (`keep` is not consulted). The manifest is then updated by difference (patchManifest) instead of
+   * being rebuilt from every owned path, so the cost follows the change, not the size of the output directory.
+   */
+  delta?: { removed: readonly string[] };
 }
 
 export interface WriteReport {
@@ -152,8 +160,9 @@ export async function writeOutputs(
   const owned = previous?.files ?? {};
   const selected = new Set(options.targets);
   const keep = options.keep ?? new Set<string>();
+  const delta = known && options.delta;
   // Stale: owned by the manifest, of a target compiled now, not produced any more, not explicitly kept.
-  const stale = Object.keys(owned)
+  const stale = (delta ? delta.removed.filter((p) => Object.hasOwn(owned, p)) : Object.keys(owned))
     .filter((p) => !files.has(p) && !keep.has(p))
     .filter((p) => {
       const target = targetOfPath(p);
@@ -216,14 +225,25 @@ export async function writeOutputs(
   // The new manifest: what was written now, plus owned files of other targets and kept files (with their old hashes).
   const hashes = new Map(options.verified);
   for (const [path, staged] of options.staged ?? []) hashes.set(path, staged.sha256);
-  const manifest = buildManifest(files, [...selected, ...(previous?.targets ?? [])], options.version, hashes);
-  const staleSet = new Set(stale);
-  const carried = Object.entries(owned).filter(([path]) => !files.has(path) && !staleSet.has(path));
-  const entries = [...Object.entries(manifest.files), ...carried].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  manifest.files = Object.fromEntries(entries);
-  const unchangedManifest = known
-    ? sameManifest(known, manifest)
-    : (await readOwned(outDir, MANIFEST_PATH, display)) === serializeManifest(manifest);
+  const manifestTargets = [...selected, ...(previous?.targets ?? [])];
+  let manifest: Manifest;
+  let unchangedManifest: boolean;
+  if (delta) {
+    for (const path of files.keys()) if (!hashes.has(path)) hashes.set(path, sha256Hex(files.get(path)!));
+    // every stale path leaves the manifest, as below: removed, kept (not ours any more) or already gone
+    const patched = patchManifest(known, hashes, stale, manifestTargets, options.version);
+    manifest = patched.manifest;
+    unchangedManifest = !patched.changed;
+  } else {
+    manifest = buildManifest(files, manifestTargets, options.version, hashes);
+    const staleSet = new Set(stale);
+    const carried = Object.entries(owned).filter(([path]) => !files.has(path) && !staleSet.has(path));
+    const entries = [...Object.entries(manifest.files), ...carried].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    manifest.files = Object.fromEntries(entries);
+    unchangedManifest = known
+      ? sameManifest(known, manifest)
+      : (await readOwned(outDir, MANIFEST_PATH, display)) === serializeManifest(manifest);
+  }
   if (!unchangedManifest) await writeAtomic(join(outDir, MANIFEST_PATH), serializeManifest(manifest));
   return { written: toWrite, unchanged, removed, kept, handEdited: [...new Set(handEdited)].sort(), manifest };
 }

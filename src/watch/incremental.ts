@@ -60,6 +60,12 @@ export function displayPath(cwd: string, path: string): string {
  *   previous outputs are unknown (they may be that spec's), and removed once none is.
  * Writes are incremental: after the first build only outputs whose text changed are handed to the writer, the rest
  * are passed as `keep` (so a one-spec edit in a 1,000-spec repository reads and writes a handful of files).
+ *
+ * The common edit — every spec good before and after, the edited specs keeping their file, pipeline name and GitLab
+ * parent entry (src/emit/link-delta.ts) — takes a path proportional to the change (#applyDelta): the desired-output
+ * map, the manifest and the project's diagnostic list are updated by difference, never rebuilt from every pipeline
+ * (at 1,000 pipelines each pass over all units or outputs costs milliseconds: they are scattered over a large heap).
+ * Everything else (errors, additions, removals, renames, a failed write) takes the full path, which recomputes them.
  */
 export class IncrementalCompiler implements WatchEngine {
   readonly #entries = new Map<string, Entry>();
@@ -72,8 +78,16 @@ export class IncrementalCompiler implements WatchEngine {
   #names = new Set<string>();
   /** Some spec was failing after the last rebuild. */
   #anyFailing = false;
-  /** Output path → text known to be on disk (undefined until the first write). */
-  #onDisk: ReadonlyMap<string, string> | undefined;
+  /** Output path → text known to be on disk (undefined until the first write); updated in place by #applyDelta. */
+  #onDisk: Map<string, string> | undefined;
+  /** #onDisk and #manifest are what the output directory holds: the last write succeeded. */
+  #synced = false;
+  /**
+   * The last report's project diagnostics and sources, when that list is the concatenation of each unit's own sorted
+   * diagnostics in file order (no cross-file diagnostic, none naming another file): #applyDelta replaces the segments
+   * of the changed files.
+   */
+  #diagnostics: { list: Diagnostic[]; sources: Map<string, string> } | undefined;
   /** The manifest the writer last reported for the output directory (undefined: read it from disk). */
   #manifest: Manifest | undefined;
   /** Owned outputs before the session that no spec has claimed yet. */
@@ -98,6 +112,8 @@ export class IncrementalCompiler implements WatchEngine {
   async apply(changes: SpecChange[], initial: boolean): Promise<RebuildReport> {
     const namesBefore = this.#names;
     const changedFiles = new Set<string>();
+    /** Entries whose unit a change replaced, with the unit before. */
+    const replaced: { entry: Entry; before: CompiledSpec }[] = [];
     // the previous link result stays valid while every change keeps its file's link inputs (src/emit/link-delta.ts)
     let linkStable = !initial && this.#lastLink !== undefined;
     for (const change of changes) {
@@ -118,18 +134,23 @@ export class IncrementalCompiler implements WatchEngine {
           );
       const unit = this.options.adjust ? this.options.adjust(compiled) : compiled;
       linkStable &&= previous !== undefined && sameLinkInputs(previous.unit, unit, this.#compileOptions);
-      if (previous)
+      if (previous) {
+        replaced.push({ entry: previous, before: previous.unit });
         previous.unit = unit; // in place: #order holds the entry objects
-      else {
+      } else {
         this.#entries.set(change.path, { unit });
         this.#order = undefined;
       }
     }
 
+    // Every spec good before and after, link inputs unchanged, the output directory as this session left it: the
+    // cost of the change only. (linkStable: no addition or removal, each changed spec error-free with its file and
+    // name; #lastLink: nothing failing and no cross-file diagnostic after the previous rebuild.)
+    if (linkStable && this.#lastLink && this.#synced && this.#diagnostics && this.#unclaimed.size === 0)
+      return this.#applyDelta(replaced, changedFiles);
+
     // Entries in display-path order (diagnostics are sorted by file first); kept across rebuilds until one is added or removed.
-    this.#order ??= [...this.#entries.values()].sort((a, b) =>
-      a.unit.file < b.unit.file ? -1 : a.unit.file > b.unit.file ? 1 : 0,
-    );
+    this.#order ??= sortedEntries(this.#entries);
     const entries = this.#order;
     const units = entries.map((e) => e.unit);
     // Cross-file diagnostics over every current spec. When nothing failed before and no changed spec has errors,
@@ -183,7 +204,10 @@ export class IncrementalCompiler implements WatchEngine {
         if (!e.failing) return [e.unit];
         return e.lastGood && !goodNames.has(e.lastGood.pipeline) ? [e.lastGood] : [];
       });
-      projectOutputs = linkSpecs(effective, this.#compileOptions).outputs;
+      const relinked = linkSpecs(effective, this.#compileOptions);
+      projectOutputs = relinked.outputs;
+      // every spec good again (a fix): this link covers every unit with its project files, the next edit may reuse it
+      if (failing.length === 0 && relinked.diagnostics.length === 0) this.#lastLink = relinked;
     }
     for (const o of projectOutputs) fresh.set(o.path, o.text);
     const desired = fresh;
@@ -191,7 +215,8 @@ export class IncrementalCompiler implements WatchEngine {
 
     const write = await this.#writeDesired(desired, unknownPrevious, initial);
 
-    const { diagnostics, sources } = projectDiagnostics(units, link.diagnostics);
+    const { diagnostics, sources, segmented } = projectDiagnostics(units, link.diagnostics);
+    this.#diagnostics = segmented ? { list: diagnostics, sources } : undefined;
     const freshDiagnostics = initial
       ? diagnostics
       : sortDiagnostics([
@@ -215,14 +240,108 @@ export class IncrementalCompiler implements WatchEngine {
   }
 
   /**
+   * The rebuild of specs that stay good and keep their link inputs (see apply): the link result, the pipeline names
+   * and every other spec's state stand; the changed specs' outputs replace their previous ones in the desired map
+   * and on disk (only texts that differ are written, outputs no longer produced are removed), the writer patches the
+   * manifest, and the changed files' diagnostics replace theirs in the project list.
+   */
+  async #applyDelta(
+    replaced: readonly { entry: Entry; before: CompiledSpec }[],
+    changedFiles: ReadonlySet<string>,
+  ): Promise<RebuildReport> {
+    const { outAbs, version, targets } = this.options;
+    const onDisk = this.#onDisk!;
+    const files = new Map<string, string>();
+    const gone = new Set<string>();
+    const rebuilt: string[] = [];
+    for (const { entry, before } of replaced) {
+      entry.lastGood = entry.unit;
+      entry.failing = false;
+      if (entry.unit.pipeline !== undefined) rebuilt.push(entry.unit.pipeline);
+      for (const o of before.outputs) gone.add(o.path);
+    }
+    for (const { entry } of replaced) {
+      for (const o of entry.unit.outputs) {
+        gone.delete(o.path);
+        if (onDisk.get(o.path) !== o.text) files.set(o.path, o.text);
+      }
+    }
+    const known = this.#manifest!;
+    // until the writer reports, what is on disk is unknown (a failed write may have changed it): the next rebuild
+    // takes the full path, which compares every desired output with #onDisk and reads the manifest again
+    this.#manifest = undefined;
+    this.#synced = false;
+    const report = await this.#write(outAbs, files, {
+      version,
+      targets,
+      knownManifest: known,
+      delta: { removed: [...gone] },
+    });
+    this.#manifest = report.manifest;
+    for (const [path, text] of files) onDisk.set(path, text);
+    for (const path of gone) onDisk.delete(path);
+    this.#synced = report.manifest !== undefined;
+
+    const { diagnostics, sources } = this.#spliceDiagnostics(replaced);
+    const fresh = sortDiagnostics(replaced.flatMap(({ entry }) => entry.unit.diagnostics));
+    return {
+      changed: [...changedFiles].sort(),
+      rebuilt: rebuilt.sort(),
+      deleted: [],
+      written: [...report.written].sort(),
+      removed: [...report.removed].sort(),
+      failing: [],
+      diagnostics,
+      fresh,
+      sources,
+    };
+  }
+
+  /**
+   * The project diagnostics after `replaced` changed: each changed file's segment of the previous list (the list is
+   * sorted by file first) replaced by the file's own sorted diagnostics. Copies the list and the sources (pointers,
+   * no per-diagnostic work) so that earlier reports stay as they were; falls back to the full computation when a
+   * changed unit has a diagnostic naming another file.
+   */
+  #spliceDiagnostics(replaced: readonly { entry: Entry; before: CompiledSpec }[]): {
+    diagnostics: Diagnostic[];
+    sources: Map<string, string>;
+  } {
+    let { list, sources } = this.#diagnostics!;
+    let copied = false;
+    for (const { entry, before } of replaced) {
+      const own = ownDiagnostics(entry.unit);
+      if (own === undefined) {
+        this.#order ??= sortedEntries(this.#entries);
+        const full = projectDiagnostics(
+          this.#order.map((e) => e.unit),
+          [],
+        );
+        this.#diagnostics = full.segmented ? { list: full.diagnostics, sources: full.sources } : undefined;
+        return full;
+      }
+      if (own.length === 0 && before.diagnostics.length === 0) continue;
+      if (!copied) {
+        sources = new Map(sources);
+        copied = true;
+      }
+      const file = entry.unit.file;
+      const start = firstAtOrAfter(list, file);
+      let end = start;
+      while (end < list.length && list[end]!.file === file) end++;
+      list = list.slice(0, start).concat(own, list.slice(end));
+      if (own.length > 0) sources.set(file, entry.unit.source);
+      else sources.delete(file);
+    }
+    this.#diagnostics = { list, sources };
+    return { diagnostics: list, sources };
+  }
+
+  /**
    * Hand the writer what changed. First build: every desired output (the writer compares with the disk, as compile
    * does). Later: only outputs whose text differs from what this session wrote; everything else desired is `keep`.
    */
-  async #writeDesired(
-    desired: ReadonlyMap<string, string>,
-    unknownPrevious: boolean,
-    initial: boolean,
-  ): Promise<WriteReport> {
+  async #writeDesired(desired: Map<string, string>, unknownPrevious: boolean, initial: boolean): Promise<WriteReport> {
     const { outAbs, version, targets } = this.options;
     if (initial || this.#onDisk === undefined) {
       this.#manifest = await readManifest(outAbs);
@@ -244,6 +363,7 @@ export class IncrementalCompiler implements WatchEngine {
     const knownManifest = this.#manifest;
     // until the writer reports the new manifest, what is on disk is unknown (a failed write may have changed it)
     this.#manifest = undefined;
+    this.#synced = false;
     const report = await this.#write(outAbs, files, {
       version,
       targets,
@@ -252,6 +372,7 @@ export class IncrementalCompiler implements WatchEngine {
     });
     this.#manifest = report.manifest;
     this.#onDisk = desired;
+    this.#synced = report.manifest !== undefined;
     if (!unknownPrevious) this.#unclaimed.clear();
     return report;
   }
@@ -275,7 +396,7 @@ function ownDiagnostics(unit: CompiledSpec): Diagnostic[] | undefined {
 export function projectDiagnostics(
   units: readonly CompiledSpec[],
   linkDiagnostics: readonly Diagnostic[],
-): { diagnostics: Diagnostic[]; sources: Map<string, string> } {
+): { diagnostics: Diagnostic[]; sources: Map<string, string>; segmented: boolean } {
   const linkByFile = new Map<string, Diagnostic[]>();
   for (const d of linkDiagnostics) linkByFile.set(d.file, [...(linkByFile.get(d.file) ?? []), d]);
   const diagnostics: Diagnostic[] = [];
@@ -297,9 +418,27 @@ export function projectDiagnostics(
     const withDiagnostics = new Set(all.map((d) => d.file));
     sources.clear();
     for (const u of units) if (withDiagnostics.has(u.file)) sources.set(u.file, u.source);
-    return { diagnostics: all, sources };
+    return { diagnostics: all, sources, segmented: false };
   }
-  return { diagnostics, sources };
+  // each file's diagnostics are its unit's own, in file order: a later rebuild may replace one file's segment
+  return { diagnostics, sources, segmented: linkDiagnostics.length === 0 };
+}
+
+/** The entries in display-path order. */
+function sortedEntries(entries: ReadonlyMap<string, Entry>): Entry[] {
+  return [...entries.values()].sort((a, b) => (a.unit.file < b.unit.file ? -1 : a.unit.file > b.unit.file ? 1 : 0));
+}
+
+/** Index of the first diagnostic of `list` (sorted by file first) whose file is `file` or sorts after it. */
+function firstAtOrAfter(list: readonly Diagnostic[], file: string): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]!.file < file) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function diagnosticKey(d: Diagnostic): string {
