@@ -312,3 +312,71 @@ describe('manifest', () => {
       expect(isSafeOutputPath(bad)).toBe(false);
   });
 });
+
+/** writeOutputs with `delta` (the watch engine's writes): differences in, the manifest updated by difference. */
+describe('writeOutputs with delta', () => {
+  it('writes the changed files, removes only the named stale ones (never edited ones), carries every other entry', async () => {
+    const first = await writeOutputs(
+      out,
+      files({
+        'compose/a.yaml': `${HEADER}a\n`,
+        'compose/b.yaml': `${HEADER}b\n`,
+        'compose/gone.yaml': `${HEADER}g\n`,
+        'compose/edited.yaml': `${HEADER}e\n`,
+        'k8s/x.yaml': `${HEADER}x\n`,
+      }),
+      { version: '1', targets: ALL },
+    );
+    const aBefore = await stat(join(out, 'compose/a.yaml'));
+    await writeFile(join(out, 'compose/edited.yaml'), `${HEADER}edited by hand\n`);
+    const report = await writeOutputs(
+      out,
+      files({ 'compose/b.yaml': `${HEADER}B\n`, 'gitlab/new.yml': `${HEADER}n\n` }),
+      {
+        version: '1',
+        targets: ['compose', 'gitlab'],
+        knownManifest: first.manifest!,
+        // k8s/x.yaml is of a target not compiled now, compose/never.yaml was never owned: neither is touched
+        delta: { removed: ['compose/gone.yaml', 'compose/edited.yaml', 'compose/never.yaml', 'k8s/x.yaml'] },
+      },
+    );
+    expect(report).toMatchObject({
+      written: ['compose/b.yaml', 'gitlab/new.yml'],
+      removed: ['compose/gone.yaml'],
+      kept: ['compose/edited.yaml'],
+    });
+    expect(await tree()).toEqual([
+      MANIFEST_PATH,
+      'compose/a.yaml',
+      'compose/b.yaml',
+      'compose/edited.yaml',
+      'gitlab/new.yml',
+      'k8s/x.yaml',
+    ]);
+    const manifest = await readManifest(out);
+    expect(manifest).toEqual(report.manifest);
+    expect(manifest!.files).toEqual({
+      'compose/a.yaml': sha256Hex(`${HEADER}a\n`),
+      'compose/b.yaml': sha256Hex(`${HEADER}B\n`),
+      'gitlab/new.yml': sha256Hex(`${HEADER}n\n`),
+      'k8s/x.yaml': sha256Hex(`${HEADER}x\n`),
+    });
+    expect(Object.keys(manifest!.files)).toEqual(Object.keys(manifest!.files).sort());
+    // a file the delta does not name is not even read: same inode and mtime
+    const aAfter = await stat(join(out, 'compose/a.yaml'));
+    expect([aAfter.ino, aAfter.mtimeMs]).toEqual([aBefore.ino, aBefore.mtimeMs]);
+
+    // nothing changed: the manifest is not rewritten
+    const manifestBefore = await stat(join(out, MANIFEST_PATH));
+    const again = await writeOutputs(out, files({ 'compose/b.yaml': `${HEADER}B\n` }), {
+      version: '1',
+      targets: ['compose', 'gitlab'],
+      knownManifest: report.manifest!,
+      delta: { removed: [] },
+    });
+    expect(again.written).toEqual([]);
+    const manifestAfter = await stat(join(out, MANIFEST_PATH));
+    expect([manifestAfter.ino, manifestAfter.mtimeMs]).toEqual([manifestBefore.ino, manifestBefore.mtimeMs]);
+    expect(await readFile(join(out, 'compose/b.yaml'), 'utf8')).toBe(`${HEADER}B\n`);
+  });
+});

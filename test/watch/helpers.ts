@@ -1,3 +1,5 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { RebuildReport, WatchEngine } from '../../src/watch/engine.js';
 import type { WatchSession } from '../../src/watch/session.js';
 import type { SpecChange } from '../../src/watch/snapshot.js';
@@ -40,4 +42,20 @@ export class RecordingEngine implements WatchEngine {
       sources: new Map(),
     };
   }
+}
+
+/** Every file under `dir` (relative POSIX path → content), for whole-tree comparisons. */
+export async function tree(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const full = join(entry.parentPath, entry.name);
+    out[
+      full
+        .slice(dir.length + 1)
+        .split('\\')
+        .join('/')
+    ] = await readFile(full, 'utf8');
+  }
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
 }

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,21 +9,8 @@ import { TARGETS } from '../../src/targets/target.js';
 import type { RebuildReport } from '../../src/watch/engine.js';
 import { IncrementalCompiler } from '../../src/watch/incremental.js';
 import type { SpecChange } from '../../src/watch/snapshot.js';
+import { tree } from './helpers.js';
 import { spec } from './specs.js';
-
-/** Every file below `dir` (relative path → bytes as text), the manifest included. */
-async function tree(dir: string): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
-  const walk = async (rel: string) => {
-    for (const entry of await readdir(join(dir, rel), { withFileTypes: true })) {
-      const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
-      if (entry.isDirectory()) await walk(path);
-      else files.set(path, await readFile(join(dir, path), 'utf8'));
-    }
-  };
-  await walk('');
-  return files;
-}
 
 /**
  * The watch engine's difference path (IncrementalCompiler.#applyDelta: desired outputs, manifest and project

@@ -346,4 +346,56 @@ describe('a session on the native watcher (real files)', () => {
     // a re-check that finds nothing new is not reported as a batch
     expect(batches).toEqual([1, 1]);
   });
+
+  it('with the prompt watcher (src/watch/prompt-watcher.ts) a save is rebuilt from its early notice; the native report of it is a quiet re-read; a save the prompt watcher cannot hear still comes through the native watcher', async () => {
+    const { specs, a } = await project();
+    const team = join(specs, 'team');
+    await mkdir(team);
+    const b = join(team, 'b.yaml');
+    await writeFile(b, 'w: 0\n');
+    // the native watcher delivers only what the test passes on (as if its 50 ms window never ended)
+    let deliver: ((error: Error | null, paths: string[]) => void) | undefined;
+    const native: NativeWatch = async (_root, onEvents) => {
+      deliver = onEvents;
+      return { unsubscribe: async () => {} };
+    };
+    // saves by rename (one event for the spec's name): a plain write's truncation could be read as a separate empty moment
+    const save = async (path: string, text: string) => {
+      await writeFile(`${path}.tmp`, text);
+      await rename(`${path}.tmp`, path);
+    };
+    const engine = new RecordingEngine();
+    const sources = () => engine.calls.slice(1).map((c) => c.changes.map((x) => x.input?.source));
+    const batches: number[] = [];
+    session = start(specs, engine, native);
+    session.on('batch', (e) => batches.push(e.changes));
+    await session.ready;
+    expect(session.backend).toBe('native');
+
+    // the spec directory (the root) is watched from the start: the save is heard without any native delivery
+    await save(a, 'v: 1\n');
+    await waitFor(() => (sources().length === 1 ? true : undefined), 'the early rebuild');
+    await session.idle();
+    expect(sources()).toEqual([['v: 1\n']]);
+    expect(batches).toEqual([1]);
+    // the native watcher's report of the same save: read again, nothing changed, nothing reported
+    deliver!(null, [a]);
+    await new Promise((r) => setTimeout(r, 50));
+    await session.idle();
+    expect(sources()).toEqual([['v: 1\n']]);
+    expect(batches).toEqual([1]);
+
+    // a subdirectory is not watched until a save is reported there: only the native delivery brings this one
+    await save(b, 'w: 1\n');
+    await new Promise((r) => setTimeout(r, 100));
+    await session.idle();
+    expect(sources()).toEqual([['v: 1\n']]);
+    deliver!(null, [b]);
+    await waitFor(() => (sources().length === 2 ? true : undefined), 'the native report of team/b.yaml');
+    // from now on team/ is watched too
+    await save(b, 'w: 2\n');
+    await waitFor(() => (sources().length === 3 ? true : undefined), 'the early rebuild in team/');
+    expect(sources()).toEqual([['v: 1\n'], ['w: 1\n'], ['w: 2\n']]);
+    expect(batches).toEqual([1, 1, 1]);
+  });
 });

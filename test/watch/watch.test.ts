@@ -7,24 +7,8 @@ import { writeOutputs } from '../../src/emit/write.js';
 import type { TargetName } from '../../src/targets/target.js';
 import type { BatchEvent, RebuildEvent, WatchSession } from '../../src/watch/session.js';
 import { startWatch } from '../../src/watch/watch.js';
-import { waitFor } from './helpers.js';
+import { tree, waitFor } from './helpers.js';
 import { spec } from './specs.js';
-
-/** Every file under `dir` (relative POSIX path → content), for whole-tree comparisons. */
-async function tree(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue;
-    const full = join(entry.parentPath, entry.name);
-    out[
-      full
-        .slice(dir.length + 1)
-        .split('\\')
-        .join('/')
-    ] = await readFile(full, 'utf8');
-  }
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
-}
 
 describe('watch on the real compile pipeline (real chokidar, real files)', () => {
   let cwd: string;
