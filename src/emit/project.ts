@@ -300,7 +300,7 @@ async function compileWithCacheRaw(
   // lookups stat (and sometimes read) a few files each: overlapping them keeps the disk busy instead of the event loop
   for (let i = 0; cache && i < inputs.length; i += LOOKUP_BATCH) {
     const batch = inputs.slice(i, i + LOOKUP_BATCH);
-    const units = await Promise.all(batch.map((input) => cache.lookup(input, out.abs)));
+    const units = await Promise.all(batch.map((input) => cache.lookup(input, out.abs, { ir: mode.ir })));
     batch.forEach((input, j) => {
       if (units[j]) hits.set(input.file, units[j]);
     });

@@ -1,14 +1,20 @@
 import { existsSync, mkdtempSync } from 'node:fs';
-import { copyFile, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../../src/cli/main.js';
 import { buildId } from '../../src/emit/build-id.js';
 import { cacheKeyFile, loadCacheKey } from '../../src/emit/cache-key.js';
 import { CROSS_FILE_RULE_NAMES } from '../../src/emit/compile.js';
-import { COMPILE_CACHE_PATH, CompileCache, entryMac } from '../../src/emit/compile-cache.js';
-import { checkProject, compileAndWrite, compileCacheVersion, readSources } from '../../src/emit/project.js';
+import { COMPILE_CACHE_PATH, COMPILE_IR_DIR, CompileCache, entryMac } from '../../src/emit/compile-cache.js';
+import {
+  checkProject,
+  compileAndWrite,
+  compileCacheVersion,
+  compileProject,
+  readSources,
+} from '../../src/emit/project.js';
 import { sha256Hex } from '../../src/model/hash.js';
 import { TARGETS } from '../../src/targets/target.js';
 import { files, pipelineSpec, project, removeProjects } from '../cli/compile-support.js';
@@ -355,8 +361,15 @@ describe('pipelines stored as header + IR text', () => {
     await compile(cwd);
     const path = join(cwd, COMPILE_CACHE_PATH);
     const good = await readFile(path, 'utf8');
-    const cache = JSON.parse(good) as { entries: Record<string, { ir?: string; header?: Record<string, unknown> }> };
-    for (const entry of Object.values(cache.entries)) entry.ir = '{"name":"x"';
+    const cache = JSON.parse(good) as {
+      entries: Record<string, { irSha256?: string; header?: Record<string, unknown> }>;
+    };
+    // an IR text that matches its digest (the MAC covers the digest) but does not match the header
+    const bad = '{"name":"x"}';
+    for (const entry of Object.values(cache.entries)) {
+      entry.irSha256 = sha256Hex(bad);
+      await writeFile(join(cwd, COMPILE_IR_DIR, `${entry.irSha256}.json`), bad);
+    }
     await writeSealed(cwd, cache);
     const warm = await compile(cwd);
     expect(warm.cache).toEqual({ reused: 3, compiled: 0 });
@@ -366,5 +379,63 @@ describe('pipelines stored as header + IR text', () => {
     for (const entry of Object.values(damaged.entries)) entry.header = { ...entry.header, tasks: [] };
     await writeSealed(cwd, damaged);
     expect((await compile(cwd)).cache).toEqual({ reused: 0, compiled: 3 });
+  });
+
+  it('IR texts live in files named by their digest, which the MAC covers: a changed text is never used', async () => {
+    const cwd = await project(SPECS);
+    const cold = await compile(cwd);
+    const cache = JSON.parse(await readFile(join(cwd, COMPILE_CACHE_PATH), 'utf8')) as {
+      entries: Record<string, { ir?: string; irSha256?: string }>;
+    };
+    const texts = Object.values(cache.entries).map((e) => join(cwd, COMPILE_IR_DIR, `${e.irSha256}.json`));
+    for (const entry of Object.values(cache.entries)) expect(entry).not.toHaveProperty('ir');
+    for (const file of texts) {
+      const text = await readFile(file, 'utf8');
+      expect(sha256Hex(text)).toBe(basename(file, '.json'));
+      // a forged pipeline: same name, file and hash, fewer tasks; the cache file (digests, MACs) is left as it was
+      const ir = JSON.parse(text) as { tasks: unknown[] };
+      await writeFile(file, JSON.stringify({ ...ir, tasks: ir.tasks.slice(0, 1) }));
+    }
+    // what reads the IR (run, plan: compileProject) checks the text at lookup and compiles the specs again
+    const withIr = await compileProject({
+      paths: ['pipelines'],
+      cwd,
+      out: 'generated',
+      targets: TARGETS,
+      useCache: true,
+      env: ENV,
+    });
+    expect(withIr.cache).toEqual({ reused: 0, compiled: 3 });
+    for (const name of ['alpha', 'beta', 'gamma']) expect(irOf(withIr, name)).toEqual(irOf(cold, name));
+    // which wrote the texts again: a compile that reuses the units reads them back unchanged
+    for (const file of texts) expect(sha256Hex(await readFile(file, 'utf8'))).toBe(basename(file, '.json'));
+    const warm = await compile(cwd);
+    expect(warm.cache).toEqual({ reused: 3, compiled: 0 });
+    expect(irOf(warm, 'gamma')).toEqual(irOf(cold, 'gamma'));
+    // a unit reused without that check (compile, which links from headers) refuses a changed text if its IR is read
+    await writeFile(texts[0]!, '{"name":"forged"}');
+    const again = await compile(cwd);
+    expect(again.cache).toEqual({ reused: 3, compiled: 0 });
+    const failures = again.units.filter((u) => {
+      try {
+        void u.ir;
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(failures).toHaveLength(1);
+  });
+
+  it('IR files no entry names are removed when the cache is saved', async () => {
+    const cwd = await project(SPECS);
+    await compile(cwd);
+    const before = (await readdir(join(cwd, COMPILE_IR_DIR))).sort();
+    expect(before).toHaveLength(3);
+    await writeFile(join(cwd, 'pipelines/c.yaml'), pipelineSpec('gamma'));
+    expect((await compile(cwd)).cache).toEqual({ reused: 2, compiled: 1 });
+    const after = (await readdir(join(cwd, COMPILE_IR_DIR))).sort();
+    expect(after).toHaveLength(3);
+    expect(after.filter((n) => before.includes(n))).toHaveLength(2);
   });
 });
