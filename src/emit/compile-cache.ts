@@ -248,10 +248,17 @@ function readTextNoFollowSync(path: string): string | undefined {
 }
 
 /**
- * The IR of a reused unit, parsed when first asked for from its text (`read`: the one checked at lookup, or its
- * file): the text must have the digest the MAC vouched for (`sha256`), and the parsed IR must agree with the header.
+ * The IR of a reused unit, parsed when first asked for from its file (`read`): the text must have the digest the MAC
+ * vouched for (`sha256`), and the parsed IR must agree with the header. A missing or changed text is computed again
+ * by `recompute` when given, else it is an error.
  */
-function lazyIr(unit: CompiledSpec, read: () => string | undefined, sha256: string, header: PipelineHeader): void {
+function lazyIr(
+  unit: CompiledSpec,
+  read: () => string | undefined,
+  sha256: string,
+  header: PipelineHeader,
+  recompute?: () => PipelineIR | undefined,
+): void {
   let ir: PipelineIR | undefined;
   Object.defineProperty(unit, 'ir', {
     enumerable: true,
@@ -264,17 +271,18 @@ function lazyIr(unit: CompiledSpec, read: () => string | undefined, sha256: stri
         } catch {
           parsed = undefined;
         }
-        if (
-          !isObject(parsed) ||
-          parsed.name !== header.name ||
-          parsed.file !== header.file ||
-          parsed.specHash !== header.specHash ||
-          !Array.isArray(parsed.tasks)
-        )
+        const good =
+          isObject(parsed) &&
+          parsed.name === header.name &&
+          parsed.file === header.file &&
+          parsed.specHash === header.specHash &&
+          Array.isArray(parsed.tasks);
+        const again = good ? undefined : recompute?.();
+        if (!good && again?.specHash !== header.specHash)
           throw new UserError(
             `${COMPILE_CACHE_PATH}: the stored pipeline of ${header.file} is damaged; delete the file or compile with --no-cache`,
           );
-        ir = parsed as unknown as PipelineIR;
+        ir = again ?? (parsed as unknown as PipelineIR);
       }
       return ir;
     },
@@ -354,21 +362,20 @@ export class CompileCache {
   /**
    * The cached unit of `input`, when there is a valid entry for its current key and every output it lists is on disk
    * under `outAbs` with the recorded content: its recorded metadata matches, or its bytes have the recorded sha256
-   * (those bytes become the output's text). With `ir` (the caller will read the units' IR: run, plan) the stored IR
-   * text must also be there with the digest the MAC covers, else the spec is compiled again; without it the text is
-   * read and checked only if it is ever asked for.
+   * (those bytes become the output's text). The unit's IR is read from its file, and checked against the digest the
+   * MAC covers, only when it is asked for; a missing or changed text is then computed by `recomputeIr` (the spec's
+   * IR as compileSpec gives it) when the caller passes one, else it is an error.
    */
-  async lookup(input: SpecInput, outAbs: string, want: { ir?: boolean } = {}): Promise<CompiledSpec | undefined> {
+  async lookup(
+    input: SpecInput,
+    outAbs: string,
+    recomputeIr?: () => PipelineIR | undefined,
+  ): Promise<CompiledSpec | undefined> {
     if (input.rejected) return undefined;
     const key = this.#keys.key(input);
     const stored = Object.hasOwn(this.#stored, key) ? this.#stored[key] : undefined;
     // the MAC first: an entry this machine did not write is never looked at further
     if (!this.#authentic(key, stored) || !isStoredUnit(stored, input.file)) return undefined;
-    let irText: string | undefined;
-    if (want.ir && stored.irSha256 !== undefined) {
-      irText = this.#readIr(stored.irSha256);
-      if (irText === undefined || sha256Hex(irText) !== stored.irSha256) return undefined;
-    }
     const outputs: OutputText[] = [];
     const checked: StoredOutput[] = [];
     for (const o of stored.outputs) {
@@ -403,7 +410,7 @@ export class CompileCache {
     };
     if (entry.header !== undefined && entry.irSha256 !== undefined) {
       const sha = entry.irSha256;
-      lazyIr(unit, () => irText ?? this.#readIr(sha), sha, entry.header);
+      lazyIr(unit, () => this.#readIr(sha), sha, entry.header, recomputeIr);
     }
     this.#found.set(unit, entry);
     for (const o of entry.outputs) this.#onDisk.set(o.path, o.sha256);

@@ -17,6 +17,7 @@ import {
   type CompileResult,
   compileSettings,
   compileSources,
+  compileSpec,
   OutputFiles,
   type OutputText,
   type SpecInput,
@@ -298,9 +299,12 @@ async function compileWithCacheRaw(
     : undefined;
   const hits = new Map<string, CompiledSpec>();
   // lookups stat (and sometimes read) a few files each: overlapping them keeps the disk busy instead of the event loop
+  // a reused unit's IR is read from the cache when asked for; should its text be gone or changed, it is computed
+  const irOf = (input: SpecInput) =>
+    mode.ir ? () => compileSpec(input.file, input.source, compileOptions).ir : undefined;
   for (let i = 0; cache && i < inputs.length; i += LOOKUP_BATCH) {
     const batch = inputs.slice(i, i + LOOKUP_BATCH);
-    const units = await Promise.all(batch.map((input) => cache.lookup(input, out.abs, { ir: mode.ir })));
+    const units = await Promise.all(batch.map((input) => cache.lookup(input, out.abs, irOf(input))));
     batch.forEach((input, j) => {
       if (units[j]) hits.set(input.file, units[j]);
     });
