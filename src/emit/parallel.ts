@@ -22,7 +22,8 @@ import {
  * The per-spec stages of validate, compile and check spread over worker threads (src/emit/pool.ts), with the result
  * assembled on the main thread exactly as if one thread had done it all: results are kept by input, never by arrival,
  * and everything that looks across specs (the cross-file rules, link, writing) stays on the main thread, after every
- * spec is done. `jobs` 1 runs the same per-spec functions on the main thread.
+ * spec is done. `jobs` 1 runs the same per-spec functions on the main thread; `jobs` N runs them on N - 1 workers and
+ * the main thread.
  */
 
 export interface PerSpecRun {
@@ -40,7 +41,8 @@ async function onWorkers(tasks: readonly SpecTask[], jobs: number): Promise<Spec
       `--jobs ${jobs}: worker threads need the built pipewright (${SPEC_WORKER.pathname} is missing); use --jobs 1`,
       2,
     );
-  const pool = new WorkerPool<SpecTask, SpecTaskResult>(SPEC_WORKER, jobs);
+  // this thread is one of the `jobs`: it compiles specs from the first moment, while the workers start
+  const pool = new WorkerPool<SpecTask, SpecTaskResult>(SPEC_WORKER, jobs - 1, runSpecTask);
   try {
     return await Promise.all(tasks.map((task) => pool.run(task)));
   } finally {

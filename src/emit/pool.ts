@@ -8,11 +8,16 @@ import { Worker } from 'node:worker_threads';
  * IN_FLIGHT tasks at a time, so it never waits for the main thread between two tasks, and a slow task does not hold
  * back a queue of others. Results come back as the promise of each `run`; the caller puts them in order.
  *
+ * With a `local` function the calling thread takes tasks from the same queue too, one at a time between two turns of
+ * its event loop (so worker replies are still taken in between): N threads are then N - 1 workers and this one. It
+ * already has the code loaded, so it starts at once while the workers are still starting, and no thread waits idle.
+ *
  * A task that throws in the worker rejects its own promise (with the worker's message and stack). A worker that dies
  * (an uncaught error, running out of memory, exit) rejects every task it held and every queued task: nothing is
  * retried, because a task that kills a worker would kill the next one too.
  */
-const IN_FLIGHT = 2;
+// 3: a worker can finish one task and start the next while the main thread is busy with a task of its own
+const IN_FLIGHT = 3;
 
 interface Slot<R> {
   worker: Worker;
@@ -44,8 +49,12 @@ export class WorkerPool<T, R> {
   #nextId = 0;
   #failure: Error | undefined;
   #closed = false;
+  readonly #local: ((task: T) => R) | undefined;
+  #localScheduled = false;
 
-  constructor(script: URL, size: number) {
+  /** `size` worker threads running `script`; with `local`, this thread runs tasks too (see above). */
+  constructor(script: URL, size: number, local?: (task: T) => R) {
+    this.#local = local;
     for (let i = 0; i < size; i++) {
       const worker = new Worker(script);
       const slot: Slot<R> = { worker, held: new Map() };
@@ -70,8 +79,26 @@ export class WorkerPool<T, R> {
     if (this.#failure) return Promise.reject(this.#failure);
     return new Promise<R>((resolve, reject) => {
       this.#queue.push({ id: this.#nextId++, message: task, resolve, reject });
-      const idle = this.#workers.reduce((a, b) => (b.held.size < a.held.size ? b : a));
-      this.#feed(idle);
+      if (this.#workers.length > 0) this.#feed(this.#workers.reduce((a, b) => (b.held.size < a.held.size ? b : a)));
+      this.#scheduleLocal();
+    });
+  }
+
+  /** Run the next queued task on this thread at the next turn of the event loop (after pending I/O and messages). */
+  #scheduleLocal(): void {
+    if (this.#local === undefined || this.#localScheduled) return;
+    this.#localScheduled = true;
+    setImmediate(() => {
+      this.#localScheduled = false;
+      if (this.#failure || this.#closed) return;
+      const pending = this.#queue.shift();
+      if (pending === undefined) return;
+      try {
+        pending.resolve(this.#local!(pending.message as T));
+      } catch (error) {
+        pending.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+      this.#scheduleLocal();
     });
   }
 

@@ -36,6 +36,32 @@ describe('WorkerPool', () => {
     }
   });
 
+  it('with a local function the calling thread takes tasks from the same queue, between two turns of its loop', async () => {
+    const local = (n: number | string) => {
+      if (n === 'boom') throw new Error('local boom');
+      return { square: (n as number) ** 2, thread: 0 };
+    };
+    const pool = new WorkerPool<number | string, { square: number; thread: number }>(script, 1, local);
+    try {
+      const results = await Promise.all(Array.from({ length: 200 }, (_, i) => pool.run(i)));
+      expect(results.map((r) => r.square)).toEqual(Array.from({ length: 200 }, (_, i) => i * i));
+      const threads = new Set(results.map((r) => r.thread));
+      expect(threads.has(0)).toBe(true);
+      expect(threads.size).toBe(2);
+    } finally {
+      await pool.close();
+    }
+    // no worker at all: this thread alone, and a throwing task rejects only itself
+    const alone = new WorkerPool<number | string, { square: number; thread: number }>(script, 0, local);
+    try {
+      const settled = await Promise.allSettled([alone.run(2), alone.run('boom'), alone.run(3)]);
+      expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect(String((settled[1] as PromiseRejectedResult).reason)).toContain('local boom');
+    } finally {
+      await alone.close();
+    }
+  });
+
   it('a task that throws rejects only itself, with the worker’s stack', async () => {
     const pool = new WorkerPool<number | string, { square: number }>(script, 2);
     try {
