@@ -46,16 +46,18 @@ const SPECS = {
   'pipelines/c.yaml': pipelineSpec('gamma', { extraTask: true }),
 };
 
+/** A project's options as the compile command passes them, with the cache. */
+const options = (cwd: string) => ({
+  paths: ['pipelines'],
+  cwd,
+  out: 'generated',
+  targets: TARGETS,
+  useCache: true,
+  env: ENV,
+});
+
 const compile = (cwd: string, extra: { useCache?: boolean; targets?: typeof TARGETS } = {}) =>
-  compileAndWrite({
-    paths: ['pipelines'],
-    cwd,
-    out: 'generated',
-    targets: TARGETS,
-    useCache: true,
-    env: ENV,
-    ...extra,
-  });
+  compileAndWrite({ ...options(cwd), ...extra });
 
 describe('persistent compile cache', () => {
   it('a warm compile reuses every spec and gives the bytes and diagnostics of a cold one', async () => {
@@ -397,14 +399,7 @@ describe('pipelines stored as header + IR text', () => {
       await writeFile(file, JSON.stringify({ ...ir, tasks: ir.tasks.slice(0, 1) }));
     }
     // what reads the IR (run: compileProject) computes it again instead of using a changed text
-    const withIr = await compileProject({
-      paths: ['pipelines'],
-      cwd,
-      out: 'generated',
-      targets: TARGETS,
-      useCache: true,
-      env: ENV,
-    });
+    const withIr = await compileProject(options(cwd));
     expect(withIr.cache).toEqual({ reused: 3, compiled: 0 });
     for (const name of ['alpha', 'beta', 'gamma']) expect(irOf(withIr, name)).toEqual(irOf(cold, name));
     // compile links from headers and wants no IR: a unit it reused refuses a changed text if its IR is read
