@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { type BigIntStats, closeSync, constants, fstatSync, lstatSync, openSync, readFileSync } from 'node:fs';
+import { type BigIntStats, closeSync, fstatSync, lstatSync, readFileSync } from 'node:fs';
 import { lstat, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -7,7 +7,7 @@ import { type Diagnostic, type SourceRange, UserError } from '../diagnostics/dia
 import { sha256Hex } from '../model/hash.js';
 import type { PipelineHeader, PipelineIR } from '../model/ir.js';
 import { makeStateDir } from '../runtime/state-dir.js';
-import { linkOnTheWay, linkOnTheWaySync, readTextNoFollow } from '../spec/no-follow.js';
+import { linkOnTheWay, linkOnTheWaySync, openNoFollowSync, readTextNoFollow } from '../spec/no-follow.js';
 import { SpecCache } from './cache.js';
 import type { CompiledSpec, OutputText, SpecInput } from './compile.js';
 import { isSafeOutputPath } from './manifest.js';
@@ -232,12 +232,8 @@ function isStoredUnit(value: unknown, file: string): value is StoredUnit {
 
 /** The text of a file pipewright wrote, never through a link in its last segment; undefined when unreadable. */
 function readTextNoFollowSync(path: string): string | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return undefined;
-  }
+  const fd = openNoFollowSync(path);
+  if (fd === undefined) return undefined;
   try {
     return fstatSync(fd).isFile() ? readFileSync(fd, 'utf8') : undefined;
   } catch {

@@ -16,12 +16,12 @@
  * ENTRY_TTL_MS are removed when a plan writes new ones, so the directory does not grow without bound.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { closeSync, constants, fstatSync, futimesSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, futimesSync, readSync } from 'node:fs';
 import { lstat, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheKeyFile, loadCacheKey } from '../emit/cache-key.js';
 import { makeStateDir } from '../runtime/state-dir.js';
-import { linkOnTheWay } from '../spec/no-follow.js';
+import { linkOnTheWay, openNoFollowSync } from '../spec/no-follow.js';
 import type { FileObjects } from './desired.js';
 
 export const DESIRED_CACHE_DIR = '.pipewright/cache/desired-v1';
@@ -37,12 +37,8 @@ const TOUCH_AFTER_MS = 3600 * 1000;
  * (undefined then, as for a missing entry). Renews the mtime of an entry older than TOUCH_AFTER_MS (prune's clock).
  */
 function readEntry(path: string, now: number): Buffer | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return undefined;
-  }
+  const fd = openNoFollowSync(path);
+  if (fd === undefined) return undefined;
   try {
     const info = fstatSync(fd);
     if (!info.isFile()) return undefined;

@@ -6,7 +6,7 @@
  * way from the project root), and the last segment is opened with O_NOFOLLOW (a link swapped in after the check is
  * still not followed) and must be a regular file.
  */
-import { constants, lstatSync } from 'node:fs';
+import { constants, lstatSync, openSync } from 'node:fs';
 import { lstat, open } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { UserError } from '../diagnostics/diagnostic.js';
@@ -104,6 +104,19 @@ export type RegularRead = { bytes: Buffer } | { tooLarge: number };
 
 // O_NONBLOCK: opening a FIFO must not wait for a writer (it is then refused as not a regular file)
 const FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/**
+ * A descriptor of `path` opened for reading synchronously, never through a link in its last segment and never
+ * waiting on a FIFO (caches read their own small files this way, without thread pool round trips); undefined when it
+ * cannot be opened. The caller checks it is a regular file (fstat) and closes it.
+ */
+export function openNoFollowSync(path: string): number | undefined {
+  try {
+    return openSync(path, FLAGS);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The bytes of the regular file at `path`, never following a link in its last segment (check the segments before it
