@@ -5,6 +5,12 @@
  *
  * - `wait` is attached before `start`; an inspect poll backs it up (a wait that reached the engine after a very fast
  *   exit would never return), and re-attachment uses `condition: not-running`, which answers at once for an exited one.
+ * - Output of a container this runner starts is attached to before `start` (POST /containers/{id}/attach, stream only,
+ *   as `docker run` does): the engine connects the stream to the process's stdout/stderr before it runs, so nothing
+ *   it writes is missed, and the stream ends when the process does. The exit code is then asked for at once (inspect,
+ *   backing off): podman answers `wait` 10-340 ms after the exit, and its log endpoint as late (bench/attach-probe.mjs).
+ *   A container that already ran while no runner was there (adopted running after a crash) is read from its log
+ *   (`logs(follow)`), which holds what it wrote before; so is one whose attach the engine refused.
  * - A name conflict (409) is a container from an earlier runner: ours and identical (same config hash) is adopted as
  *   found (created → started, running → re-attached, exited → judged by its exit code); ours but stale is replaced;
  *   one without our managed-by label is foreign and never touched (the attempt fails with that reason).
@@ -75,6 +81,13 @@ export function dockerFromHost(host: string | undefined): { docker: Docker; endp
 /** Docker container names allow [a-zA-Z0-9][a-zA-Z0-9_.-]*; our parts are DNS labels and run ids already. */
 export function containerName(run: Pick<RunIdentity, 'pipeline' | 'runId'>, taskId: string, attempt: number): string {
   return `pw-${run.pipeline}-${taskId}-${run.runId}-${attempt}`;
+}
+
+/** An engine output stream being read: `ended` resolves after its last line was delivered. */
+interface OutputReader {
+  ended: Promise<void>;
+  /** Stops reading (a stream the engine did not end). */
+  close(): void;
 }
 
 /** Container states with a final exit code. */
@@ -239,7 +252,8 @@ export class DockerExecutor implements Executor {
               ? 'created'
               : 'exited';
         if (state === 'exited') exitCode = s.ExitCode;
-        context.note(taskId, `adopting existing container ${opts.name} (${s.Status})`);
+        // podman's `stopped` is a process that exited, its clean-up still pending: to us it is exited.
+        context.note(taskId, `adopting existing container ${opts.name} (${state === 'exited' ? 'exited' : s.Status})`);
       } else {
         context.note(
           taskId,
@@ -258,20 +272,35 @@ export class DockerExecutor implements Executor {
       return { done: Promise.resolve({ exitCode }), kill: () => {} };
     }
     const abort = new AbortController();
-    const exited = this.waitExit(container, state === 'created' ? 'next-exit' : 'not-running', abort.signal);
+    let outputEnded!: () => void;
+    const exited = this.waitExit(
+      container,
+      state === 'created' ? 'next-exit' : 'not-running',
+      abort.signal,
+      new Promise<void>((resolve) => {
+        outputEnded = resolve;
+      }),
+    );
+    // Before the start: the stream must be connected before the process can write (and a fast one exit).
+    let output = state === 'created' ? await this.attachOutput(container, taskId, context) : undefined;
     if (state === 'created') {
       try {
         await container.start();
       } catch (error) {
         abort.abort();
         exited.catch(() => {});
+        output?.close();
         return failed(`cannot start container ${opts.name}: ${message(error)}`);
       }
     }
-    const logsDone = this.followLogs(container, taskId, context);
+    output ??= await this.followLogs(container, taskId, context);
+    const reading = output;
+    void reading.ended.then(outputEnded);
     const done = exited
       .then(async (code): Promise<AttemptOutcome> => {
-        await Promise.race([logsDone, new Promise((r) => setTimeout(r, 2000))]);
+        // The output normally ended before the exit was known; a stream the engine keeps open is not waited for long.
+        await settledWithin(reading.ended, 2000);
+        reading.close();
         return { exitCode: code };
       })
       .catch(
@@ -289,18 +318,26 @@ export class DockerExecutor implements Executor {
     return { done, kill };
   }
 
-  /** Exit code via wait, backed by an inspect poll. */
+  /**
+   * Exit code via wait, backed by an inspect poll; once `outputEnded` resolves (the process closed its output: it
+   * has exited, or is about to), inspect is asked at once and then backing off (10, 20, 40 ms … up to the poll
+   * interval) instead of waiting for the engine's slower answer to `wait`.
+   */
   private waitExit(
     container: Docker.Container,
     condition: 'next-exit' | 'not-running',
     signal: AbortSignal,
+    outputEnded: Promise<void>,
   ): Promise<number> {
+    const pollMs = this.options.pollMs ?? 1000;
     return new Promise<number>((resolve, reject) => {
       let settled = false;
+      let hurry: NodeJS.Timeout | undefined;
       const settle = (fn: () => void) => {
         if (settled) return;
         settled = true;
         clearInterval(timer);
+        clearTimeout(hurry);
         fn();
       };
       container
@@ -310,30 +347,85 @@ export class DockerExecutor implements Executor {
           if (!signal.aborted) settle(() => reject(error));
         });
       let started = condition === 'not-running';
-      const timer = setInterval(() => {
+      const poll = () =>
         container
           .inspect()
           .then((info) => {
-            // Only a final state counts: podman reports `stopping` (not running, no exit code yet) while killing.
+            // Only a final state counts: podman reports `stopping` (not running, no exit code yet) while killing;
+            // its `stopped` (exited, clean-up pending) already carries the exit code.
             if (info.State.Status !== 'created') started = true;
             if (started && EXITED.has(info.State.Status)) settle(() => resolve(info.State.ExitCode));
           })
           .catch((error: unknown) => {
             if (statusCode(error) === 404) settle(() => reject(new Error('the container disappeared')));
           });
-      }, this.options.pollMs ?? 1000);
+      const timer = setInterval(poll, pollMs);
+      outputEnded.then(
+        () => {
+          // The output can only end after the start: a container still `created` then is not this one's next exit.
+          started = true;
+          const next = (delay: number) => {
+            if (settled) return;
+            void poll().then(() => {
+              if (!settled && delay < pollMs) hurry = setTimeout(() => next(delay * 2), delay);
+            });
+          };
+          next(10);
+        },
+        () => {},
+      );
       signal.addEventListener('abort', () => settle(() => reject(new Error('aborted'))), { once: true });
     });
   }
 
-  private async followLogs(container: Docker.Container, taskId: string, context: ExecutorContext): Promise<void> {
+  /**
+   * Attaches to a created container's stdout and stderr (no stdin, no logs: only what it writes from now on). Resolves
+   * once the engine has connected the stream; undefined when the engine refused (the log is followed after the start
+   * instead).
+   */
+  private async attachOutput(
+    container: Docker.Container,
+    taskId: string,
+    context: ExecutorContext,
+  ): Promise<OutputReader | undefined> {
+    let stream: NodeJS.ReadableStream;
+    try {
+      // Not a byte after the request: podman hands what follows it to the container (a TTY echoed dockerode's JSON
+      // body, and a hijacked request's chunked-body terminator, back into the output), and with those bytes unread
+      // conmon reset the socket at the exit, which podman reported inside the stderr stream ("Error: read unixpacket
+      // …: connection reset by peer", 2 of 90 hijacked probes, 0 of 290 plain ones). So: a plain POST, query only
+      // (docker-modem builds the query from `_query` and the body from `_body`, `{}` being none), and the engine's
+      // raw-stream answer read until it closes.
+      const options: Docker.ContainerAttachOptions & { _query: Docker.ContainerAttachOptions; _body: object } = {
+        _query: { stream: true, stdout: true, stderr: true },
+        _body: {},
+      };
+      stream = (await container.attach(options)) as unknown as NodeJS.ReadableStream;
+    } catch (error) {
+      context.note(taskId, `cannot attach to the output (${message(error)}): following the log instead`);
+      return undefined;
+    }
+    return this.readOutput(stream, taskId, context);
+  }
+
+  /** The container's log from its start on, followed until the engine ends it (re-attachment after a crash). */
+  private async followLogs(
+    container: Docker.Container,
+    taskId: string,
+    context: ExecutorContext,
+  ): Promise<OutputReader> {
     let stream: NodeJS.ReadableStream;
     try {
       stream = (await container.logs({ follow: true, stdout: true, stderr: true })) as unknown as NodeJS.ReadableStream;
     } catch (error) {
       context.note(taskId, `cannot follow logs: ${message(error)}`);
-      return;
+      return { ended: Promise.resolve(), close: () => {} };
     }
+    return this.readOutput(stream, taskId, context);
+  }
+
+  /** Demultiplexes an engine output stream (8-byte frame headers) into lines per stream, from now until its end. */
+  private readOutput(stream: NodeJS.ReadableStream, taskId: string, context: ExecutorContext): OutputReader {
     const out = new PassThrough();
     const err = new PassThrough();
     const outLines = lineSplitter((line) => context.log(taskId, 'stdout', line));
@@ -341,13 +433,15 @@ export class DockerExecutor implements Executor {
     out.on('data', (d: Buffer) => outLines.push(d));
     err.on('data', (d: Buffer) => errLines.push(d));
     this.options.docker.modem.demuxStream(stream, out, err);
-    await new Promise<void>((resolve) => {
+    const ended = new Promise<void>((resolve) => {
       stream.on('end', resolve);
       stream.on('close', resolve);
       stream.on('error', () => resolve());
+    }).then(() => {
+      outLines.end();
+      errLines.end();
     });
-    outLines.end();
-    errLines.end();
+    return { ended, close: () => (stream as unknown as { destroy(): void }).destroy() };
   }
 
   /** Removes the run's finished containers; containers of failed tasks stay with keepFailed. */
@@ -376,4 +470,16 @@ export class DockerExecutor implements Executor {
 
 function failed(error: string): AttemptHandle {
   return { done: Promise.resolve({ exitCode: null, error }), kill: () => {} };
+}
+
+/** Resolves when `promise` settles or after `ms`, whichever comes first (the timer never outlives it). */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    promise.catch(() => {}),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }

@@ -241,6 +241,9 @@ describe.skipIf(!engine)('crash safety: SIGKILL of the runner, docker executor',
     expect(resumed.stderr).toBe('');
     expect(resumed.code).toBe(0);
     expect(resumed.stdout).toContain(`[b] » adopting existing container ${b} (running)`);
+    // re-attached through the container's log: what it wrote before the runner died is there too
+    expect(resumed.stdout).toContain('[b] b-start');
+    expect(resumed.stdout).toContain('[b] b-end');
     expect(resumed.stdout).toContain('[c] c-ran');
     expect(resumed.stdout).not.toContain('[a] a-ran');
     const state = readState()!;

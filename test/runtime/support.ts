@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { compileSpec } from '../../src/emit/compile.js';
+import type { LogStream } from '../../src/runtime/executor.js';
 import { planFromComposeText, type RunPlan } from '../../src/runtime/plan.js';
 import type { RunReporter } from '../../src/runtime/run.js';
 
@@ -50,15 +51,27 @@ export function makeProject(specs: Record<string, string>, dir = mkdtempSync(joi
   return dir;
 }
 
-export function recorder(): RunReporter & { lines: string[]; notes: string[]; of(task: string): string[] } {
+export function recorder(): RunReporter & {
+  lines: string[];
+  notes: string[];
+  of(task: string, stream?: LogStream): string[];
+} {
   const lines: string[] = [];
+  const streams: LogStream[] = [];
   const notes: string[] = [];
   return {
     lines,
     notes,
-    log: (task, _stream, line) => lines.push(`${task}|${line}`),
+    log: (task, stream, line) => {
+      lines.push(`${task}|${line}`);
+      streams.push(stream);
+    },
     note: (task, message) => notes.push(`${task ?? '-'}|${message}`),
-    of: (task) => lines.filter((l) => l.startsWith(`${task}|`)).map((l) => l.slice(task.length + 1)),
+    /** The task's output lines in the order they arrived, of one stream or of both. */
+    of: (task, stream) =>
+      lines
+        .filter((l, i) => l.startsWith(`${task}|`) && (stream === undefined || streams[i] === stream))
+        .map((l) => l.slice(task.length + 1)),
   };
 }
 
