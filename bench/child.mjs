@@ -263,6 +263,49 @@ Object.assign(ops, {
     return { ms: performance.now() - t, tasks: plan.tasks.length };
   },
 
+  /**
+   * A second peer: the same containers with plain dockerode calls using the technique the docker executor uses —
+   * output attached before the start (and read to its end), the exit code asked for by inspect as soon as the output
+   * ended (10, 20, 40 ms … apart), `wait` attached as well; then remove. What pipewright adds to it is its own cost.
+   */
+  async 'raw-attach'({ host, composeFile }) {
+    const { readComposePlan } = await dist('runtime/plan.js');
+    const { docker: d } = await docker(host);
+    const plan = readComposePlan(composeFile);
+    const suffix = `${process.pid}-${Date.now()}`;
+    const t = performance.now();
+    for (const task of plan.tasks) {
+      const container = await d.createContainer({
+        name: `pw-bench-rawa-${task.id}-${suffix}`,
+        Image: task.image,
+        Cmd: task.command,
+        Tty: false,
+        HostConfig: {},
+      });
+      const waited = container.wait({ condition: 'next-exit' }).then((r) => r.StatusCode);
+      const stream = await container.attach({ _query: { stream: true, stdout: true, stderr: true }, _body: {} });
+      const ended = new Promise((resolve) => {
+        stream.on('end', resolve);
+        stream.on('close', resolve);
+        stream.on('error', resolve);
+      });
+      stream.resume();
+      await container.start();
+      await ended;
+      const inspected = (async () => {
+        for (let delay = 10; ; delay = Math.min(delay * 2, 1000)) {
+          const info = await container.inspect();
+          if (['exited', 'stopped', 'dead'].includes(info.State.Status)) return info.State.ExitCode;
+          await new Promise((r) => setTimeout(r, delay));
+        }
+      })();
+      const code = await Promise.race([waited, inspected]);
+      if (code !== 0) throw new Error(`raw-attach: ${task.id} exited ${code}`);
+      await container.remove({ force: true });
+    }
+    return { ms: performance.now() - t, tasks: plan.tasks.length };
+  },
+
   /** executeRun with the docker executor: state, ledger, scheduler, logs, cleanup — what `pipewright run` does. */
   async run({ host, composeFile, dir, concurrency }) {
     const { readComposePlan } = await dist('runtime/plan.js');

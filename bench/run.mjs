@@ -385,6 +385,10 @@ try {
       row(`raw dockerode, sequential (${config.runtimeTasks} containers)`, formatMs(r.rawSequentialMs));
       row('pipewright run, concurrency 1', formatMs(r.runSequentialMs));
       row('  overhead per task vs raw', `${r.overheadRatio.toFixed(2)}×`, '<= 1.2×', r.overheadRatio <= 1.2);
+      if (r.rawAttachSequentialMs !== undefined) {
+        row('raw dockerode, attach + inspect as the executor does', formatMs(r.rawAttachSequentialMs));
+        row('  pipewright run vs that peer', `${r.overheadVsAttachRatio.toFixed(2)}×`);
+      }
       row(`pipewright run, concurrency ${r.parallelConcurrency}`, formatMs(r.runParallelMs));
       row(
         '  parallel faster than raw sequential',

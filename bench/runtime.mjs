@@ -59,10 +59,12 @@ export async function runtimeBench({ work, tasks, runs, log, parallel = 8 }) {
   const composeFile = join(dir, 'generated', 'compose', 'bench-runtime.compose.yaml');
   if (!existsSync(composeFile)) throw new Error(`runtime: ${composeFile} was not generated`);
 
-  const samples = { raw: [], run1: [], runN: [] };
+  const samples = { raw: [], rawAttach: [], run1: [], runN: [] };
   for (let r = 0; r < runs; r++) {
     samples.raw.push(await child('raw-docker', { host, composeFile }));
     log(`  raw dockerode run ${r + 1}/${runs}: ${samples.raw.at(-1).ms.toFixed(0)} ms`);
+    samples.rawAttach.push(await child('raw-attach', { host, composeFile }));
+    log(`  raw dockerode with attach + inspect run ${r + 1}/${runs}: ${samples.rawAttach.at(-1).ms.toFixed(0)} ms`);
     samples.run1.push(await child('run', { host, composeFile, dir, concurrency: 1 }));
     log(`  pipewright concurrency 1 run ${r + 1}/${runs}: ${samples.run1.at(-1).ms.toFixed(0)} ms`);
     samples.runN.push(await child('run', { host, composeFile, dir, concurrency: parallel }));
@@ -70,6 +72,7 @@ export async function runtimeBench({ work, tasks, runs, log, parallel = 8 }) {
   }
   const m = (k) => median(samples[k].map((s) => s.ms));
   const rawSequentialMs = m('raw');
+  const rawAttachSequentialMs = m('rawAttach');
   const runSequentialMs = m('run1');
   const runParallelMs = m('runN');
   return {
@@ -82,6 +85,9 @@ export async function runtimeBench({ work, tasks, runs, log, parallel = 8 }) {
     rawPerTaskMs: rawSequentialMs / tasks,
     runPerTaskMs: runSequentialMs / tasks,
     overheadRatio: runSequentialMs / rawSequentialMs,
+    // against the peer that reads output and exit codes the way the executor does: pipewright's own cost
+    rawAttachSequentialMs,
+    overheadVsAttachRatio: runSequentialMs / rawAttachSequentialMs,
     samples,
   };
 }

@@ -212,12 +212,18 @@ export class DockerExecutor implements Executor {
     };
   }
 
+  attemptRef(run: RunIdentity, taskId: string, attempt: number): { container: string } {
+    return { container: containerName(run, taskId, attempt) };
+  }
+
   async launch(spec: AttemptSpec, context: ExecutorContext): Promise<AttemptHandle> {
     const { docker } = this.options;
     const opts = this.createOptions(spec);
     const taskId = spec.task.id;
-    spec.record.ref = { container: opts.name };
-    await context.persist();
+    if (spec.record.ref?.container !== opts.name) {
+      spec.record.ref = this.attemptRef(spec.run, taskId, spec.attempt);
+      await context.persist();
+    }
 
     let container: Docker.Container;
     let state: 'created' | 'running' | 'exited' = 'created';

@@ -44,6 +44,11 @@ export interface Executor {
   readonly name: 'local' | 'docker' | 'kubernetes';
   /** Checks that everything the plan needs is there (engine reachable, images present); throws a user-facing error. */
   preflight?(tasks: readonly RunTask[]): Promise<void>;
+  /**
+   * The reference of an attempt when it is known before the executor acts (a deterministic container name): recorded
+   * with the attempt's intent, which saves `launch` a second durable write of the run state.
+   */
+  attemptRef?(run: RunIdentity, taskId: string, attempt: number): Record<string, string | number>;
   launch(spec: AttemptSpec, context: ExecutorContext): Promise<AttemptHandle>;
   /** End of a run: clean up what the run left behind (finished containers). */
   finish?(run: RunIdentity, failedTasks: ReadonlySet<string>, context: ExecutorContext): Promise<void>;

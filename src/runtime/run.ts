@@ -88,6 +88,22 @@ export function secretValues(secrets: ReadonlyMap<string, Record<string, string>
   return [...new Set([...secrets.values()].flatMap((s) => Object.values(s)))];
 }
 
+/**
+ * A durable write that callers await, shared by every caller until it starts: the calls made in one turn of the event
+ * loop (the scheduler recording a task as running and, in the same turn, the intent of its first attempt) cost one
+ * write, each caller's promise resolving after a write that began after its call.
+ */
+export function coalescedWriter(write: () => void): () => Promise<void> {
+  let pending: Promise<void> | undefined;
+  return () => {
+    pending ??= Promise.resolve().then(() => {
+      pending = undefined;
+      write();
+    });
+    return pending;
+  };
+}
+
 function freshState(options: ExecuteRunOptions, runId: string): RunState {
   const now = new Date().toISOString();
   const tasks: Record<string, RunTaskState> = {};
@@ -139,8 +155,8 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunState> 
   const release = lockRun(runsDir, runId);
   try {
     const state = options.resume ? resumedState(options.resume) : freshState(options, runId);
-    const persist = () => saveRunState(runsDir, state);
-    persist();
+    saveRunState(runsDir, state);
+    const persist = coalescedWriter(() => saveRunState(runsDir, state));
 
     const commit = options.commit !== undefined ? options.commit : gitCommit(options.cwd);
     const ledger = (entry: Omit<LedgerEntry, 'pipeline' | 'version' | 'specHash'>) =>
@@ -225,6 +241,11 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunState> 
       hooks: {
         persist,
         attemptStarting: (taskId, record, resume) => {
+          // Known before the executor acts: recorded with the intent, in the same write.
+          if (!resume) {
+            const ref = executor.attemptRef?.(identity, taskId, record.n);
+            if (ref) record.ref = ref;
+          }
           if (!observedStarts.has(taskId)) {
             observedStarts.add(taskId);
             observe(options.observer, (o) => o.taskStarted?.(taskId, state));
@@ -279,7 +300,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunState> 
     );
     state.status = failed.size === 0 ? 'succeeded' : 'failed';
     state.finishedAt = new Date().toISOString();
-    persist();
+    saveRunState(runsDir, state);
     try {
       await executor.finish?.(identity, failed, context);
     } catch (error) {

@@ -209,8 +209,15 @@ export async function runScheduler(options: SchedulerOptions): Promise<void> {
       const outcome = await withTimeout(t, record, handle);
       record.outcome = outcome;
       record.finishedAt = now().toISOString();
+      // An outcome that ends the task ends it in the same write (the loop's first check would decide the same).
+      const final = isSuccess(outcome) || s.attempts.length - (s.firstAttempt ?? 0) >= maxAttempts || cancelled();
+      if (final) finish(s, outcome, isSuccess(outcome) ? 'succeeded' : 'failed');
       await hooks.persist();
       await hooks.attemptFinished?.(t.id, record);
+      if (final) {
+        await hooks.taskFinished?.(t.id, s);
+        return;
+      }
     }
     await hooks.persist();
     await hooks.taskFinished?.(t.id, s);

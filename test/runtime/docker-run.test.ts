@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,18 +20,28 @@ beforeEach(() => {
   return () => rmSync(dir, { recursive: true, force: true });
 });
 
-/** Every container these tests created (by pipeline label) is removed at the end. */
-const pipelinesUsed = new Set<string>();
+/**
+ * Every container these tests created is removed at the end: by run id, which is this process's own (other checkouts
+ * run these tests on the same engine at the same time, with the same pipeline names).
+ */
+const runsUsed = new Set<string>();
 afterAll(async () => {
   if (!engine) return;
-  for (const pipeline of pipelinesUsed) {
+  for (const runId of runsUsed) {
     const list = await engine.docker.listContainers({
       all: true,
-      filters: { label: [`${LABEL.pipeline}=${pipeline}`] },
+      filters: { label: [`${LABEL.runId}=${runId}`] },
     });
     for (const c of list) await removeContainer(engine.docker, c.Id);
   }
 });
+
+/** A run id of this process for the tests that launch attempts themselves. */
+function ownRunId(): string {
+  const runId = `20240115-${randomBytes(4).toString('hex')}`;
+  runsUsed.add(runId);
+  return runId;
+}
 
 function executor(extra: Partial<ConstructorParameters<typeof DockerExecutor>[0]> = {}) {
   return new DockerExecutor({
@@ -54,7 +64,6 @@ async function runDocker(
     keepFailed?: boolean;
   } = {},
 ) {
-  pipelinesUsed.add(plan.pipeline);
   const reporter = recorder();
   const runsDir = join(dir, 'runs');
   const exec = executor({ keepFailed: extra.keepFailed ?? false });
@@ -74,14 +83,19 @@ async function runDocker(
     reporter,
     commit: null,
   });
+  runsUsed.add(state.runId);
   return { state, reporter, runsDir };
 }
 
 const statuses = (state: { tasks: Record<string, { status: string }> }) =>
   Object.fromEntries(Object.entries(state.tasks).map(([id, t]) => [id, t.status]));
 
-async function containersOf(pipeline: string) {
-  return engine!.docker.listContainers({ all: true, filters: { label: [`${LABEL.pipeline}=${pipeline}`] } });
+/** The containers of one run (by run id too: other checkouts run these tests on the same engine at the same time). */
+async function containersOf(pipeline: string, runId: string) {
+  return engine!.docker.listContainers({
+    all: true,
+    filters: { label: [`${LABEL.pipeline}=${pipeline}`, `${LABEL.runId}=${runId}`] },
+  });
 }
 
 describe.skipIf(!engine)('docker executor on the real engine', () => {
@@ -110,7 +124,7 @@ describe.skipIf(!engine)('docker executor on the real engine', () => {
     expect(state.tasks.c!.attempts[0]!.ref).toEqual({
       container: containerName({ pipeline: 'dk-dag', runId: state.runId }, 'c', 1),
     });
-    expect(await containersOf('dk-dag')).toEqual([]);
+    expect(await containersOf('dk-dag', state.runId)).toEqual([]);
   });
 
   it('applies labels, resource limits and the deterministic name', async () => {
@@ -123,11 +137,10 @@ describe.skipIf(!engine)('docker executor on the real engine', () => {
 `,
       ),
     );
-    pipelinesUsed.add('dk-labels');
     const exec = executor();
     const task = plan.tasks[0]!;
     const run = {
-      runId: '20240115-0000abcd',
+      runId: ownRunId(),
       pipeline: plan.pipeline,
       version: plan.version,
       specHash: plan.specHash,
@@ -147,7 +160,7 @@ describe.skipIf(!engine)('docker executor on the real engine', () => {
       },
       ctx,
     );
-    const info = await engine!.docker.getContainer('pw-dk-labels-t-20240115-0000abcd-1').inspect();
+    const info = await engine!.docker.getContainer(containerName(run, 't', 1)).inspect();
     expect(info.Config.Labels).toMatchObject({
       [LABEL.managedBy]: 'pipewright',
       [LABEL.pipeline]: 'dk-labels',
@@ -178,7 +191,7 @@ describe.skipIf(!engine)('docker executor on the real engine', () => {
     expect(state.tasks.flaky!.status).toBe('failed');
     expect(state.tasks.flaky!.attempts.map((a) => a.outcome?.exitCode)).toEqual([4, 4, 4]);
     expect(reporter.of('flaky')).toEqual(['try', 'try', 'try']);
-    const kept = (await containersOf('dk-retry')).map((c) => c.Names[0]!.replace(/^\//, '')).sort();
+    const kept = (await containersOf('dk-retry', state.runId)).map((c) => c.Names[0]!.replace(/^\//, '')).sort();
     expect(kept).toEqual([1, 2, 3].map((n) => `pw-dk-retry-flaky-${state.runId}-${n}`));
   });
 
@@ -213,7 +226,7 @@ describe.skipIf(!engine)('docker executor on the real engine', () => {
     expect(state.tasks.bad!.exitCode).toBe(3);
     expect(reporter.of('gate')).toEqual(['null ids: 4']);
     expect(reporter.notes).toContain('gate|quality gate failed: downstream tasks are blocked');
-    expect(await containersOf('dk-fail')).toEqual([]);
+    expect(await containersOf('dk-fail', state.runId)).toEqual([]);
   });
 
   it('delivers params and secrets to the container exactly ($, quotes) and redacts the secret from logs', async () => {
@@ -248,11 +261,10 @@ describe.skipIf(!engine)('docker executor on the real engine', () => {
       'dk-conflict',
       specText('dk-conflict', `  tasks:\n    t: { image: ${IMAGE}, command: [sh, -c, 'echo ran; exit 5'] }\n`),
     );
-    pipelinesUsed.add('dk-conflict');
     const exec = executor();
     const task = plan.tasks[0]!;
     const run = {
-      runId: '20240115-00c0ffee',
+      runId: ownRunId(),
       pipeline: plan.pipeline,
       version: plan.version,
       specHash: plan.specHash,
@@ -308,7 +320,7 @@ describe.skipIf(!engine)('docker executor on the real engine', () => {
       name: foreignName,
       Image: TEST_IMAGE,
       Cmd: ['true'],
-      Labels: { [LABEL.pipeline]: 'dk-conflict' },
+      Labels: { [LABEL.pipeline]: 'dk-conflict', [LABEL.runId]: run.runId }, // not managed-by: foreign
     });
     const outcome = await (await exec.launch(spec(2), ctx)).done;
     expect(outcome).toMatchObject({

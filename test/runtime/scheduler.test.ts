@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { coalescedWriter } from '../../src/runtime/run.js';
 import {
   type AttemptHandle,
   type AttemptOutcome,
@@ -217,6 +218,38 @@ describe('runScheduler', () => {
     expect(seen.indexOf('persist running/1')).toBeLessThan(seen.indexOf('launch with 1 recorded'));
   });
 
+  it('records an outcome that ends the task together with the final status, before the attempt hook runs', async () => {
+    const tasks = [task('ok'), task('bad', [], { retries: 1 })];
+    const state = freshState(tasks);
+    const exec = fakeExecutor({ bad: [{ exitCode: 1 }, { exitCode: 2 }] });
+    const seen: string[] = [];
+    const snapshot = (id: string) =>
+      `${id} ${state[id]!.status} ${state[id]!.attempts.map((a) => a.outcome?.exitCode ?? '-').join(',')}`;
+    await runScheduler({
+      tasks,
+      state,
+      concurrency: 1,
+      launch: exec.launch,
+      hooks: {
+        persist: () => {
+          seen.push(`persist ${snapshot('ok')} | ${snapshot('bad')}`);
+        },
+        attemptFinished: (id) => {
+          seen.push(`finished ${snapshot(id)}`);
+        },
+      },
+    });
+    // each attempt's hook sees a written state that already holds its outcome (and, when it was the last, the status)
+    for (const hook of ['finished ok succeeded 0', 'finished bad running 1', 'finished bad failed 1,2']) {
+      const at = seen.indexOf(hook);
+      expect(at, hook).toBeGreaterThan(0);
+      expect(seen[at - 1]).toContain(hook.replace('finished ', ''));
+    }
+    // per task: marked running (1), then per attempt its intent (1) and its outcome (1) — the final status no longer
+    // costs a write of its own (it was 10 here)
+    expect(seen.filter((l) => l.startsWith('persist'))).toHaveLength(2 + 3 * 2);
+  });
+
   it('cancellation kills running attempts and skips tasks that never started', async () => {
     const tasks = [task('a'), task('b', ['a'])];
     const exec = fakeExecutor({ a: ['hang'] });
@@ -235,5 +268,35 @@ describe('runScheduler', () => {
     await p;
     expect(state.a!.status).toBe('failed');
     expect(state.b!.status).toBe('upstream_failed');
+  });
+});
+
+describe('coalescedWriter (the run state writes of executeRun)', () => {
+  it('shares one write among the calls of one turn; each caller resolves after a write that began after its call', async () => {
+    let value = 0;
+    const written: number[] = [];
+    const persist = coalescedWriter(() => written.push(value));
+    value = 1;
+    const a = persist();
+    value = 2; // a change made after the first call, in the same turn, is in the shared write
+    const b = persist();
+    expect(a).toBe(b);
+    expect(written).toEqual([]); // not written yet: the caller awaits it
+    await a;
+    expect(written).toEqual([2]);
+    value = 3;
+    await persist(); // a call after that write started gets a write of its own
+    expect(written).toEqual([2, 3]);
+  });
+
+  it('rejects every caller of a write that failed, and writes again on the next call', async () => {
+    let fail = true;
+    const persist = coalescedWriter(() => {
+      if (fail) throw new Error('disk full');
+    });
+    const calls = [persist(), persist()];
+    for (const call of calls) await expect(call).rejects.toThrow('disk full');
+    fail = false;
+    await expect(persist()).resolves.toBeUndefined();
   });
 });
