@@ -222,6 +222,28 @@ const ops = {
   },
 };
 
+/** The plan's containers one after the other: create, `run(container)` → exit code, remove; timed from the first create. */
+async function rawSequential(host, composeFile, prefix, run) {
+  const { readComposePlan } = await dist('runtime/plan.js');
+  const { docker: d } = await docker(host);
+  const plan = readComposePlan(composeFile);
+  const suffix = `${process.pid}-${Date.now()}`;
+  const t = performance.now();
+  for (const task of plan.tasks) {
+    const container = await d.createContainer({
+      name: `pw-bench-${prefix}-${task.id}-${suffix}`,
+      Image: task.image,
+      Cmd: task.command,
+      Tty: false,
+      HostConfig: {},
+    });
+    const code = await run(container);
+    if (code !== 0) throw new Error(`${prefix}: ${task.id} exited ${code}`);
+    await container.remove();
+  }
+  return { ms: performance.now() - t, tasks: plan.tasks.length };
+}
+
 async function docker(host) {
   const { dockerFromHost } = await dist('runtime/docker-executor.js');
   return dockerFromHost(host);
@@ -241,26 +263,11 @@ Object.assign(ops, {
 
   /** The peer: the plan's containers one after the other with plain dockerode calls (create, wait, start, remove). */
   async 'raw-docker'({ host, composeFile }) {
-    const { readComposePlan } = await dist('runtime/plan.js');
-    const { docker: d } = await docker(host);
-    const plan = readComposePlan(composeFile);
-    const suffix = `${process.pid}-${Date.now()}`;
-    const t = performance.now();
-    for (const task of plan.tasks) {
-      const container = await d.createContainer({
-        name: `pw-bench-raw-${task.id}-${suffix}`,
-        Image: task.image,
-        Cmd: task.command,
-        Tty: false,
-        HostConfig: {},
-      });
+    return rawSequential(host, composeFile, 'raw', async (container) => {
       const waited = container.wait({ condition: 'next-exit' });
       await container.start();
-      const { StatusCode } = await waited;
-      if (StatusCode !== 0) throw new Error(`raw-docker: ${task.id} exited ${StatusCode}`);
-      await container.remove();
-    }
-    return { ms: performance.now() - t, tasks: plan.tasks.length };
+      return (await waited).StatusCode;
+    });
   },
 
   /**
@@ -269,19 +276,7 @@ Object.assign(ops, {
    * ended (10, 20, 40 ms … apart), `wait` attached as well; then remove. What pipewright adds to it is its own cost.
    */
   async 'raw-attach'({ host, composeFile }) {
-    const { readComposePlan } = await dist('runtime/plan.js');
-    const { docker: d } = await docker(host);
-    const plan = readComposePlan(composeFile);
-    const suffix = `${process.pid}-${Date.now()}`;
-    const t = performance.now();
-    for (const task of plan.tasks) {
-      const container = await d.createContainer({
-        name: `pw-bench-rawa-${task.id}-${suffix}`,
-        Image: task.image,
-        Cmd: task.command,
-        Tty: false,
-        HostConfig: {},
-      });
+    return rawSequential(host, composeFile, 'rawa', async (container) => {
       const waited = container.wait({ condition: 'next-exit' }).then((r) => r.StatusCode);
       const stream = await container.attach({ _query: { stream: true, stdout: true, stderr: true }, _body: {} });
       const ended = new Promise((resolve) => {
@@ -299,11 +294,8 @@ Object.assign(ops, {
           await new Promise((r) => setTimeout(r, delay));
         }
       })();
-      const code = await Promise.race([waited, inspected]);
-      if (code !== 0) throw new Error(`raw-attach: ${task.id} exited ${code}`);
-      await container.remove({ force: true });
-    }
-    return { ms: performance.now() - t, tasks: plan.tasks.length };
+      return Promise.race([waited, inspected]);
+    });
   },
 
   /** executeRun with the docker executor: state, ledger, scheduler, logs, cleanup — what `pipewright run` does. */
