@@ -115,7 +115,12 @@ export function k8sReconcileBench({ scratch, pipelines, tasks, chain, log = () =
     result.planAfterChangeMs = Number(process.hrtime.bigint() - t0) / 1e6;
     result.planAfterChangeSummary = JSON.parse(plan).summary;
 
-    // Release overhead: a chain of J tasks (kwok ends each pod after 1 s).
+    // Release overhead: a chain of J tasks (kwok ends each pod after 1 s). The corpus's CronJobs (2 × P, a fifth of
+    // them every 15 minutes) would fire runner Jobs in bursts that keep the Job controller busy for minutes — a release
+    // measured in such a burst took 6× the raw chain measured after it — so they are deleted first, with their Jobs.
+    for (const n of [ours, theirs])
+      for (const kind of ['cronjobs', 'jobs'])
+        execFileSync(kubectl, ['delete', kind, '--all', '-n', n, '--wait=true', '--timeout=300s'], { stdio: 'ignore' });
     log(`k8s-reconcile: release of a ${chain}-task chain vs kubectl create job + wait`);
     const chainDir = join(scratch, 'chain');
     mkdirSync(join(chainDir, 'pipelines'), { recursive: true });
@@ -142,9 +147,7 @@ export function k8sReconcileBench({ scratch, pipelines, tasks, chain, log = () =
     const rel = ns('release');
     execFileSync('node', [cli, 'apply', '--namespace', rel], copts);
     const raw = ns('raw');
-    // Interleaved rounds (release, raw, release, raw): both see the same control plane. The bench's own CronJobs
-    // (2 × P, a fifth of them every 15 minutes) fire runner Jobs in bursts that keep the Job controller busy for
-    // minutes; one release measured in such a burst and raw after it gave 5.64× (BENCHMARKS.md).
+    // Interleaved rounds (release, raw, release, raw): both see the same control plane.
     result.releaseRounds = [];
     result.rawRounds = [];
     for (const [round, date] of ['2024-01-01', '2024-01-02'].entries()) {
