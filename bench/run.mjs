@@ -567,6 +567,16 @@ try {
       row(`  ${command}: jobs 1 / jobs 2`, `${speedup.toFixed(2)}×`, '>= 1.7×', speedup >= 1.7);
     }
     row('  compile --jobs 1 and --jobs 2 trees', 'byte-identical');
+    const halves = s['two half compiles at once (--jobs 1 each)'];
+    w.ceiling = {
+      halvesAtOnceMs: med(halves),
+      halvesCpuMs: med(halves, 'cpuMs'),
+      ratio: med(s['compile --jobs 1']) / med(halves),
+    };
+    row(
+      '  ceiling: compile --jobs 1 / two half compiles at once',
+      `${w.ceiling.ratio.toFixed(2)}× (${formatMs(med(halves))}, cpu ${formatMs(med(halves, 'cpuMs'))})`,
+    );
     results.sections.workers = w;
   });
 
