@@ -156,12 +156,19 @@ export async function buildChangelog(
     });
   }
   const jobs = options.jobs ?? 'auto';
-  const irs = await parseSpecBlobs(
+  // Parsing runs (on worker threads) while the walk below takes each head in commit order as soon as it is parsed,
+  // and diffs a pair as soon as both of its IRs are here: the main thread does not wait for the last parse first.
+  const parsing = parseSpecBlobs(
     reader,
     [...wanted].filter(([key]) => !heads.has(key)).map(([, f]) => f),
     jobs,
   );
-  for (const [key, parsed] of irs) {
+  const irs = new Map<string, ParsedSpec>();
+  /** The head at key: cached, or parsed now (kept in `heads`, the IR in `irs`, the head written to the cache). */
+  const headAt = async (key: string): Promise<Parsed> => {
+    const known = heads.get(key);
+    if (known !== undefined) return known;
+    const parsed = await parsing.parsed.get(key)!;
     const { ir, problem } = parsed;
     const head: Parsed = {
       ...(ir !== undefined
@@ -170,81 +177,13 @@ export async function buildChangelog(
       ...(problem !== undefined ? { problem } : {}),
     };
     heads.set(key, head);
+    irs.set(key, parsed);
     const f = wanted.get(key)!;
     options.cache?.set(HEAD_KIND, f.blob, f.path, head);
-  }
-
-  const warnings: ChangelogWarning[] = [];
-  const versionAt = (path: string, blob: string, commit: string): Version | undefined => {
-    const at = { blob, path };
-    const parsed = heads.get(keyOf(at))!;
-    if (parsed.problem)
-      warnings.push({
-        commit,
-        file: path,
-        message: `not a valid spec at this commit, previous state kept: ${parsed.problem}`,
-      });
-    return parsed.head ? { ...parsed.head, at } : undefined;
+    return head;
   };
-
-  // The walk: each commit's pipelines by name (only heads needed), and the pairs whose field-level changes are needed.
-  const state = new Map<string, FileState>();
-  if (from !== undefined) {
-    for (const f of initial) state.set(f.path, { blob: f.blob, version: versionAt(f.path, f.blob, from) });
-  }
-  const reportedDuplicates = new Set<string>();
-  const first = byName(state, () => undefined);
-  const steps: { commit: LogCommit; after: Map<string, Version> }[] = [];
-  const pairs = new Map<string, { b: Version; h: Version; changes?: Change[] }>();
-  let before = first;
-  for (const commit of commits) {
-    for (const change of commit.changes) {
-      if (!isSpecUnder(change.path, dir)) continue;
-      if (change.blob === undefined) {
-        state.delete(change.path);
-        continue;
-      }
-      const version = versionAt(change.path, change.blob, commit.sha);
-      // An unreadable spec keeps its last good state rather than looking like a removal followed by a re-add.
-      state.set(change.path, { blob: change.blob, version: version ?? state.get(change.path)?.version });
-    }
-    const after = byName(state, (name, path) => {
-      if (reportedDuplicates.has(`${name}\0${path}`)) return;
-      reportedDuplicates.add(`${name}\0${path}`);
-      warnings.push({
-        commit: commit.sha,
-        file: path,
-        message: `pipeline '${name}' is defined by more than one spec; this one is ignored`,
-      });
-    });
-    for (const [name, h] of after) {
-      const b = before.get(name);
-      if (b === undefined || !needsFieldDiff(b, h)) continue;
-      if (options.pipeline !== undefined && name !== options.pipeline) continue;
-      pairs.set(keyOf(pairOf(b.at, h.at)), { b, h });
-    }
-    steps.push({ commit, after });
-    before = after;
-  }
-
-  // Field-level changes of each pair: from the cache, else diffed from the two IRs (parsed now if the heads were cached).
-  const needed = [...pairs.values()];
-  if (options.cache) {
-    const stored = options.cache.getMany<Change[]>(
-      PAIR_KIND,
-      needed.map((p) => pairOf(p.b.at, p.h.at)),
-    );
-    needed.forEach((p, i) => {
-      const hit = stored[i];
-      if (hit !== undefined && isChanges(hit)) p.changes = hit;
-    });
-  }
-  const missing = needed.filter((p) => p.changes === undefined);
-  const more = new Map<string, SpecBlob & { commit: string }>();
-  for (const p of missing)
-    for (const at of [p.b.at, p.h.at]) if (!irs.has(keyOf(at))) more.set(keyOf(at), wanted.get(keyOf(at))!);
-  for (const [key, parsed] of await parseSpecBlobs(reader, [...more.values()], jobs)) irs.set(key, parsed);
-  for (const p of missing) {
+  /** The field-level changes of a pair from its two parsed IRs (kept in the pair and written to the cache). */
+  const diffPair = (p: { b: Version; h: Version; changes?: Change[] }): void => {
     const b = irs.get(keyOf(p.b.at))?.ir;
     const h = irs.get(keyOf(p.h.at))?.ir;
     // the cached head and the parse agree unless the cache lied (it is sealed): never compare the wrong pipeline
@@ -253,34 +192,122 @@ export async function buildChangelog(
     p.changes = diffPipeline(b, h);
     const at = pairOf(p.b.at, p.h.at);
     options.cache?.set(PAIR_KIND, at.blob, at.path, p.changes);
-  }
-
-  const entries = new Map<string, ChangelogEntry[]>();
-  before = first;
-  for (const { commit, after } of steps) {
-    const diffs = diffHeads(before, after, (b, h) => {
-      const changes = pairs.get(keyOf(pairOf(b.at, h.at)))?.changes;
-      // only the pairs of other pipelines than --pipeline's were left out (their entries are dropped below)
-      if (changes === undefined && options.pipeline === undefined) throw new Error('internal: a pair was not diffed');
-      return changes ?? [];
-    });
-    for (const diff of diffs) {
-      if (options.pipeline !== undefined && diff.name !== options.pipeline) continue;
-      const list = entries.get(diff.name) ?? [];
-      list.push(entryOf(diff, commit));
-      entries.set(diff.name, list);
-    }
-    before = after;
-  }
-  await options.cache?.flush();
-  return {
-    from: from ?? null,
-    to,
-    pipelines: [...entries.keys()]
-      .sort(byText)
-      .map((name) => ({ name, entries: entries.get(name)!, releases: releasesOf(entries.get(name)!) })),
-    warnings,
   };
+
+  try {
+    const warnings: ChangelogWarning[] = [];
+    const versionAt = async (path: string, blob: string, commit: string): Promise<Version | undefined> => {
+      const at = { blob, path };
+      const parsed = await headAt(keyOf(at));
+      if (parsed.problem)
+        warnings.push({
+          commit,
+          file: path,
+          message: `not a valid spec at this commit, previous state kept: ${parsed.problem}`,
+        });
+      return parsed.head ? { ...parsed.head, at } : undefined;
+    };
+
+    // The walk: each commit's pipelines by name (only heads needed), and the pairs whose field-level changes are needed.
+    const state = new Map<string, FileState>();
+    if (from !== undefined) {
+      for (const f of initial) state.set(f.path, { blob: f.blob, version: await versionAt(f.path, f.blob, from) });
+    }
+    const reportedDuplicates = new Set<string>();
+    const first = byName(state, () => undefined);
+    const steps: { commit: LogCommit; after: Map<string, Version> }[] = [];
+    const pairs = new Map<string, { b: Version; h: Version; changes?: Change[] }>();
+    let before = first;
+    for (const commit of commits) {
+      for (const change of commit.changes) {
+        if (!isSpecUnder(change.path, dir)) continue;
+        if (change.blob === undefined) {
+          state.delete(change.path);
+          continue;
+        }
+        const version = await versionAt(change.path, change.blob, commit.sha);
+        // An unreadable spec keeps its last good state rather than looking like a removal followed by a re-add.
+        state.set(change.path, { blob: change.blob, version: version ?? state.get(change.path)?.version });
+      }
+      const after = byName(state, (name, path) => {
+        if (reportedDuplicates.has(`${name}\0${path}`)) return;
+        reportedDuplicates.add(`${name}\0${path}`);
+        warnings.push({
+          commit: commit.sha,
+          file: path,
+          message: `pipeline '${name}' is defined by more than one spec; this one is ignored`,
+        });
+      });
+      for (const [name, h] of after) {
+        const b = before.get(name);
+        if (b === undefined || !needsFieldDiff(b, h)) continue;
+        if (options.pipeline !== undefined && name !== options.pipeline) continue;
+        const key = keyOf(pairOf(b.at, h.at));
+        if (pairs.has(key)) continue;
+        const pair: { b: Version; h: Version; changes?: Change[] } = { b, h };
+        pairs.set(key, pair);
+        // both parsed in this run (a pair of cached heads waits for the pair cache below)
+        if (irs.has(keyOf(b.at)) && irs.has(keyOf(h.at))) diffPair(pair);
+      }
+      steps.push({ commit, after });
+      before = after;
+    }
+
+    // Field-level changes of the other pairs: from the cache, else diffed from the two IRs (parsed now if the heads were
+    // cached).
+    const needed = [...pairs.values()].filter((p) => p.changes === undefined);
+    if (options.cache) {
+      const stored = options.cache.getMany<Change[]>(
+        PAIR_KIND,
+        needed.map((p) => pairOf(p.b.at, p.h.at)),
+      );
+      needed.forEach((p, i) => {
+        const hit = stored[i];
+        if (hit !== undefined && isChanges(hit)) p.changes = hit;
+      });
+    }
+    const missing = needed.filter((p) => p.changes === undefined);
+    const more = new Map<string, SpecBlob & { commit: string }>();
+    for (const p of missing)
+      for (const at of [p.b.at, p.h.at]) if (!irs.has(keyOf(at))) more.set(keyOf(at), wanted.get(keyOf(at))!);
+    const reparsing = parseSpecBlobs(reader, [...more.values()], jobs);
+    try {
+      for (const [key, parsed] of reparsing.parsed) irs.set(key, await parsed);
+    } finally {
+      await reparsing.done;
+    }
+    for (const p of missing) diffPair(p);
+
+    const entries = new Map<string, ChangelogEntry[]>();
+    before = first;
+    for (const { commit, after } of steps) {
+      const diffs = diffHeads(before, after, (b, h) => {
+        const changes = pairs.get(keyOf(pairOf(b.at, h.at)))?.changes;
+        // only the pairs of other pipelines than --pipeline's were left out (their entries are dropped below)
+        if (changes === undefined && options.pipeline === undefined) throw new Error('internal: a pair was not diffed');
+        return changes ?? [];
+      });
+      for (const diff of diffs) {
+        if (options.pipeline !== undefined && diff.name !== options.pipeline) continue;
+        const list = entries.get(diff.name) ?? [];
+        list.push(entryOf(diff, commit));
+        entries.set(diff.name, list);
+      }
+      before = after;
+    }
+    await options.cache?.flush();
+    return {
+      from: from ?? null,
+      to,
+      pipelines: [...entries.keys()]
+        .sort(byText)
+        .map((name) => ({ name, entries: entries.get(name)!, releases: releasesOf(entries.get(name)!) })),
+      warnings,
+    };
+  } finally {
+    // the pool closes once every parse has ended, also when the walk failed
+    await parsing.done;
+  }
 }
 
 /** Spec blobs to parse below which the default stays on the main thread (a worker's start costs ~50 parses). */
@@ -294,13 +321,13 @@ const SPEC_BLOB_WORKER = new URL('./spec-blob-worker.js', import.meta.url);
  * (bounded window) so cat-file works while specs are parsed — on the main thread, or on `jobs` worker threads
  * ('auto': one per available CPU once there are PARALLEL_MIN_BLOBS blobs). Results do not depend on where they ran.
  */
-async function parseSpecBlobs(
+function parseSpecBlobs(
   reader: BlobReader,
   specs: readonly (SpecBlob & { commit: string })[],
   jobs: number | 'auto',
-): Promise<Map<string, ParsedSpec>> {
-  const out = new Map<string, ParsedSpec>();
-  if (specs.length === 0) return out;
+): { parsed: Map<string, Promise<ParsedSpec>>; done: Promise<void> } {
+  const parsed = new Map<string, Promise<ParsedSpec>>();
+  if (specs.length === 0) return { parsed, done: Promise.resolve() };
   const read = prefetch(
     reader,
     specs.map((f) => f.blob),
@@ -316,27 +343,58 @@ async function parseSpecBlobs(
         ? Math.min(availableParallelism(), specs.length)
         : 1;
   if (threads <= 1) {
-    // loaded only when a blob is parsed here: a second run with every entry cached needs neither yaml nor the schema
-    const { parseSpecBlob } = await import('./spec-blob.js');
-    for (const spec of specs) out.set(keyOf(spec), parseSpecBlob(await sourceOf(spec)));
-    return out;
+    const all = (async () => {
+      // loaded only when a blob is parsed here: a second run with every entry cached needs neither yaml nor the schema
+      const { parseSpecBlob } = await import('./spec-blob.js');
+      const out: ParsedSpec[] = [];
+      for (const spec of specs) out.push(parseSpecBlob(await sourceOf(spec)));
+      return out;
+    })();
+    all.catch(() => undefined); // a failure surfaces where a result is awaited
+    specs.forEach((spec, i) => {
+      parsed.set(
+        keyOf(spec),
+        all.then((out) => out[i]!),
+      );
+    });
+    return {
+      parsed,
+      done: all.then(
+        () => undefined,
+        () => undefined,
+      ),
+    };
+  }
+  // one settable promise per spec, in the callers' order; each resolves as soon as its worker replies
+  const settle: { resolve: (p: ParsedSpec) => void; reject: (e: unknown) => void }[] = [];
+  for (const spec of specs) {
+    const result = new Promise<ParsedSpec>((resolve, reject) => settle.push({ resolve, reject }));
+    result.catch(() => undefined); // a failure surfaces where the result is awaited
+    parsed.set(keyOf(spec), result);
   }
   const pool = new WorkerPool<SpecSource, PackedSpec>(SPEC_BLOB_WORKER, threads);
-  try {
-    const replies: Promise<PackedSpec>[] = [];
-    for (const spec of specs) replies.push(pool.run(await sourceOf(spec)));
-    const packed = await Promise.all(replies);
-    specs.forEach((spec, i) => {
-      const { irJson, problem } = packed[i]!;
-      out.set(keyOf(spec), {
-        ...(irJson !== undefined ? { ir: JSON.parse(irJson) as HistoryPipeline } : {}),
-        ...(problem !== undefined ? { problem } : {}),
-      });
-    });
-  } finally {
-    await pool.close();
-  }
-  return out;
+  const done = (async () => {
+    const replies: Promise<void>[] = [];
+    let i = 0;
+    try {
+      for (; i < specs.length; i++) {
+        const { resolve, reject } = settle[i]!;
+        replies.push(
+          pool
+            .run(await sourceOf(specs[i]!))
+            .then(({ irJson, problem }) => ({
+              ...(irJson !== undefined ? { ir: JSON.parse(irJson) as HistoryPipeline } : {}),
+              ...(problem !== undefined ? { problem } : {}),
+            }))
+            .then(resolve, reject),
+        );
+      }
+    } catch (error) {
+      for (; i < specs.length; i++) settle[i]!.reject(error); // a blob could not be read: it and the rest fail
+    }
+    await Promise.all(replies);
+  })().finally(() => pool.close());
+  return { parsed, done: done.catch(() => undefined) };
 }
 
 /** Reads `order` ahead through the reader, at most `window` in flight; `read(blob)` takes the prefetched reply. */
