@@ -350,12 +350,10 @@ function parseSpecBlobs(
       for (const spec of specs) out.push(parseSpecBlob(await sourceOf(spec)));
       return out;
     })();
-    all.catch(() => undefined); // a failure surfaces where a result is awaited
     specs.forEach((spec, i) => {
-      parsed.set(
-        keyOf(spec),
-        all.then((out) => out[i]!),
-      );
+      const result = all.then((out) => out[i]!);
+      result.catch(() => undefined); // a failure surfaces where the result is awaited
+      parsed.set(keyOf(spec), result);
     });
     return {
       parsed,

@@ -200,3 +200,22 @@ describe('changelog cache entries: heads per blob, changes per blob pair', () =>
     expect(files.map((f) => readFileSync(f, 'utf8'))).toEqual(before);
   });
 });
+
+describe('changelog when a blob cannot be read', () => {
+  it('fails with the reader error, after the parses have ended (no unhandled rejection)', async () => {
+    const repo = history();
+    const git = await GitRepo.open(repo.dir);
+    const real = git.openBlobReader();
+    let reads = 0;
+    const reader = {
+      read: (id: string) => (++reads === 3 ? Promise.reject(new Error('cat-file went away')) : real.read(id)),
+    } as unknown as BlobReader;
+    try {
+      await expect(buildChangelog(git, reader, { from: undefined, to: repo.head(), dir: 'pipelines' })).rejects.toThrow(
+        'cat-file went away',
+      );
+    } finally {
+      await real.close();
+    }
+  });
+});
