@@ -54,12 +54,25 @@ export DOCKER_HOST="unix://$_pw_engine_dir/podman.sock"
     done
     rm -f "$sock" "$dir/podman.pid"
   fi
+  # A service of ours whose working directory was deleted (a removed work tree it was started from) still answers the
+  # API but fails every container start with "write child: broken pipe" (ENGINE.md): it is replaced.
+  pid="$(cat "$dir/podman.pid" 2>/dev/null || true)"
+  if [ -n "$pid" ] && [ -e "/proc/$pid" ] && [[ "$(readlink "/proc/$pid/cwd" 2>/dev/null || true)" == *" (deleted)" ]]; then
+    echo "engine-up: restarting the podman service (pid $pid): its working directory was deleted" >&2
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    rm -f "$sock" "$dir/podman.pid"
+  fi
   if ping; then
     echo "engine-up: podman API already serving on $sock" >&2
   else
     rm -f "$sock"
     # setsid + nohup: the service outlives this script and the terminal that started it.
-    setsid nohup podman system service --time=0 "unix://$sock" >"$dir/podman.log" 2>&1 </dev/null &
+    # From /: a service started in a work tree that is later deleted breaks every container start (see above).
+    (cd / && exec setsid nohup podman system service --time=0 "unix://$sock" >"$dir/podman.log" 2>&1 </dev/null) &
     echo $! >"$dir/podman.pid"
     for _ in $(seq 1 100); do
       ping && break
