@@ -41,24 +41,21 @@ export DOCKER_HOST="unix://$_pw_engine_dir/podman.sock"
     cp "$_pw_engine_conf_source" "$CONTAINERS_CONF.tmp"
     mv "$CONTAINERS_CONF.tmp" "$CONTAINERS_CONF"
   fi
-  # A service this script started earlier with another configuration path (older versions used the checkout's) is
-  # replaced; a service started by someone else (no pid file of ours) is left alone.
+  # A service this script started earlier (its pid file) is replaced when it reads another configuration path (older
+  # versions used the checkout's), or when its working directory was deleted (a removed work tree it was started
+  # from: it still answers the API but fails every container start with "write child: broken pipe", ENGINE.md). A
+  # service started by someone else (no pid file of ours) is left alone.
   pid="$(cat "$dir/podman.pid" 2>/dev/null || true)"
-  if [ -n "$pid" ] && [ -r "/proc/$pid/environ" ] &&
-    ! tr '\0' '\n' <"/proc/$pid/environ" | grep -qx "CONTAINERS_CONF=$CONTAINERS_CONF"; then
-    echo "engine-up: restarting the podman service (pid $pid): it reads another configuration" >&2
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    rm -f "$sock" "$dir/podman.pid"
+  why=""
+  if [ -n "$pid" ] && [ -r "/proc/$pid/environ" ]; then
+    if ! tr '\0' '\n' <"/proc/$pid/environ" | grep -qx "CONTAINERS_CONF=$CONTAINERS_CONF"; then
+      why="it reads another configuration"
+    elif [[ "$(readlink "/proc/$pid/cwd" 2>/dev/null || true)" == *" (deleted)" ]]; then
+      why="its working directory was deleted"
+    fi
   fi
-  # A service of ours whose working directory was deleted (a removed work tree it was started from) still answers the
-  # API but fails every container start with "write child: broken pipe" (ENGINE.md): it is replaced.
-  pid="$(cat "$dir/podman.pid" 2>/dev/null || true)"
-  if [ -n "$pid" ] && [ -e "/proc/$pid" ] && [[ "$(readlink "/proc/$pid/cwd" 2>/dev/null || true)" == *" (deleted)" ]]; then
-    echo "engine-up: restarting the podman service (pid $pid): its working directory was deleted" >&2
+  if [ -n "$why" ]; then
+    echo "engine-up: restarting the podman service (pid $pid): $why" >&2
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do
       kill -0 "$pid" 2>/dev/null || break
