@@ -147,8 +147,16 @@ function generatorFor(file) {
 
 /** The schema of src/config/types.ts#ProjectConfig (pipewright.yaml), with stable key order. */
 export function generateConfigSchema() {
-  const raw = generatorFor('config/types.ts').getSchemaForSymbol('ProjectConfig');
+  const generator = generatorFor('config/types.ts');
+  const raw = generator.getSchemaForSymbol('ProjectConfig');
   const definitions = raw.definitions ?? {};
+  // An alias inside a union is inlined without its JSDoc (`jobs: 'auto' | JobCount` gives a plain number): put the
+  // alias' own schema (a whole number ≥ 1) back in its branch.
+  const { $schema: _jobCount, ...jobCount } = generator.getSchemaForSymbol('JobCount');
+  const jobs = raw.properties.jobs;
+  const branch = jobs?.anyOf?.findIndex((b) => b.type === 'number');
+  if (branch === undefined || branch < 0) throw new Error('gen-schema: ProjectConfig.jobs is no longer a number union');
+  jobs.anyOf[branch] = jobCount;
   // Pipelines are named by metadata.name: the same DNS-1123 label as in a spec.
   const specNames = generatorFor('spec/types.ts').getSchemaForSymbol('PipelineMetadata').properties.name;
   raw.properties.pipelines.propertyNames = {

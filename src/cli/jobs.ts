@@ -1,6 +1,6 @@
+import type { ProjectConfig } from '../config/types.js';
 import { UserError } from '../diagnostics/diagnostic.js';
 import { PARALLEL_MIN_BYTES } from '../emit/pool.js';
-import { wholeNumber } from './args.js';
 
 /** `--jobs N` of validate, compile and check: threads for the per-spec work (src/emit/parallel.ts). */
 export const JOBS_OPTION = { jobs: { type: 'string' } } as const;
@@ -9,17 +9,22 @@ export const JOBS_OPTION = { jobs: { type: 'string' } } as const;
 export function jobsHelp(column: number): string {
   const pad = ' '.repeat(column);
   return [
-    `${'  --jobs <n>'.padEnd(column)}threads for the per-spec work (read, validate, normalize, emit); 1 runs everything`,
-    `${pad}on the main thread; default: one per available CPU once the specs total ${PARALLEL_MIN_BYTES / 1024} KiB, else 1.`,
-    `${pad}Outputs and diagnostics are the same bytes, in the same order, whatever the number. A project with`,
-    `${pad}environments in pipewright.yaml compiles on the main thread.`,
+    `${'  --jobs <n|auto>'.padEnd(column)}threads for the per-spec work (read, validate, normalize, emit); 1 runs everything`,
+    `${pad}on the main thread; auto: one per available CPU once the specs total ${PARALLEL_MIN_BYTES / 1024} KiB, else 1.`,
+    `${pad}Default: pipewright.yaml \`jobs\` (docs/config.md), else auto. Outputs and diagnostics are the`,
+    `${pad}same bytes, in the same order, whatever the number. A project with environments in pipewright.yaml`,
+    `${pad}compiles on the main thread.`,
   ].join('\n');
 }
 
-/** The --jobs value: a whole number ≥ 1, or 'auto' when absent. */
-export function parseJobs(value: string | undefined): number | 'auto' {
-  const jobs = wholeNumber(value, '--jobs');
-  if (jobs === undefined) return 'auto';
-  if (jobs < 1) throw new UserError(`--jobs must be at least 1 (got '${value}')`, 2);
-  return jobs;
+/**
+ * The threads a command uses: `--jobs` when given (a whole number ≥ 1, or `auto`), else pipewright.yaml `jobs` (its
+ * schema allows the same values), else `auto`.
+ */
+export function parseJobs(value: string | undefined, config?: Pick<ProjectConfig, 'jobs'>): number | 'auto' {
+  if (value === undefined) return config?.jobs ?? 'auto';
+  if (value === 'auto') return 'auto';
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new UserError(`--jobs must be a whole number of at least 1, or auto (got '${value}')`, 2);
+  return Number(value);
 }

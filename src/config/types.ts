@@ -33,6 +33,13 @@ export interface ProjectConfig {
    * @examples [{"namespace": "acme-pipelines", "transport": {"type": "http", "url": "http://marquez:5000"}}]
    */
   lineage?: LineageSettings;
+  /**
+   * Threads of `validate`, `compile`, `check` and `changelog` for their per-spec work, when `--jobs` is not given (the
+   * flag wins): a whole number (1 = the main thread only) or `auto` (the default: one per available CPU once the
+   * specs are large enough to gain from it). Outputs are the same bytes whatever the number.
+   * @examples [1, 2, "auto"]
+   */
+  jobs?: JobsSetting;
   /** Settings of the Kubernetes target (docs/kubernetes.md). */
   kubernetes?: KubernetesSettings;
   /** Defaults of `pipewright reconcile` (flags win). Documented in docs/reconcile.md. */
@@ -44,6 +51,16 @@ export interface ProjectConfig {
    */
   environments?: { [name: EnvironmentName]: EnvironmentSettings };
 }
+
+/** `auto`, or a number of threads (the schema requires a whole number of at least 1, see scripts/gen-schema.mjs). */
+export type JobsSetting = 'auto' | JobCount;
+
+/**
+ * A number of threads.
+ * @TJS-type integer
+ * @minimum 1
+ */
+export type JobCount = number;
 
 /**
  * An environment name: a directory below generated/ and part of Kubernetes names, so lowercase and DNS-friendly.

@@ -38,7 +38,7 @@ export interface PerSpecRun {
 async function onWorkers(tasks: readonly SpecTask[], jobs: number): Promise<SpecTaskResult[]> {
   if (!workersAvailable())
     throw new UserError(
-      `--jobs ${jobs}: worker threads need the built pipewright (${SPEC_WORKER.pathname} is missing); use --jobs 1`,
+      `${jobs} threads (--jobs, or pipewright.yaml jobs): worker threads need the built pipewright (${SPEC_WORKER.pathname} is missing); use --jobs 1`,
       2,
     );
   // this thread is one of the `jobs`: it compiles specs from the first moment, while the workers start

@@ -339,8 +339,11 @@ function describe(error: ErrorObject, doc: SpecDocument, against: DocumentSchema
     case 'exclusiveMaximum':
       return { path, key: false, message: `${label} ${String(error.message)}${got(doc, path)}` };
     case 'anyOf':
-    case 'oneOf':
-      return { path, key: false, message: `${label} does not match any allowed form${got(doc, path)}` };
+    case 'oneOf': {
+      const forms = scalarForms(schema?.[error.keyword]);
+      const expected = forms === undefined ? 'does not match any allowed form' : `must be ${forms}`;
+      return { path, key: false, message: `${label} ${expected}${got(doc, path)}` };
+    }
     default:
       return { path, key: false, message: `${label} ${String(error.message)}` };
   }
@@ -387,6 +390,10 @@ function keyKind(path: SpecPath): string {
 interface SchemaNode {
   $ref?: string;
   type?: string;
+  const?: unknown;
+  minimum?: number;
+  anyOf?: SchemaNode[];
+  oneOf?: SchemaNode[];
   pattern?: string;
   /** Human text for a pattern mismatch ("must be a duration such as 30s, 10m, 1h30m"); also read by editors. */
   patternErrorMessage?: string;
@@ -558,6 +565,24 @@ function article(type: string): string {
     .split(',')
     .map((t) => names[t] ?? t)
     .join(' or ');
+}
+
+/**
+ * `'auto' or an integer of at least 1`: the branches of a union of plain values, in words; undefined when a branch is
+ * anything else (a mapping, a reference), whose own errors say more than a list of forms.
+ */
+const SCALAR_FORM_KEYS = new Set(['type', 'const', 'minimum', 'description']);
+
+function scalarForms(branches: SchemaNode[] | undefined): string | undefined {
+  const words: string[] = [];
+  for (const b of branches ?? []) {
+    const scalar = b.type === 'string' || b.type === 'integer' || b.type === 'number' || b.type === 'boolean';
+    // any other keyword (a pattern, a maximum …) would be left out of the words: then no words at all
+    if (!scalar || Object.keys(b).some((k) => !SCALAR_FORM_KEYS.has(k))) return undefined;
+    if (b.const !== undefined) words.push(`'${String(b.const)}'`);
+    else words.push(`${article(b.type!)}${b.minimum === undefined ? '' : ` of at least ${b.minimum}`}`);
+  }
+  return words.length === 0 ? undefined : words.join(' or ');
 }
 
 function plural(n: unknown, one: string, many = `${one}s`): string {

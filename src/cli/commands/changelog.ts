@@ -28,9 +28,9 @@ Options:
                              (strict mode, known helpers only; fields and helpers: docs/versioning.md)
   --path <dir>               pipelines directory (default pipelines)
   --no-cache                 parse every spec blob: neither read nor update the blob cache
-  --jobs <n>                 threads that parse spec blobs; 1 parses on the main thread; default: one per available
-                             CPU once there are 64 blobs to parse, else 1. The output is the same bytes whatever the
-                             number.
+  --jobs <n|auto>            threads that parse spec blobs; 1 parses on the main thread; auto: one per available
+                             CPU once there are 64 blobs to parse, else 1; default: pipewright.yaml \`jobs\`
+                             (docs/config.md), else auto. The output is the same bytes whatever the number.
 
 Each spec blob is parsed once; what the changelog needs of it, and the changes between each pair of blobs a
 commit compares, are kept in a cache in your user cache directory ($XDG_CACHE_HOME/pipewright, else
@@ -63,7 +63,7 @@ export const command: Command = {
         `changelog: unexpected argument '${positionals[0]}' (see \`pipewright changelog --help\`)`,
         2,
       );
-    const jobs = parseJobs(values.jobs);
+    const jobs = parseJobs(values.jobs, io.project?.config);
     const format = oneOf(values.format, ['markdown', 'json'] as const, '--format', 'markdown');
     if (values.template !== undefined && format !== 'markdown')
       throw new UserError('changelog: --template applies to --format markdown only', 2);

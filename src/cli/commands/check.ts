@@ -90,7 +90,7 @@ async function runCheck(argv: string[], io: CliIO): Promise<number> {
     if (!/^\d+$/.test(maxLinesText))
       throw new UserError(`--max-diff-lines must be a whole number (got '${maxLinesText}')`, 2);
     const targets = parseTargets(values.target);
-    const jobs = parseJobs(values.jobs);
+    const jobs = parseJobs(values.jobs, io.project?.config);
     const paths = positionals.length > 0 ? positionals.map((p) => userPath(io, p)) : ['pipelines'];
     const outDir = values.out === undefined ? 'generated' : userPath(io, values.out);
     let gate: GateInfo | undefined;

@@ -97,7 +97,7 @@ export const command: Command = {
     );
     const format = oneOf(values.format, ['text', 'json', 'codequality'] as const, '--format', 'text');
     const view = diagnosticView(values);
-    const jobs = parseJobs(values.jobs);
+    const jobs = parseJobs(values.jobs, io.project?.config);
     const targets = parseTargets(values.target) ?? [...TARGETS];
     const paths = positionals.length > 0 ? positionals.map((p) => userPath(io, p)) : ['pipelines'];
     const started = performance.now();

@@ -86,7 +86,7 @@ export const command: Command = {
       io.stderr(`${describeGate('validate', gate)}\n`);
     }
     const only = scoped?.docs !== undefined;
-    const jobs = parseJobs(values.jobs);
+    const jobs = parseJobs(values.jobs, io.project?.config);
     const {
       files,
       sources,
