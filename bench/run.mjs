@@ -3,7 +3,7 @@
 //
 //   node bench/run.mjs [--pipelines 1000] [--tasks 50] [--runs 3] [--quick] [--only compile,validate,...]
 //                      [--memory-pipelines 5000] [--memory-wide-pipelines 10000] [--memory-wide-tasks 20] [--history-commits 1000] [--history-specs 100] [--history-tasks 10]
-//                      [--runtime-tasks 50] [--keep] [--results bench/results.json] [--dist dist]
+//                      [--runtime-tasks 50] [--environments-pipelines 300] [--keep] [--results bench/results.json] [--dist dist]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, tmpdir, totalmem } from 'node:os';
@@ -13,6 +13,7 @@ import { getHeapStatistics } from 'node:v8';
 import { cdk8sBench } from './cdk8s.mjs';
 import { writeCorpus } from './corpus.mjs';
 import { diffScaleBench } from './diff-scale.mjs';
+import { environmentsBench, writeEnvironmentsProject } from './environments.mjs';
 import { gateBench } from './gate.mjs';
 import { createHistoryRepo } from './history.mjs';
 import { k8sReconcileBench, k8sUnavailable } from './k8s-reconcile.mjs';
@@ -32,6 +33,7 @@ const SECTIONS = [
   'reconcile',
   'gate',
   'workers',
+  'environments',
   'k8s-reconcile',
   'cdk8s',
 ];
@@ -51,6 +53,7 @@ const { values: flags } = parseArgs({
     'history-specs': { type: 'string' },
     'history-tasks': { type: 'string' },
     'runtime-tasks': { type: 'string' },
+    'environments-pipelines': { type: 'string' },
     seed: { type: 'string' },
     keep: { type: 'boolean', default: false },
     results: { type: 'string' },
@@ -86,6 +89,7 @@ const config = {
   historySpecs: int(flags['history-specs'], quick ? 20 : 100),
   historyTasks: int(flags['history-tasks'], 10),
   runtimeTasks: int(flags['runtime-tasks'], quick ? 10 : 50),
+  environmentsPipelines: int(flags['environments-pipelines'], quick ? 20 : 300),
   quick,
 };
 const only = flags.only ? flags.only.split(',') : SECTIONS;
@@ -578,6 +582,34 @@ try {
       `${w.ceiling.ratio.toFixed(2)}× (${formatMs(med(halves))}, cpu ${formatMs(med(halves, 'cpuMs'))})`,
     );
     results.sections.workers = w;
+  });
+
+  await section('environments', only.includes('environments'), async () => {
+    // issue 17 goal 2 for a project with environments: every spec in every environment on the pool; jobs 1 vs 2
+    const dir = join(work, 'environments');
+    const size = `${config.environmentsPipelines}×${config.tasks}×3 environments`;
+    log(`environments: --jobs 1 vs --jobs 2 at ${size}`);
+    writeEnvironmentsProject(dir, { seed: config.seed, pipelines: config.environmentsPipelines, tasks: config.tasks });
+    const s = await environmentsBench({ dir, runs: config.runs, child, rounds });
+    const e = { pipelines: config.environmentsPipelines, tasks: config.tasks, environments: 3, samples: s };
+    for (const command of ['compile', 'validate', 'check']) {
+      const one = s[`${command} --jobs 1`];
+      const two = s[`${command} --jobs 2`];
+      e[command] = {
+        jobs1Ms: med(one),
+        jobs2Ms: med(two),
+        speedup: med(one) / med(two),
+        jobs1CpuMs: med(one, 'cpuMs'),
+        jobs2CpuMs: med(two, 'cpuMs'),
+        jobs2MaxRssKB: med(two, 'maxRssKB'),
+      };
+      const cpu = `cpu ${formatMs(med(one, 'cpuMs'))} → ${formatMs(med(two, 'cpuMs'))}`;
+      row(`${command} ${size} --jobs 1${command === 'compile' ? ' (cold)' : ''}`, formatMs(med(one)));
+      row(`${command} --jobs 2`, `${formatMs(med(two))} (${cpu})`);
+      row(`  ${command}: jobs 1 / jobs 2`, `${e[command].speedup.toFixed(2)}×`, '>= 1.7×', e[command].speedup >= 1.7);
+    }
+    row('  environments: compile --jobs 1 and --jobs 2 trees', 'byte-identical');
+    results.sections.environments = e;
   });
 
   // `pipewright reconcile` (bench/reconcile-loop.mjs): needs the engine, waits for real minute boundaries.

@@ -6,7 +6,12 @@
 
 import { UserError } from '../diagnostics/diagnostic.js';
 import type { ProjectOptions } from '../emit/project.js';
-import { environmentNames, resolveEnvironment, unknownEnvironmentMessage } from '../model/environments.js';
+import {
+  environmentNames,
+  resolveEnvironment,
+  UNLOCATED_CONFIG,
+  unknownEnvironmentMessage,
+} from '../model/environments.js';
 import type { CliIO } from './io.js';
 
 export const ENV_OPTION = { env: { type: 'string' } } as const;
@@ -35,11 +40,7 @@ export function selectEnvironment(
     );
   }
   if (!names.includes(value)) throw new UserError(`${command}: --env: ${unknownEnvironmentMessage(value, config)}`, 2);
-  const locator = io.project?.configSource ?? {
-    file: 'pipewright.yaml',
-    rangeOf: () => ({ start: { line: 1, column: 1 }, end: { line: 1, column: 1 } }),
-  };
-  const resolved = resolveEnvironment(config!, value, locator).environment;
+  const resolved = resolveEnvironment(config!, value, io.project?.configSource ?? UNLOCATED_CONFIG).environment;
   return { name: value, ...(resolved?.namespace !== undefined ? { namespace: resolved.namespace } : {}) };
 }
 

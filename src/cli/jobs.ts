@@ -12,8 +12,8 @@ export function jobsHelp(column: number): string {
     `${'  --jobs <n|auto>'.padEnd(column)}threads for the per-spec work (read, validate, normalize, emit); 1 runs everything`,
     `${pad}on the main thread; auto: one per available CPU once the specs total ${PARALLEL_MIN_BYTES / 1024} KiB, else 1.`,
     `${pad}Default: pipewright.yaml \`jobs\` (docs/config.md), else auto. Outputs and diagnostics are the`,
-    `${pad}same bytes, in the same order, whatever the number. A project with environments in pipewright.yaml`,
-    `${pad}compiles on the main thread.`,
+    `${pad}same bytes, in the same order, whatever the number (with environments in pipewright.yaml too: every`,
+    `${pad}spec in every environment is one task).`,
   ].join('\n');
 }
 

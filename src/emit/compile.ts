@@ -69,6 +69,11 @@ export class OutputFiles implements ReadonlyMap<string, string> {
     return this.#outputs.keys();
   }
 
+  /** The outputs themselves, their texts not read (to combine results, or to find staged files). */
+  outputs(): MapIterator<OutputText> {
+    return this.#outputs.values();
+  }
+
   *values(): MapIterator<string> {
     for (const o of this.#outputs.values()) yield o.text;
   }
@@ -100,6 +105,11 @@ export interface CompileOptions {
   environment?: { resolved: ResolvedEnvironment; locator: ConfigLocator };
   /** Output directory as seen from the repository root (POSIX), for files that reference other outputs. */
   outDir: string;
+  /**
+   * Directory of every output path inside the output directory, with its `/` (`prod/`: an environment's tree when a
+   * project compiles all of them, see compileEnvironments in src/emit/project.ts). Default: none.
+   */
+  outputPrefix?: string;
   /** pipewright.yaml `kubernetes.runnerImage` (EmitOptions). */
   runnerImage?: string;
 }
@@ -315,7 +325,8 @@ function compileDocument(file: string, source: string, doc: SpecDocument, option
       options.runnerImage === undefined ? {} : { runnerImage: options.runnerImage },
     );
     for (const w of emitted.warnings) diagnostics.push(warningDiagnostic(doc, checked.spec, w, target));
-    for (const f of emitted.files) outputs.push({ path: f.path, text: serializeYaml(f) });
+    for (const f of emitted.files)
+      outputs.push({ path: `${options.outputPrefix ?? ''}${f.path}`, text: serializeYaml(f) });
   }
   // validate's PW219 estimate is meant to be an upper bound; should the real output exceed the cap anyway, refuse it
   // here with the same code rather than write it.
@@ -352,7 +363,7 @@ export function linkSpecs(units: readonly CompiledSpec[], options: CompileOption
   for (const target of selectedTargets(options.targets)) {
     for (const f of TARGET_DEFINITIONS[target].emitProject?.(headers, { outDir: options.outDir }) ?? []) {
       // memoized: a project file changes only with the set of pipelines, not with every edit of one
-      outputs.push({ path: f.path, text: serializeYamlMemo(f) });
+      outputs.push({ path: `${options.outputPrefix ?? ''}${f.path}`, text: serializeYamlMemo(f) });
     }
   }
 

@@ -14,6 +14,7 @@ import {
   runSpecTask,
   type SpecTask,
   type SpecTaskResult,
+  taskEnvironment,
   unpackUnit,
   type ValidatedSpec,
 } from './spec-task.js';
@@ -60,31 +61,51 @@ export async function compileEach(
   options: CompileOptions,
   run: PerSpecRun,
 ): Promise<Map<string, CompiledSpec>> {
-  const units = new Map<string, CompiledSpec>();
-  if (run.jobs <= 1 && run.stage === undefined) {
-    for (const input of inputs) units.set(input.file, compileSpec(input.file, input.source, options));
-    return units;
-  }
-  if (options.environment !== undefined) throw new Error('compileEach: environments are compiled on the main thread');
-  const taskOptions = {
-    targets: options.targets,
-    outDir: options.outDir,
-    ...(options.runnerImage !== undefined ? { runnerImage: options.runnerImage } : {}),
-  };
-  const tasks: CompileTask[] = inputs.map((input, index) => ({
-    kind: 'compile',
-    index,
-    file: input.file,
-    source: input.source,
-    options: taskOptions,
-    ...(run.stage !== undefined ? { stage: run.stage } : {}),
-    ir: run.ir,
-  }));
-  const packed = run.jobs <= 1 ? tasks.map(runSpecTask) : await onWorkers(tasks, run.jobs);
-  inputs.forEach((input, i) => {
-    units.set(input.file, unpackUnit(packed[i] as PackedUnit, input.source));
+  const units = await compileJobs(
+    inputs.map((input) => ({ input, options })),
+    run,
+  );
+  return new Map(inputs.map((input, i) => [input.file, units[i]!]));
+}
+
+/** One spec and the options it is compiled with (a project with environments compiles each spec once per environment). */
+export interface CompileJob {
+  input: SpecInput;
+  options: CompileOptions;
+}
+
+/** compileEach over specs with options of their own, in one pool: the units in the order of `jobs`. */
+export async function compileJobs(jobs: readonly CompileJob[], run: PerSpecRun): Promise<CompiledSpec[]> {
+  if (run.jobs <= 1 && run.stage === undefined)
+    return jobs.map(({ input, options }) => compileSpec(input.file, input.source, options));
+  // options shared by many jobs are converted once (and then cloned per task by postMessage)
+  const converted = new Map<CompileOptions, Pick<CompileTask, 'options' | 'environment'>>();
+  const tasks: CompileTask[] = jobs.map(({ input, options }, index) => {
+    let plain = converted.get(options);
+    if (plain === undefined) {
+      plain = {
+        options: {
+          targets: options.targets,
+          outDir: options.outDir,
+          ...(options.runnerImage !== undefined ? { runnerImage: options.runnerImage } : {}),
+          ...(options.outputPrefix !== undefined ? { outputPrefix: options.outputPrefix } : {}),
+        },
+        ...(options.environment !== undefined ? { environment: taskEnvironment(options.environment) } : {}),
+      };
+      converted.set(options, plain);
+    }
+    return {
+      kind: 'compile',
+      index,
+      file: input.file,
+      source: input.source,
+      ...plain,
+      ...(run.stage !== undefined ? { stage: run.stage } : {}),
+      ir: run.ir,
+    };
   });
-  return units;
+  const packed = run.jobs <= 1 ? tasks.map(runSpecTask) : await onWorkers(tasks, run.jobs);
+  return jobs.map(({ input }, i) => unpackUnit(packed[i] as PackedUnit, input.source));
 }
 
 export interface ParallelValidation {

@@ -4,7 +4,14 @@ import { VERSION } from '../cli/main.js';
 import { applyLevels, hasLevels } from '../config/levels.js';
 import type { ProjectConfig } from '../config/types.js';
 import { type Diagnostic, hasErrors, sortDiagnostics, UserError } from '../diagnostics/diagnostic.js';
-import { type ConfigLocator, environmentNames, resolveEnvironment, unknownPipelines } from '../model/environments.js';
+import {
+  type ConfigLocator,
+  environmentNames,
+  type ResolvedEnvironment,
+  resolveEnvironment,
+  UNLOCATED_CONFIG,
+  unknownPipelines,
+} from '../model/environments.js';
 import { discoverSpecs } from '../spec/discover.js';
 import { MAX_SPEC_BYTES, rejectedSpec, tooLargeMessage } from '../spec/load.js';
 import { linkMessage, linkOnTheWay, linkOnTheWaySync, readNoFollow, readTextNoFollow } from '../spec/no-follow.js';
@@ -14,6 +21,7 @@ import { cacheKeyFile, loadCacheKey } from './cache-key.js';
 import { type CheckInput, type CheckReport, compareOutputs } from './check.js';
 import {
   type CompiledSpec,
+  type CompileOptions,
   type CompileResult,
   compileSettings,
   compileSources,
@@ -25,7 +33,7 @@ import {
 } from './compile.js';
 import { CompileCache, type CompileCacheStats } from './compile-cache.js';
 import { buildManifest, MANIFEST_PATH, serializeManifest } from './manifest.js';
-import { compileEach } from './parallel.js';
+import { compileEach, compileJobs } from './parallel.js';
 import { resolveJobs } from './pool.js';
 import { StagingArea } from './staging.js';
 import { readManifest, type WriteReport, writeOutputs } from './write.js';
@@ -68,7 +76,7 @@ export interface ProjectOptions {
   /**
    * Threads for the per-spec stages (src/emit/parallel.ts): a number (1 = main thread only, the default), or 'auto'
    * (one per available CPU when the specs are large enough to gain from it; resolveJobs in src/emit/pool.ts). A
-   * project with environments always compiles on the main thread.
+   * project with environments runs every spec in every environment on the same threads.
    */
   jobs?: number | 'auto';
 }
@@ -239,11 +247,11 @@ interface PerSpecMode {
   stage?: (outAbs: string) => Promise<StagingArea>;
 }
 
-/** The threads for compiling `inputs` (ProjectOptions.jobs; undefined = 1). */
-function jobsFor(jobs: ProjectOptions['jobs'], inputs: readonly SpecInput[]): number {
+/** The threads for compiling `inputs` `times` times (once per environment; ProjectOptions.jobs; undefined = 1). */
+function jobsFor(jobs: ProjectOptions['jobs'], inputs: readonly SpecInput[], times = 1): number {
   if (jobs === undefined) return 1;
   const bytes = inputs.reduce((sum, i) => sum + i.source.length, 0);
-  return resolveJobs(jobs === 'auto' ? undefined : jobs, inputs.length, bytes);
+  return resolveJobs(jobs === 'auto' ? undefined : jobs, inputs.length * times, bytes * times);
 }
 
 const LOOKUP_BATCH = 32;
@@ -282,7 +290,7 @@ async function compileWithCacheRaw(
   const settings = compileSettings(options.config);
   if (environmentNames(options.config).length > 0) {
     // The persistent cache is keyed by spec text alone, which no longer decides the result: compiled every time.
-    const result = compileEnvironments(inputs, options.config!, { ...options, settings }, out, only);
+    const result = await compileEnvironmentsEach(inputs, options.config!, { ...options, settings }, out, only, mode);
     return { result: { ...result, out, specCount: inputs.length } };
   }
   const compileOptions = { targets: options.targets, outDir: out.display, ...settings };
@@ -327,47 +335,114 @@ async function compileWithCacheRaw(
   };
 }
 
+type EnvironmentOptions = Pick<ProjectOptions, 'targets' | 'configSource'> & { settings?: { runnerImage?: string } };
+
+/** One environment compileEnvironments compiles: the problems of resolving it, and its compile options if it resolved. */
+interface EnvironmentRun {
+  name: string;
+  diagnostics: Diagnostic[];
+  resolved?: ResolvedEnvironment;
+  options?: CompileOptions;
+}
+
+/** Every environment of the project (or `only`), resolved, with the options its tree is compiled with. */
+function environmentRuns(
+  config: ProjectConfig,
+  options: EnvironmentOptions,
+  out: ResolvedOut,
+  only: string | undefined,
+): EnvironmentRun[] {
+  const locator: ConfigLocator = options.configSource ?? UNLOCATED_CONFIG;
+  return (only === undefined ? environmentNames(config) : [only]).map((name) => {
+    const { environment, diagnostics } = resolveEnvironment(config, name, locator);
+    if (!environment) return { name, diagnostics };
+    const compileOptions: CompileOptions = {
+      targets: options.targets,
+      ...options.settings,
+      outDir: only === undefined ? `${out.display}/${name}` : out.display,
+      ...(only === undefined ? { outputPrefix: `${name}/` } : {}),
+      environment: { resolved: environment, locator },
+    };
+    return { name, diagnostics, resolved: environment, options: compileOptions };
+  });
+}
+
+/** The options of the specs as written (no environment): the units reported when no environment resolves. */
+function plainOptions(options: EnvironmentOptions, out: ResolvedOut): CompileOptions {
+  return { targets: options.targets, ...options.settings, outDir: out.display };
+}
+
+/**
+ * compileEnvironments with the per-spec work of every environment in one run of compileJobs (src/emit/parallel.ts):
+ * on `options.jobs` threads, outputs streamed to the staging area when `mode.stage`. What crosses to a worker is
+ * plain data: the spec, the resolved environment, and pipewright.yaml's path and text, from which the worker rebuilds
+ * the locator of override positions (src/emit/spec-task.ts). Everything across specs and environments (link, the
+ * GitLab parent, unknown pipelines, de-duplication of diagnostics) runs here, over units ordered by input.
+ */
+async function compileEnvironmentsEach(
+  inputs: readonly SpecInput[],
+  config: ProjectConfig,
+  options: EnvironmentOptions & Pick<ProjectOptions, 'jobs'>,
+  out: ResolvedOut,
+  only: string | undefined,
+  mode: PerSpecMode,
+): Promise<CompileResult> {
+  const sets = environmentRuns(config, options, out, only).flatMap((r) => (r.options ? [r.options] : []));
+  if (sets.length === 0) sets.push(plainOptions(options, out));
+  const sent = inputs.filter((i) => !i.rejected);
+  const jobs = sets.flatMap((compileOptions) => sent.map((input) => ({ input, options: compileOptions })));
+  const units = await compileJobs(jobs, {
+    jobs: jobsFor(options.jobs, inputs, sets.length),
+    ...(mode.stage && jobs.length > 0 ? { stage: (await mode.stage(out.abs)).dir } : {}),
+    ir: mode.ir,
+  });
+  const byEnvironment = new Map<string | undefined, Map<string, CompiledSpec>>();
+  sets.forEach((compileOptions, k) => {
+    const name = compileOptions.environment?.resolved.name;
+    byEnvironment.set(name, new Map(sent.map((input, i) => [input.file, units[k * sent.length + i]!])));
+  });
+  return compileEnvironments(inputs, config, options, out, only, (name, file) => byEnvironment.get(name)!.get(file)!);
+}
+
 /**
  * A project with environments: every spec compiled once per environment (src/model/environments.ts), each into its
  * own tree `<out>/<env>/<target>/…`. Problems of the specs themselves are the same in every environment and reported
  * once; problems of an override are reported at its position in pipewright.yaml. All-or-nothing over all environments.
+ * `compiled` gives the unit of a spec in an environment (undefined: the spec as written) when the per-spec work was
+ * done elsewhere (compileEnvironmentsEach); by default it is compileSpec here.
  */
 export function compileEnvironments(
   inputs: readonly SpecInput[],
   config: ProjectConfig,
-  options: Pick<ProjectOptions, 'targets' | 'configSource'> & { settings?: { runnerImage?: string } },
+  options: EnvironmentOptions,
   out: ResolvedOut,
   only?: string,
+  compiled?: (environment: string | undefined, file: string) => CompiledSpec,
 ): CompileResult {
-  const locator: ConfigLocator = options.configSource ?? {
-    file: 'pipewright.yaml',
-    rangeOf: () => ({ start: { line: 1, column: 1 }, end: { line: 1, column: 1 } }),
-  };
+  const locator: ConfigLocator = options.configSource ?? UNLOCATED_CONFIG;
+  const unitsOf =
+    (environment: string | undefined, compileOptions: CompileOptions) =>
+    (file: string, source: string): CompiledSpec =>
+      compiled ? compiled(environment, file) : compileSpec(file, source, compileOptions);
   const diagnostics = new Map<string, Diagnostic>();
   const add = (d: Diagnostic) =>
     diagnostics.set(JSON.stringify([d.file, d.range, d.code, d.message, d.severity, d.target ?? '']), d);
   const files: OutputText[] = [];
   let first: CompileResult | undefined;
-  for (const name of only === undefined ? environmentNames(config) : [only]) {
-    const prefix = only === undefined ? `${name}/` : '';
-    const resolved = resolveEnvironment(config, name, locator);
-    resolved.diagnostics.forEach(add);
-    if (!resolved.environment) continue;
-    const result = compileSources(inputs, {
-      targets: options.targets,
-      ...options.settings,
-      outDir: only === undefined ? `${out.display}/${name}` : out.display,
-      environment: { resolved: resolved.environment, locator },
-    });
+  for (const run of environmentRuns(config, options, out, only)) {
+    run.diagnostics.forEach(add);
+    if (!run.resolved || !run.options) continue;
+    const result = compileSources(inputs, run.options, unitsOf(run.name, run.options));
     first ??= result;
     result.diagnostics.forEach(add);
     const defined = result.units.flatMap((u) => (u.pipeline === undefined ? [] : [u.pipeline]));
     // a spec that failed (on its own or with an override) has no name here: it is not unknown, it is reported
-    if (defined.length === result.units.length) unknownPipelines(resolved.environment, defined, locator).forEach(add);
-    for (const [path, text] of result.files) files.push({ path: `${prefix}${path}`, text });
+    if (defined.length === result.units.length) unknownPipelines(run.resolved, defined, locator).forEach(add);
+    files.push(...result.files.outputs());
   }
   const all = sortDiagnostics([...diagnostics.values()]);
-  const base = first ?? compileSources(inputs, { targets: options.targets, ...options.settings, outDir: out.display });
+  const plain = plainOptions(options, out);
+  const base = first ?? compileSources(inputs, plain, unitsOf(undefined, plain));
   const units = base.units;
   if (hasErrors(all)) return { diagnostics: all, files: new OutputFiles(), pipelines: base.pipelines, units };
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -401,7 +476,7 @@ export async function compileAndWrite(options: ProjectOptions): Promise<ProjectR
         version: VERSION,
         targets: options.targets,
         ...(result.verified ? { verified: result.verified } : {}),
-        staged: stagedOutputs(result.units),
+        staged: stagedOutputs(result.files),
       });
     } catch (error) {
       await cache?.save();
@@ -420,12 +495,11 @@ export async function compileAndWrite(options: ProjectOptions): Promise<ProjectR
   }
 }
 
-/** Output path → staged file and sha256, for every output streamed to the staging area. */
-function stagedOutputs(units: readonly CompiledSpec[]): Map<string, { file: string; sha256: string }> {
+/** Output path → staged file and sha256, for every output streamed to the staging area (texts are not read). */
+function stagedOutputs(files: OutputFiles): Map<string, { file: string; sha256: string }> {
   const staged = new Map<string, { file: string; sha256: string }>();
-  for (const unit of units)
-    for (const o of unit.outputs)
-      if (o.staged !== undefined && o.sha256 !== undefined) staged.set(o.path, { file: o.staged, sha256: o.sha256 });
+  for (const o of files.outputs())
+    if (o.staged !== undefined && o.sha256 !== undefined) staged.set(o.path, { file: o.staged, sha256: o.sha256 });
   return staged;
 }
 

@@ -1,11 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Diagnostic, SourceRange } from '../diagnostics/diagnostic.js';
+import { type ConfigLocator, type ResolvedEnvironment, UNLOCATED_CONFIG } from '../model/environments.js';
 import type { PipelineIR } from '../model/ir.js';
 import { loadSpec } from '../spec/load.js';
 import { validateSpecs } from '../spec/validate.js';
 import type { TargetName } from '../targets/target.js';
-import { type CompiledSpec, compileSpec, NAME_PATH, type OutputText, PER_DOCUMENT_RULES } from './compile.js';
+import {
+  type CompiledSpec,
+  type CompileOptions,
+  compileSpec,
+  NAME_PATH,
+  type OutputText,
+  PER_DOCUMENT_RULES,
+} from './compile.js';
 import { type StagedOutput, stageOutputs } from './staging.js';
 
 /**
@@ -16,11 +24,22 @@ import { type StagedOutput, stageOutputs } from './staging.js';
  * only when asked for; outputs travel as text, or only as path + sha256 when they were streamed to the staging area).
  */
 
-/** CompileOptions that can cross a thread boundary (no environment: its locator is a function). */
+/** CompileOptions that can cross a thread boundary: plain data only (see TaskEnvironment). */
 export interface TaskCompileOptions {
   targets: readonly TargetName[];
   outDir: string;
   runnerImage?: string;
+  outputPrefix?: string;
+}
+
+/**
+ * CompileOptions.environment as plain data: the resolved environment is a value already, but its locator (where each
+ * path of pipewright.yaml is written) is a function; it crosses as the file's display path and text, from which the
+ * thread that runs the task rebuilds it (configLocator). Without a file, every position is 1:1 (UNLOCATED_CONFIG).
+ */
+export interface TaskEnvironment {
+  resolved: ResolvedEnvironment;
+  config?: { file: string; source: string };
 }
 
 export interface CompileTask {
@@ -30,6 +49,8 @@ export interface CompileTask {
   file: string;
   source: string;
   options: TaskCompileOptions;
+  /** Compile the spec as it runs in this environment of pipewright.yaml (CompileOptions.environment). */
+  environment?: TaskEnvironment;
   /** Staging area directory: outputs are written there and only their path + sha256 come back (src/emit/staging.ts). */
   stage?: string;
   /** Send the IR back (as JSON text). */
@@ -89,7 +110,35 @@ export function validateSource(file: string, source: string): ValidatedSpec {
 
 export function runSpecTask(task: SpecTask): SpecTaskResult {
   if (task.kind === 'validate') return validateSource(task.file, task.source);
-  return packUnit(compileSpec(task.file, task.source, task.options), task);
+  const env = task.environment;
+  const options = env
+    ? { ...task.options, environment: { resolved: env.resolved, locator: configLocator(env.config) } }
+    : task.options;
+  return packUnit(compileSpec(task.file, task.source, options), task);
+}
+
+/** The environment of CompileOptions as a task carries it (the inverse of configLocator). */
+export function taskEnvironment(environment: NonNullable<CompileOptions['environment']>): TaskEnvironment {
+  const { resolved, locator } = environment;
+  if (locator.source !== undefined) return { resolved, config: { file: locator.file, source: locator.source } };
+  if (locator === UNLOCATED_CONFIG) return { resolved };
+  throw new Error('taskEnvironment: a config locator without its source cannot be rebuilt on another thread');
+}
+
+let located: { file: string; source: string; locator: ConfigLocator } | undefined;
+
+/**
+ * The locator of pipewright.yaml rebuilt from its text: the same loader the CLI read the file with (src/config/index.ts
+ * loads it with loadSpec), so every range is the one the main thread would find. Kept for the next task: every task of
+ * a run carries the same file.
+ */
+export function configLocator(config: TaskEnvironment['config']): ConfigLocator {
+  if (config === undefined) return UNLOCATED_CONFIG;
+  if (located?.file !== config.file || located.source !== config.source) {
+    const doc = loadSpec(config.file, config.source);
+    located = { ...config, locator: { file: config.file, source: config.source, rangeOf: doc.rangeOf } };
+  }
+  return located.locator;
 }
 
 /** An output streamed to the staging area: its text is read from disk when asked for (staged file, then final path). */

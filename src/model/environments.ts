@@ -18,7 +18,18 @@ import type { PipelineSpec, TaskSpec } from '../spec/types.js';
 export interface ConfigLocator {
   file: string;
   rangeOf(path: SpecPath, options?: { key?: boolean }): SourceRange;
+  /**
+   * The config file's text, when the locator is that of a loaded file: a worker thread rebuilds `rangeOf` from it
+   * (a function cannot cross threads; src/emit/spec-task.ts).
+   */
+  source?: string;
 }
+
+/** The locator without a config file to point into (a ProjectConfig given as a value): every path at 1:1. */
+export const UNLOCATED_CONFIG: ConfigLocator = {
+  file: 'pipewright.yaml',
+  rangeOf: () => ({ start: { line: 1, column: 1 }, end: { line: 1, column: 1 } }),
+};
 
 export interface ResolvedEnvironment {
   name: string;

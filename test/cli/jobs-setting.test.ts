@@ -79,6 +79,21 @@ describe('the jobs setting as the commands use it', () => {
     }
   });
 
+  it('a project with environments takes its threads from the same setting (its specs go to the pool too)', async () => {
+    const cwd = await projectWithJobs('2');
+    await writeFile(
+      join(cwd, 'pipewright.yaml'),
+      'apiVersion: pipewright.dev/v1\nkind: Project\njobs: 2\nenvironments:\n  dev: {}\n  prod: { overrides: { retries: 2 } }\n',
+    );
+    for (const command of [['compile', '--no-cache'], ['check']]) {
+      const r = await runCliCapture(command, { cwd });
+      expect(r.code, command.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(NO_WORKERS);
+      // compile --jobs 1 writes every environment's tree, which check --jobs 1 then finds up to date
+      expect((await runCliCapture([...command, '--jobs', '1'], { cwd })).code, command.join(' ')).toBe(0);
+    }
+  });
+
   it('jobs: auto and no setting at all are the default', async () => {
     for (const setting of ['auto', undefined]) {
       const cwd = await projectWithJobs(setting);

@@ -1,9 +1,11 @@
 import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateCorpus } from '../../bench/corpus.mjs';
+import { generateCorpus, pipelineName } from '../../bench/corpus.mjs';
+import { environmentsConfig } from '../../bench/environments.mjs';
 import { files, pipelineSpec, project, removeProjects } from '../cli/compile-support.js';
 
 /**
@@ -257,5 +259,138 @@ describe('compile streams outputs through a staging area, all-or-nothing', SLOW,
     expect((await readdir(join(cwd, 'generated'))).filter((n) => n.startsWith('.'))).toEqual([
       '.pipewright-manifest.json',
     ]);
+  });
+});
+
+/**
+ * A project with `environments:` (bench/environments.mjs: dev, staging and prod over a generated corpus, overrides of
+ * every pipeline and of single ones) runs every spec in every environment on the worker pool. Whatever the number
+ * of threads, the same trees and reports, diagnostics positioned in pipewright.yaml's overrides included; and the
+ * same bytes as before the pool took environments over (the golden files in test/fixtures/environments/pooled/ were
+ * first written by the main-thread-only compile of environments; UPDATE_GOLDEN=1 rewrites them — review the diff).
+ */
+describe('--jobs with environments: the same bytes whatever the number of threads', SLOW, () => {
+  const GOLDEN = join(ROOT, 'test', 'fixtures', 'environments', 'pooled');
+  const PIPELINES = 4;
+  // a pipeline prod overrides on its own (bench/environments.mjs: every tenth from the fourth)
+  const PIPELINE_3_K8S = `${pipelineName(3)}.yaml`;
+
+  async function environmentsProject(broken = false): Promise<string> {
+    const specs: Record<string, string> = {};
+    for (const { file, text } of generateCorpus({ seed: 5, pipelines: PIPELINES, tasks: 4 })) specs[file] = text;
+    if (broken) {
+      specs['pipelines/zz-syntax.yaml'] = 'apiVersion: pipewright.dev/v1\nkind: [unclosed\n';
+      specs['pipelines/zz-schema.yaml'] = `${pipelineSpec('schema-broken')}  bogus: 1\n`;
+    }
+    return project({ ...specs, 'pipewright.yaml': environmentsConfig({ pipelines: PIPELINES, broken }) });
+  }
+
+  async function golden(name: string, text: string): Promise<void> {
+    const file = join(GOLDEN, name);
+    if (process.env.UPDATE_GOLDEN === '1') {
+      await mkdir(GOLDEN, { recursive: true });
+      await writeFile(file, text);
+    }
+    expect(text, name).toBe(await readFile(file, 'utf8'));
+  }
+
+  /** `sha256  path` of every file of a tree, sorted: the golden form of a compiled tree. */
+  function listing(files: Record<string, string | null>): string {
+    return Object.entries(files)
+      .filter(([, bytes]) => bytes !== null)
+      .map(([path, bytes]) => `${createHash('sha256').update(Buffer.from(bytes!, 'latin1')).digest('hex')}  ${path}\n`)
+      .join('');
+  }
+
+  it('compile writes the same tree per environment and the same reports (text and json)', async () => {
+    const trees: Record<string, string | null>[] = [];
+    const reports: ReturnType<typeof outcome>[][] = [];
+    for (const jobs of ['1', '2']) {
+      const cwd = await environmentsProject();
+      const json = outcome(run(cwd, ['compile', '--jobs', jobs, '--no-cache', '--format', 'json']));
+      expect(json.status, json.stderr).toBe(0);
+      trees.push(await tree(join(cwd, 'generated')));
+      await rm(join(cwd, 'generated'), { recursive: true });
+      const text = outcome(run(cwd, ['compile', '--jobs', jobs, '--no-cache']));
+      expect(await tree(join(cwd, 'generated'))).toEqual(trees[0]);
+      reports.push([json, text]);
+    }
+    expect(trees[1]).toEqual(trees[0]);
+    expect(reports[1]).toEqual(reports[0]);
+    const paths = Object.keys(trees[0]!);
+    for (const env of ['dev', 'staging', 'prod'])
+      for (const target of ['compose', 'k8s', 'gitlab']) expect(paths).toContain(`${env}/${target}`);
+    expect(paths.some((p) => p.includes('.pipewright-staging'))).toBe(false);
+    // the warning of an override is reported where the override is written
+    const [json, text] = reports[0]!;
+    expect(text!.stderr).toMatch(/^pipewright\.yaml:\d+:\d+: warning: image 'python:stable' uses 'stable'/m);
+    await golden('tree.txt', listing(trees[0]!));
+    await golden('compile.json', json!.stdout);
+    await golden('compile.txt', `${text!.stdout}${text!.stderr}`);
+  });
+
+  it('check agrees with itself on an up-to-date and on a hand-edited tree; validate too', async () => {
+    const cwd = await environmentsProject();
+    expect(run(cwd, ['compile', '--jobs', '2']).status).toBe(0);
+    for (const args of [['check'], ['check', '--format', 'json'], ['validate'], ['validate', '--format', 'json']]) {
+      const one = outcome(run(cwd, [...args, '--jobs', '1']));
+      expect(one.status, args.join(' ')).toBe(0);
+      expect(outcome(run(cwd, [...args, '--jobs', '2'])), args.join(' ')).toEqual(one);
+    }
+    await writeFile(join(cwd, 'generated/prod/k8s', PIPELINE_3_K8S), '# generated by pipewright\nhand: edit\n');
+    for (const args of [['check'], ['check', '--format', 'json']]) {
+      const one = outcome(run(cwd, [...args, '--jobs', '1']));
+      expect(one.status).toBe(1);
+      expect(`${one.stdout}${one.stderr}`).toContain(`generated/prod/k8s/${PIPELINE_3_K8S}`);
+      expect(outcome(run(cwd, [...args, '--jobs', '2'])), args.join(' ')).toEqual(one);
+    }
+  });
+
+  it('broken overrides and specs: the same diagnostics at the same positions, and nothing written', async () => {
+    const cwd = await environmentsProject(true);
+    for (const args of [
+      ['validate'],
+      ['validate', '--format', 'json'],
+      ['compile', '--no-cache'],
+      ['compile', '--no-cache', '--format', 'json'],
+      ['check'],
+      ['check', '--format', 'json'],
+    ]) {
+      const one = outcome(run(cwd, [...args, '--jobs', '1']));
+      const two = outcome(run(cwd, [...args, '--jobs', '2']));
+      expect(one.status, args.join(' ')).toBe(1);
+      expect(two, args.join(' ')).toEqual(one);
+      await golden(
+        `broken-${args
+          .filter((a) => a !== '--no-cache')
+          .join('-')
+          .replaceAll('--', '')}.txt`,
+        `${two.stdout}${two.stderr}`,
+      );
+    }
+    const json = JSON.parse(run(cwd, ['compile', '--no-cache', '--format', 'json', '--jobs', '2']).stdout);
+    const positioned = json.diagnostics.filter((d: { file: string }) => d.file === 'pipewright.yaml');
+    const codes = new Set(positioned.map((d: { code: string }) => d.code));
+    for (const code of ['PW103', 'PW209', 'PW100']) expect(codes, code).toContain(code);
+    expect(positioned.every((d: { line: number }) => d.line > 1)).toBe(true);
+    expect(existsSync(join(cwd, 'generated'))).toBe(false);
+  });
+
+  it('an error in one environment leaves generated/ exactly as it was, staged outputs of the others gone', async () => {
+    for (const jobs of ['1', '2']) {
+      const cwd = await environmentsProject();
+      expect(run(cwd, ['compile', '--jobs', jobs]).status).toBe(0);
+      const before = await tree(join(cwd, 'generated'));
+      // every spec changes (its outputs in every environment are staged), then prod's retries go bad
+      for (const { file, text } of generateCorpus({ seed: 5, pipelines: PIPELINES, tasks: 4 }))
+        await writeFile(join(cwd, file), text.replace(/- --date\n/g, '- --day\n'));
+      const config = await readFile(join(cwd, 'pipewright.yaml'), 'utf8');
+      await writeFile(join(cwd, 'pipewright.yaml'), config.replace('retries: 3', 'retries: 3\n      timeout: forever'));
+      const r = run(cwd, ['compile', '--jobs', jobs]);
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/^pipewright\.yaml:\d+:\d+: error: .*timeout must be a duration/m);
+      expect(r.stderr).toContain('nothing written');
+      expect(await tree(join(cwd, 'generated'))).toEqual(before);
+    }
   });
 });
