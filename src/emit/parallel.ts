@@ -7,7 +7,7 @@ import {
   linkDocument,
   type SpecInput,
 } from './compile.js';
-import { SPEC_WORKER, WorkerPool, workersAvailable } from './pool.js';
+import { SPEC_WORKER, SPEC_WORKER_LIMITS, WorkerPool, workersAvailable } from './pool.js';
 import {
   type CompileTask,
   type PackedUnit,
@@ -23,8 +23,7 @@ import {
  * The per-spec stages of validate, compile and check spread over worker threads (src/emit/pool.ts), with the result
  * assembled on the main thread exactly as if one thread had done it all: results are kept by input, never by arrival,
  * and everything that looks across specs (the cross-file rules, link, writing) stays on the main thread, after every
- * spec is done. `jobs` 1 runs the same per-spec functions on the main thread; `jobs` N runs them on N - 1 workers and
- * the main thread.
+ * spec is done. `jobs` 1 runs the same per-spec functions on the main thread; `jobs` N runs them on N workers.
  */
 
 export interface PerSpecRun {
@@ -42,8 +41,10 @@ async function onWorkers(tasks: readonly SpecTask[], jobs: number): Promise<Spec
       `${jobs} threads (--jobs, or pipewright.yaml jobs): worker threads need the built pipewright (${SPEC_WORKER.pathname} is missing); use --jobs 1`,
       2,
     );
-  // this thread is one of the `jobs`: it compiles specs from the first moment, while the workers start
-  const pool = new WorkerPool<SpecTask, SpecTaskResult>(SPEC_WORKER, jobs - 1, runSpecTask);
+  // `jobs` workers, each with a large young generation (SPEC_WORKER_LIMITS); this thread only feeds them and keeps
+  // the results: taking tasks itself (with V8's small default young generation, which cannot be changed once the
+  // process runs) made --jobs 2 slower, and it delayed the replies of the worker
+  const pool = new WorkerPool<SpecTask, SpecTaskResult>(SPEC_WORKER, jobs, undefined, SPEC_WORKER_LIMITS);
   try {
     return await Promise.all(tasks.map((task) => pool.run(task)));
   } finally {

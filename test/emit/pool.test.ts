@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveJobs, WorkerPool, WorkerTaskError, workersAvailable } from '../../src/emit/pool.js';
+import { resolveJobs, SPEC_WORKER_LIMITS, WorkerPool, WorkerTaskError, workersAvailable } from '../../src/emit/pool.js';
 
 /** A worker speaking src/emit/spec-worker.ts's protocol: squares numbers, throws on 'boom', exits on 'exit'. */
 const WORKER = `
-import { parentPort, threadId } from 'node:worker_threads';
+import { parentPort, resourceLimits, threadId } from 'node:worker_threads';
 parentPort.on('message', ({ id, task }) => {
   if (task === 'exit') process.exit(3);
+  if (task === 'limits') return parentPort.postMessage({ id, result: resourceLimits });
   if (task === 'boom') parentPort.postMessage({ id, error: { message: 'boom', stack: 'Error: boom\\n    at worker' } });
   else parentPort.postMessage({ id, result: { square: task * task, thread: threadId } });
 });
@@ -59,6 +60,19 @@ describe('WorkerPool', () => {
       expect(String((settled[1] as PromiseRejectedResult).reason)).toContain('local boom');
     } finally {
       await alone.close();
+    }
+  });
+
+  it('starts its workers with the resource limits given (the spec workers’ large young generation)', async () => {
+    const pool = new WorkerPool<string, { maxYoungGenerationSizeMb: number }>(script, 2, undefined, SPEC_WORKER_LIMITS);
+    const plain = new WorkerPool<string, { maxYoungGenerationSizeMb: number }>(script, 1);
+    try {
+      const limits = await Promise.all([pool.run('limits'), pool.run('limits')]);
+      for (const l of limits) expect(l.maxYoungGenerationSizeMb).toBe(SPEC_WORKER_LIMITS.maxYoungGenerationSizeMb);
+      expect((await plain.run('limits')).maxYoungGenerationSizeMb).toBeLessThan(192);
+    } finally {
+      await pool.close();
+      await plain.close();
     }
   });
 
