@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import pMap from 'p-map';
 import { sha256Hex } from '../model/hash.js';
 import { LinkRefused, linkMessage, linkOnTheWay, readTextNoFollow, refuseLinks } from '../spec/no-follow.js';
 import type { TargetName } from '../targets/target.js';
@@ -109,10 +110,20 @@ async function writeAtomic(path: string, text: string): Promise<void> {
   }
 }
 
-/** Move a staged file into place: rename within the output directory's filesystem (readers see old or new bytes). */
-async function moveStaged(staged: string, path: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await rename(staged, path);
+/**
+ * File operations of one write in flight at once. Each is a round trip through libuv's thread pool; one after the
+ * other, the ~12,000 of a cold compile at 1,000 specs (a link check, a read that finds nothing and a rename per
+ * output) took ~0.7 s of a single thread's wall time after every spec was compiled.
+ */
+const IO_CONCURRENCY = 32;
+
+/** What the planning needs of a file already at an output path (its text is not kept: outputs may be large). */
+interface Present {
+  /** Equal to what is about to be written. */
+  same: boolean;
+  /** sha256 of its bytes, when compared by hash (staged) or owned by the manifest. */
+  sha256?: string;
+  generated: boolean;
 }
 
 /** Remove directories left empty by a removal, up to (not including) the output directory. */
@@ -148,13 +159,12 @@ export async function writeOutputs(
   const shown = (path: string) => (display === '' ? path : `${display}/${path}`);
   const checked = new Set<string>();
   const refusals: string[] = [];
-  const refuseLink = async (path: string) => {
+  const linkRefusal = async (path: string) => {
     const link = await linkOnTheWay(outDir, path, display, checked);
-    if (link !== undefined) refusals.push(linkMessage(link === '' ? 'the output directory' : link));
-    return link !== undefined;
+    return link === undefined ? undefined : linkMessage(link === '' ? 'the output directory' : link);
   };
-  if (await refuseLink(MANIFEST_PATH))
-    throw new WriteRefused(`refusing to write anything:\n  ${refusals.join('\n  ')}`);
+  const manifestLink = await linkRefusal(MANIFEST_PATH);
+  if (manifestLink !== undefined) throw new WriteRefused(`refusing to write anything:\n  ${manifestLink}`);
   const known = options.knownManifest;
   const previous = known ?? (await readManifest(outDir, display));
   const owned = previous?.files ?? {};
@@ -171,25 +181,47 @@ export async function writeOutputs(
     .sort();
   const candidates = [...files.keys()].filter((p) => !options.verified?.has(p)).sort();
   // links first, before any file is opened: a link to /dev/zero or outside the project is never read
-  for (const path of [...[...files.keys()].sort(), ...stale]) await refuseLink(path);
+  const links = await pMap([...[...files.keys()].sort(), ...stale], linkRefusal, { concurrency: IO_CONCURRENCY });
+  for (const link of links) if (link !== undefined) refusals.push(link);
   if (refusals.length > 0)
     throw new WriteRefused(`refusing to write anything:\n  ${[...new Set(refusals)].join('\n  ')}`);
 
   const toWrite: string[] = [];
   const unchanged = [...files.keys()].filter((p) => options.verified?.has(p)).sort();
   const handEdited: string[] = [];
-  for (const path of candidates) {
-    const staged = options.staged?.get(path);
-    const current = await readOwnedOrRefuse(outDir, path, shown(path), refusals);
-    const same = staged ? current !== undefined && sha256Hex(current) === staged.sha256 : current === files.get(path)!;
-    if (same) {
+  // the files at the candidates' paths, read IO_CONCURRENCY at a time; refusals are taken in path order below
+  const present = await pMap(
+    candidates,
+    async (path): Promise<Present | { refusal: string } | undefined> => {
+      const read: string[] = [];
+      const current = await readOwnedOrRefuse(outDir, path, shown(path), read);
+      if (read.length > 0) return { refusal: read[0]! };
+      if (current === undefined) return undefined;
+      const staged = options.staged?.get(path);
+      const sha256 = staged || Object.hasOwn(owned, path) ? sha256Hex(current) : undefined;
+      return {
+        same: staged ? sha256 === staged.sha256 : current === files.get(path)!,
+        sha256,
+        generated: isGenerated(current),
+      };
+    },
+    { concurrency: IO_CONCURRENCY },
+  );
+  for (const [i, path] of candidates.entries()) {
+    const current = present[i];
+    if (current !== undefined && 'refusal' in current) {
+      refusals.push(current.refusal);
+      toWrite.push(path);
+      continue;
+    }
+    if (current?.same) {
       unchanged.push(path);
       continue;
     }
     if (current !== undefined) {
       if (Object.hasOwn(owned, path)) {
-        if (sha256Hex(current) !== owned[path]) handEdited.push(path);
-      } else if (!isGenerated(current)) {
+        if (current.sha256 !== owned[path]) handEdited.push(path);
+      } else if (!current.generated) {
         refusals.push(
           `${shown(path)} exists and was not written by pipewright (not in ${MANIFEST_PATH}): move it away or delete it`,
         );
@@ -202,11 +234,18 @@ export async function writeOutputs(
   if (refusals.length > 0) throw new WriteRefused(`refusing to write anything:\n  ${refusals.join('\n  ')}`);
   unchanged.sort();
 
-  for (const path of toWrite) {
-    const staged = options.staged?.get(path);
-    if (staged) await moveStaged(staged.file, join(outDir, path));
-    else await writeAtomic(join(outDir, path), files.get(path)!);
-  }
+  // directories first (a handful), then the files IO_CONCURRENCY at a time
+  for (const dir of new Set(toWrite.map((path) => dirname(join(outDir, path))))) await mkdir(dir, { recursive: true });
+  await pMap(
+    toWrite,
+    async (path) => {
+      const staged = options.staged?.get(path);
+      // a rename within the output directory's filesystem: readers see the old or the new bytes
+      if (staged) await rename(staged.file, join(outDir, path));
+      else await writeAtomic(join(outDir, path), files.get(path)!);
+    },
+    { concurrency: IO_CONCURRENCY },
+  );
   const removed: string[] = [];
   const kept: string[] = [];
   for (const path of stale) {

@@ -171,6 +171,37 @@ describe('writeOutputs', () => {
     expect(await read('compose/b.yaml')).toBe('hand-written: true\n');
   });
 
+  it('many outputs (more than it reads or renames at once): refusals in path order, then nothing written', async () => {
+    const names = Array.from({ length: 100 }, (_, i) => `compose/p${String(i).padStart(3, '0')}.yaml`);
+    await mkdir(join(out, 'compose'), { recursive: true });
+    const foreign = [names[97]!, names[3]!, names[50]!];
+    for (const name of foreign) await writeFile(join(out, name), 'hand-written: true\n');
+    const outputs = files(Object.fromEntries(names.map((n) => [n, `${HEADER}${n}\n`])));
+    const refused = await writeOutputs(out, outputs, { version: '1', targets: ALL }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(WriteRefused);
+    const lines = String((refused as Error).message)
+      .split('\n')
+      .slice(1);
+    expect(lines).toEqual(
+      [...foreign]
+        .sort()
+        .map(
+          (n) => `  ${n} exists and was not written by pipewright (not in ${MANIFEST_PATH}): move it away or delete it`,
+        ),
+    );
+    expect(await tree()).toEqual([...foreign].sort());
+
+    for (const name of foreign) await rm(join(out, name));
+    const report = await writeOutputs(out, outputs, { version: '1', targets: ALL });
+    expect(report.written).toEqual(names);
+    expect(await tree()).toEqual([...names, MANIFEST_PATH].sort());
+    for (const name of [names[0]!, names[99]!]) expect(await read(name)).toBe(`${HEADER}${name}\n`);
+    // a second write: every file read back and found equal
+    const again = await writeOutputs(out, outputs, { version: '1', targets: ALL });
+    expect(again.written).toEqual([]);
+    expect(again.unchanged).toEqual(names);
+  });
+
   it('adopts an unlisted file that carries the generated header (e.g. after the manifest was lost)', async () => {
     await mkdir(join(out, 'compose'), { recursive: true });
     await writeFile(join(out, 'compose/a.yaml'), `${HEADER}old\n`);
@@ -273,6 +304,28 @@ describe('writeOutputs and symbolic links', () => {
     ).rejects.toThrow(/k8s is a symbolic link/);
     expect(await readdir(outside)).toEqual([]);
     expect(await tree()).toEqual(['k8s']); // only the link itself: no compose/ file, no manifest
+  });
+
+  it('reports every linked directory among many outputs, in path order', async () => {
+    const outside = join(out, '..', 'outside');
+    await mkdir(outside, { recursive: true });
+    await mkdir(out, { recursive: true });
+    await symlink(outside, join(out, 'k8s'));
+    await symlink(outside, join(out, 'gitlab'));
+    const names = ['compose', 'gitlab', 'k8s'].flatMap((d) => Array.from({ length: 40 }, (_, i) => `${d}/p${i}.yaml`));
+    const refused = await writeOutputs(out, files(Object.fromEntries(names.map((n) => [n, 'x\n']))), {
+      version: '1',
+      targets: ALL,
+    }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(WriteRefused);
+    const lines = String((refused as Error).message)
+      .split('\n')
+      .slice(1);
+    expect(lines.length).toBe(2);
+    expect(lines[0]).toMatch(/gitlab is a symbolic link/);
+    expect(lines[1]).toMatch(/k8s is a symbolic link/);
+    expect(await readdir(outside)).toEqual([]);
+    expect(await tree()).toEqual(['gitlab', 'k8s']);
   });
 
   it('refuses to delete a stale owned file through a linked directory', async () => {
