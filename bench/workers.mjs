@@ -6,6 +6,10 @@
 // The machine's own ceiling for this work: two single-threaded compiles, each of half the specs, run at once (two
 // processes share nothing but the hardware); the full --jobs 1 compile over that wall time is the best any split of
 // the same work over two threads could reach here.
+// Every probe starts after `sync`: the previous probe's ~280 MB of written outputs (and the removed tree) are on disk
+// before the clock starts, so the kernel's writeback of one probe does not take CPU from the next (it cost a --jobs 2
+// compile 1-2 s of its wall time on 2 cores, and never the same in two runs).
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,6 +33,16 @@ export function treeHash(dir) {
   return hash.digest('hex');
 }
 
+/** Flush dirty pages to disk (untimed, before a probe). */
+function settle() {
+  spawnSync('sync', { stdio: 'ignore' });
+}
+
+/** Per-round ratios a / b (the two probes of a round ran back to back, under the same load). */
+export function roundRatios(a, b) {
+  return a.map((x, i) => x.ms / b[i].ms);
+}
+
 /**
  * @param {{ dir: string, runs: number, child: Function, log: Function, rounds: Function }} options
  *   `child` and `rounds` are bench/run.mjs's (a fresh process per probe; interleaved rounds).
@@ -36,7 +50,10 @@ export function treeHash(dir) {
 export async function workersBench({ dir, runs, child, rounds }) {
   const out = join(dir, 'generated');
   const hashes = { 1: new Set(), 2: new Set() };
-  const cli = (argv) => child('cli', { cwd: dir, argv });
+  const cli = (argv) => {
+    settle();
+    return child('cli', { cwd: dir, argv });
+  };
   const compile = (jobs) => async () => {
     rmSync(out, { recursive: true, force: true });
     const r = await cli(['compile', 'pipelines', '--jobs', String(jobs), '--format', 'json']);
@@ -56,6 +73,7 @@ export async function workersBench({ dir, runs, child, rounds }) {
   });
   const halvesAtOnce = async () => {
     for (const half of halves) rmSync(join(half, 'generated'), { recursive: true, force: true });
+    settle();
     const t0 = process.hrtime.bigint();
     const both = await Promise.all(
       halves.map((half) =>
