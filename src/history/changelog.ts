@@ -295,7 +295,6 @@ export async function buildChangelog(
       }
       before = after;
     }
-    await options.cache?.flush();
     return {
       from: from ?? null,
       to,
@@ -305,8 +304,10 @@ export async function buildChangelog(
       warnings,
     };
   } finally {
-    // the pool closes once every parse has ended, also when the walk failed
+    // the pool closes once every parse has ended, also when the walk failed; the cache entries written so far (each
+    // written as soon as it was computed, while the workers parse) are complete before the command ends
     await parsing.done;
+    await options.cache?.flush();
   }
 }
 

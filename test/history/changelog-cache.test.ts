@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import type { BlobReader } from '../../src/history/blob-reader.js';
 import { buildChangelog } from '../../src/history/changelog.js';
 import { GitRepo } from '../../src/history/git.js';
 import { runCliCapture } from '../helpers/cli.js';
+import { bucketFiles, rewriteEntries, rotateEntries, storedEntries } from './cache-entries.js';
 import { TestRepo } from './repo.js';
 import { baseSpec, clone, specYaml } from './specs.js';
 
@@ -67,8 +68,7 @@ describe('changelog with the persistent blob cache', () => {
       expect(uncached.stderr).toContain('not a valid spec at this commit');
       for (const run of [cold, warm1, warm2]) expect(run).toEqual(uncached);
     }
-    const entries = readdirSync(join(env.XDG_CACHE_HOME, 'pipewright', 'history-v1'));
-    expect(entries.length).toBeGreaterThan(0);
+    expect(storedEntries(env.XDG_CACHE_HOME).length).toBeGreaterThan(0);
   });
 
   it('ignores entries it did not seal: a forged parse changes nothing', async () => {
@@ -77,20 +77,14 @@ describe('changelog with the persistent blob cache', () => {
     const argv = ['changelog', '--format', 'json'];
     const expected = await runCliCapture(argv, { cwd: repo.dir, env });
     // Every entry now claims version 9.9.9 and no problem, under a MAC of zeros.
-    const dir = join(env.XDG_CACHE_HOME, 'pipewright', 'history-v1');
-    let forged = 0;
-    for (const sub of readdirSync(dir))
-      for (const name of readdirSync(join(dir, sub))) {
-        const file = join(dir, sub, name);
-        const json = readFileSync(file, 'utf8').split('\n', 2)[1]!;
-        const value = JSON.parse(json);
-        // a head claiming another version, a pair claiming another change
-        if (value.head) value.head.version = '9.9.9';
-        if (Array.isArray(value)) for (const c of value) c.after = '9.9.9';
-        if (!Array.isArray(value)) delete value.problem;
-        writeFileSync(file, `${'0'.repeat(64)}\n${JSON.stringify(value)}`);
-        forged++;
-      }
+    const forged = rewriteEntries(env.XDG_CACHE_HOME, (e) => {
+      const value = JSON.parse(e.json);
+      // a head claiming another version, a pair claiming another change
+      if (value.head) value.head.version = '9.9.9';
+      if (Array.isArray(value)) for (const c of value) c.after = '9.9.9';
+      if (!Array.isArray(value)) delete value.problem;
+      return { id: e.id, seal: '0'.repeat(64), json: JSON.stringify(value) };
+    });
     expect(forged).toBeGreaterThan(0);
     const after = await runCliCapture(argv, { cwd: repo.dir, env });
     expect(after).toEqual(expected);
@@ -122,11 +116,6 @@ async function walk(repo: TestRepo, env: { XDG_CACHE_HOME: string } | undefined,
   } finally {
     await real.close();
   }
-}
-
-function entryFiles(env: { XDG_CACHE_HOME: string }): string[] {
-  const dir = join(env.XDG_CACHE_HOME, 'pipewright', 'history-v1');
-  return readdirSync(dir).flatMap((sub) => readdirSync(join(dir, sub)).map((name) => join(dir, sub, name)));
 }
 
 describe('changelog cache entries: heads per blob, changes per blob pair', () => {
@@ -168,11 +157,8 @@ describe('changelog cache entries: heads per blob, changes per blob pair', () =>
     const env = home();
     const expected = (await walk(repo, undefined)).changelog;
     const cold = await walk(repo, env);
-    // each entry file gets the (validly sealed) content of the next one: right MACs, wrong keys
-    const files = entryFiles(env);
-    expect(files.length).toBeGreaterThan(3);
-    const contents = files.map((f) => readFileSync(f));
-    for (const [i, f] of files.entries()) writeFileSync(f, contents[(i + 1) % files.length]!);
+    // each entry gets the (validly sealed) value of the next one: right MACs, wrong keys
+    expect(rotateEntries(env.XDG_CACHE_HOME)).toBeGreaterThan(3);
     const poisoned = await walk(repo, env);
     expect(poisoned.changelog).toEqual(expected);
     expect(poisoned.reads.length).toBe(cold.reads.length);
@@ -192,9 +178,8 @@ describe('changelog cache entries: heads per blob, changes per blob pair', () =>
     // a poisoned cache (every entry claims another key's content) is not even looked at
     const env = home();
     await runCliCapture(argv, { cwd: repo.dir, env });
-    const files = entryFiles(env);
-    const contents = files.map((f) => readFileSync(f));
-    for (const [i, f] of files.entries()) writeFileSync(f, contents[(i + 1) % files.length]!);
+    rotateEntries(env.XDG_CACHE_HOME);
+    const files = bucketFiles(env.XDG_CACHE_HOME);
     const before = files.map((f) => readFileSync(f, 'utf8'));
     expect(await runCliCapture([...argv, '--no-cache'], { cwd: repo.dir, env })).toEqual(uncached);
     expect(files.map((f) => readFileSync(f, 'utf8'))).toEqual(before);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { renderDiffJson } from '../../src/history/render-json.js';
 import { renderDiffMarkdown } from '../../src/history/render-markdown.js';
 import { renderDiffText } from '../../src/history/render-text.js';
 import { runCliCapture } from '../helpers/cli.js';
+import { bucketFiles, rewriteEntries, storedEntries } from './cache-entries.js';
 import { TestRepo } from './repo.js';
 import { baseSpec, clone, readerSpec as reader, specYaml } from './specs.js';
 
@@ -217,18 +218,11 @@ describe('diff reads only what changed', () => {
       const expected = (await outputs({ ...common, readAll: true })).json;
       await outputs({ ...common, cache: (await openHistoryCache(env))! });
       // Rewrite every entry: the consumer reads nothing any more, an attacker's MAC on top.
-      const dir = join(home, 'pipewright', 'history-v1');
-      let forged = 0;
-      for (const sub of readdirSync(dir)) {
-        for (const name of readdirSync(join(dir, sub))) {
-          const file = join(dir, sub, name);
-          const [, json] = readFileSync(file, 'utf8').split('\n', 2);
-          const value = JSON.parse(json!);
-          if (value.ok) value.lineage.readers = [];
-          writeFileSync(file, `${'0'.repeat(64)}\n${JSON.stringify(value)}`);
-          forged++;
-        }
-      }
+      const forged = rewriteEntries(home, (e) => {
+        const value = JSON.parse(e.json);
+        if (value.ok) value.lineage.readers = [];
+        return { id: e.id, seal: '0'.repeat(64), json: JSON.stringify(value) };
+      });
       expect(forged).toBeGreaterThan(0);
       const after = await outputs({ ...common, cache: (await openHistoryCache(env))! });
       expect(after.json).toBe(expected);
@@ -237,6 +231,7 @@ describe('diff reads only what changed', () => {
       const other = mkdtempSync(join(tmpdir(), 'pw-history-other-'));
       await outputs({ ...common, cache: (await openHistoryCache({ XDG_CACHE_HOME: other }))! });
       const { cp } = await import('node:fs/promises');
+      const dir = join(home, 'pipewright', 'history-v1');
       await cp(join(other, 'pipewright', 'history-v1'), dir, { recursive: true });
       await rm(other, { recursive: true, force: true });
       const foreign = await outputs({ ...common, cache: (await openHistoryCache(env))! });
@@ -256,13 +251,8 @@ describe('the blob cache', () => {
       const blob = (i: number) => i.toString(16).padStart(40, '0');
       for (let i = 0; i < 100; i++) cache.set('k', blob(i), 'p.yaml', { i, pad: 'x'.repeat(1000) });
       await cache.flush();
-      let total = 0;
-      let count = 0;
-      for (const sub of readdirSync(cache.dir))
-        for (const name of readdirSync(join(cache.dir, sub))) {
-          total += statSync(join(cache.dir, sub, name)).size;
-          count++;
-        }
+      const total = bucketFiles(home).reduce((sum, f) => sum + statSync(f).size, 0);
+      const count = storedEntries(home).length;
       expect(total).toBeLessThanOrEqual(40_000);
       expect(count).toBeGreaterThan(0);
       expect(count).toBeLessThan(100);
@@ -275,6 +265,55 @@ describe('the blob cache', () => {
       expect(await again.get('j', blob(1000), 'p.yaml')).toBeUndefined();
       const otherBuild = (await BlobCache.open({ env, version: 'other' }))!;
       expect(await otherBuild.get('k', blob(1000), 'p.yaml')).toBeUndefined();
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
+  it("appends a run's entries to at most 256 bucket files; the last sealed line for a key wins, a torn line is a miss", async () => {
+    const home = mkdtempSync(join(tmpdir(), 'pw-history-buckets-'));
+    try {
+      const env = { XDG_CACHE_HOME: home };
+      const blob = (i: number) => i.toString(16).padStart(40, '0');
+      const cache = (await BlobCache.open({ env, version: 'test' }))!;
+      for (let i = 0; i < 2000; i++) cache.set('k', blob(i), 'p.yaml', { i });
+      await cache.flush();
+      expect(readdirSync(cache.dir).length).toBeLessThanOrEqual(256);
+      expect(storedEntries(home)).toHaveLength(2000);
+      const keys = Array.from({ length: 2000 }, (_, i) => ({ blob: blob(i), path: 'p.yaml' }));
+      expect(cache.getMany('k', keys)).toEqual(keys.map((_, i) => ({ i })));
+      // a later run's entry for the same key is appended: the last one is read
+      const again = (await BlobCache.open({ env, version: 'test' }))!;
+      again.set('k', blob(7), 'p.yaml', { i: 'seven' });
+      await again.flush();
+      expect(await again.get('k', blob(7), 'p.yaml')).toEqual({ i: 'seven' });
+      expect(again.getMany('k', [keys[7]!, keys[8]!])).toEqual([{ i: 'seven' }, { i: 8 }]);
+      // a partial append (a writer cut off mid-line), then another process's append: both are misses, nothing else
+      const file = bucketFiles(home).find((f) => readFileSync(f, 'utf8').includes('"seven"'))!;
+      const text = readFileSync(file, 'utf8');
+      const torn = text.slice(0, text.length - 10);
+      const last = text.lastIndexOf('\n', text.length - 2);
+      writeFileSync(file, `${torn}${text.slice(last + 1)}`);
+      const reread = (await BlobCache.open({ env, version: 'test' }))!;
+      const values = reread.getMany<{ i: unknown }>('k', keys);
+      expect(values[7]).toEqual({ i: 7 }); // the torn last line gone: the line before it for the same key
+      expect(values.filter((v, i) => v !== undefined && v.i !== i && i !== 7)).toEqual([]);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
+  it('removes the files of its earlier format (one file per entry) when a run adds entries', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'pw-history-legacy-'));
+    try {
+      const env = { XDG_CACHE_HOME: home };
+      const cache = (await BlobCache.open({ env, version: 'test' }))!;
+      mkdirSync(join(cache.dir, 'ab'), { recursive: true });
+      writeFileSync(join(cache.dir, 'ab', 'c'.repeat(62)), 'old entry');
+      cache.set('k', '0'.repeat(40), 'p.yaml', { ok: true });
+      await cache.flush();
+      expect(readdirSync(cache.dir).filter((n) => !n.endsWith('.pack'))).toEqual([]);
+      expect(await cache.get('k', '0'.repeat(40), 'p.yaml')).toEqual({ ok: true });
     } finally {
       await rm(home, { recursive: true, force: true });
     }
