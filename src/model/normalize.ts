@@ -1,7 +1,7 @@
 import type { PipelineSpec, Resources, TaskSpec } from '../spec/types.js';
 import { topologicalOrder } from './dag.js';
 import { parseDuration } from './duration.js';
-import { hashValue } from './hash.js';
+import { hashValue, withOwnHash } from './hash.js';
 import { instanceId, paramEnvVar } from './ids.js';
 import type { EnvironmentIR, ParamIR, PipelineIR, ResourcesIR, SecretIR, TaskIR, Template } from './ir.js';
 import { parseCpu, parseMemory } from './quantity.js';
@@ -135,6 +135,8 @@ export function normalizePipeline(spec: PipelineSpec, file: string, environment?
   }
 
   const tasks = new Map<string, TaskIR>();
+  // each task's canonical JSON, written for its own hash and reused in the pipeline's
+  const taskTexts = new Map<object, string>();
   for (const [specId, instances] of instancesOf) {
     const task = specTasks[specId]!;
     const needs = new Set<string>();
@@ -174,7 +176,9 @@ export function normalizePipeline(spec: PipelineSpec, file: string, environment?
         inputs: datasets(task.inputs, matrix),
         outputs: datasets(task.outputs, matrix),
       };
-      tasks.set(id, { ...ir, hash: hashValue(ir) });
+      const hashed = withOwnHash(ir, 'hash');
+      tasks.set(id, hashed.value);
+      if (hashed.known !== undefined) taskTexts.set(hashed.value, hashed.known);
     }
   }
 
@@ -201,5 +205,5 @@ export function normalizePipeline(spec: PipelineSpec, file: string, environment?
     tasks: order.map((id) => tasks.get(id)!),
     ...(environment !== undefined ? { environment } : {}),
   };
-  return { ...withoutHash, file, specHash: hashValue(withoutHash) };
+  return { ...withoutHash, file, specHash: hashValue(withoutHash, taskTexts) };
 }

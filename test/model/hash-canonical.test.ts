@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../src/model/hash.js';
+import { canonicalJson, hashValue, sha256Hex, withOwnHash } from '../../src/model/hash.js';
 
 /** The previous implementation, kept here as the reference: hashes in ledgers and labels must not change. */
 function sortKeys(value: unknown): unknown {
@@ -70,5 +70,50 @@ describe('canonicalJson (single pass) equals the sort-then-stringify reference',
   it('still refuses non-finite numbers', () => {
     expect(() => canonicalJson([1, Number.POSITIVE_INFINITY])).toThrow(/non-finite/);
     expect(() => canonicalJson({ a: { b: Number.NaN } })).toThrow(/non-finite/);
+  });
+});
+
+describe('withOwnHash and hashValue with known texts (normalize writes each task once)', () => {
+  const object = fc.array(fc.tuple(key, tree), { maxLength: 6 }).map((entries) => {
+    const o: Record<string, unknown> = {};
+    for (const [k, v] of entries)
+      Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+    return o;
+  });
+
+  it('gives { ...record, hash: hashValue(record) } and that object’s canonical JSON', () => {
+    fc.assert(
+      fc.property(object, fc.constantFrom('hash', 'a', '0', '__proto__'), (record, name) => {
+        if (Object.hasOwn(record, name)) return;
+        const { value, known } = withOwnHash(record, name);
+        const expected = { ...record };
+        Object.defineProperty(expected, name, {
+          value: sha256Hex(reference(record)),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+        expect(reference(value)).toBe(reference(expected));
+        expect(known).toBe(reference(value));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('hashes a value holding hashed records exactly as without the known texts', () => {
+    fc.assert(
+      fc.property(fc.array(object, { maxLength: 4 }), tree, (records, rest) => {
+        const known = new Map<object, string>();
+        const hashed = records.map((r) => {
+          const { value, known: text } = withOwnHash(r, 'hash');
+          if (text !== undefined) known.set(value, text);
+          return value;
+        });
+        const whole = { tasks: hashed, rest };
+        expect(hashValue(whole, known)).toBe(hashValue(whole));
+        expect(hashValue(whole)).toBe(sha256Hex(reference(whole)));
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
