@@ -7,7 +7,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { pipelineName, writeCorpus } from './corpus.mjs';
-import { treeHash } from './workers.mjs';
+import { settle, treeHash } from './workers.mjs';
 
 /**
  * pipewright.yaml of a corpus of `pipelines` generated specs (bench/corpus.mjs) with three environments — dev, staging
@@ -79,7 +79,11 @@ export function writeEnvironmentsProject(dir, { seed, pipelines, tasks }) {
 export async function environmentsBench({ dir, runs, child, rounds }) {
   const out = join(dir, 'generated');
   const hashes = new Set();
-  const cli = (argv) => child('cli', { cwd: dir, argv });
+  // after `sync`, as bench/workers.mjs: the previous probe's writeback must not take CPU from the next
+  const cli = (argv) => {
+    settle();
+    return child('cli', { cwd: dir, argv });
+  };
   const compile = (jobs) => async () => {
     rmSync(out, { recursive: true, force: true });
     const r = await cli(['compile', 'pipelines', '--jobs', String(jobs), '--format', 'json']);

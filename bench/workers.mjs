@@ -34,7 +34,7 @@ export function treeHash(dir) {
 }
 
 /** Flush dirty pages to disk (untimed, before a probe). */
-function settle() {
+export function settle() {
   spawnSync('sync', { stdio: 'ignore' });
 }
 
