@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { WorkerPool, workersAvailable } from '../emit/pool.js';
+import { SPEC_WORKER_LIMITS, WorkerPool, workersAvailable } from '../emit/pool.js';
 import type { BlobCache } from './blob-cache.js';
 import type { BlobReader, BlobTooLarge } from './blob-reader.js';
 import type { Bump, Change, PipelineDiff, PolicyVerdict } from './change.js';
@@ -371,7 +371,7 @@ function parseSpecBlobs(
     result.catch(() => undefined); // a failure surfaces where the result is awaited
     parsed.set(keyOf(spec), result);
   }
-  const pool = new WorkerPool<SpecSource, PackedSpec>(SPEC_BLOB_WORKER, threads);
+  const pool = new WorkerPool<SpecSource, PackedSpec>(SPEC_BLOB_WORKER, threads, undefined, SPEC_WORKER_LIMITS);
   const done = (async () => {
     const replies: Promise<void>[] = [];
     let i = 0;

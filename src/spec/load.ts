@@ -255,13 +255,26 @@ class Loader {
     const anchors: { name: string; offset: number; end: number }[] = [];
     const aliases = new Map<string, number>();
     const undefinedAliases: { name: string; offset: number; end: number }[] = [];
-    const stack: { node: unknown; depth: number }[] = [];
-    for (let i = tokens.length - 1; i >= 0; i--) stack.push({ node: tokens[i], depth: 0 });
+    // A depth-first walk in source order over an explicit stack (hostile nesting cannot overflow the call stack). The
+    // stack is two parallel arrays and children are pushed without a temporary array: a spec has thousands of CST
+    // nodes and this walk runs for every spec read (compile's workers and changelog's blob parses profile it).
+    const stack: unknown[] = [];
+    const depths: number[] = [];
+    for (let i = tokens.length - 1; i >= 0; i--) {
+      stack.push(tokens[i]);
+      depths.push(0);
+    }
     while (stack.length > 0) {
-      const { node, depth } = stack.pop()!;
+      const node = stack.pop();
+      const depth = depths.pop()!;
       if (node === null || typeof node !== 'object') continue;
       if (Array.isArray(node)) {
-        for (let i = node.length - 1; i >= 0; i--) stack.push({ node: node[i], depth });
+        for (let i = node.length - 1; i >= 0; i--) {
+          const child: unknown = node[i];
+          if (child === null || typeof child !== 'object') continue;
+          stack.push(child);
+          depths.push(depth);
+        }
         continue;
       }
       const token = node as { type?: string; offset?: number; source?: string };
@@ -311,9 +324,20 @@ class Loader {
           break;
         }
       }
-      // Children, in source order. Only plain CST objects are walked; strings are leaves.
-      const children = Object.values(node).filter((v) => v !== null && typeof v === 'object');
-      for (let i = children.length - 1; i >= 0; i--) stack.push({ node: children[i], depth: childDepth });
+      // Children, in source order (pushed forward, then that run of the stack reversed). Only plain CST objects are
+      // walked; strings are leaves. CST tokens are plain objects: for…in sees their own properties only.
+      const first = stack.length;
+      for (const key in node) {
+        const child: unknown = (node as Record<string, unknown>)[key];
+        if (child === null || typeof child !== 'object') continue;
+        stack.push(child);
+        depths.push(childDepth);
+      }
+      for (let lo = first, hi = stack.length - 1; lo < hi; lo++, hi--) {
+        const swap = stack[lo];
+        stack[lo] = stack[hi];
+        stack[hi] = swap;
+      }
     }
     for (const a of anchors) {
       const uses = aliases.get(a.name) ?? 0;
