@@ -7,7 +7,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { pipelineName, writeCorpus } from './corpus.mjs';
-import { settle, treeHash } from './workers.mjs';
+import { cliProbes } from './workers.mjs';
 
 /**
  * pipewright.yaml of a corpus of `pipelines` generated specs (bench/corpus.mjs) with three environments — dev, staging
@@ -77,19 +77,9 @@ export function writeEnvironmentsProject(dir, { seed, pipelines, tasks }) {
  *   `dir` holds a project written by writeEnvironmentsProject; `child` and `rounds` are bench/run.mjs's.
  */
 export async function environmentsBench({ dir, runs, child, rounds }) {
-  const out = join(dir, 'generated');
   const hashes = new Set();
   // after `sync`, as bench/workers.mjs: the previous probe's writeback must not take CPU from the next
-  const cli = (argv) => {
-    settle();
-    return child('cli', { cwd: dir, argv });
-  };
-  const compile = (jobs) => async () => {
-    rmSync(out, { recursive: true, force: true });
-    const r = await cli(['compile', 'pipelines', '--jobs', String(jobs), '--format', 'json']);
-    hashes.add(treeHash(out));
-    return r;
-  };
+  const { cli, compile } = cliProbes({ dir, child }, (_jobs, hash) => hashes.add(hash));
   const s = await rounds(runs, {
     'compile --jobs 1': compile(1),
     'compile --jobs 2': compile(2),

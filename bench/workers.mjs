@@ -47,9 +47,12 @@ export function roundRatios(a, b) {
  * @param {{ dir: string, runs: number, child: Function, log: Function, rounds: Function }} options
  *   `child` and `rounds` are bench/run.mjs's (a fresh process per probe; interleaved rounds).
  */
-export async function workersBench({ dir, runs, child, rounds }) {
+/**
+ * The CLI of the project in `dir` as a bench probe (a fresh process after `settle`), and a cold compile probe: the
+ * output directory removed first, the tree written handed to `tree(jobs, hash)`. Shared with bench/environments.mjs.
+ */
+export function cliProbes({ dir, child }, tree) {
   const out = join(dir, 'generated');
-  const hashes = { 1: new Set(), 2: new Set() };
   const cli = (argv) => {
     settle();
     return child('cli', { cwd: dir, argv });
@@ -57,9 +60,15 @@ export async function workersBench({ dir, runs, child, rounds }) {
   const compile = (jobs) => async () => {
     rmSync(out, { recursive: true, force: true });
     const r = await cli(['compile', 'pipelines', '--jobs', String(jobs), '--format', 'json']);
-    hashes[jobs].add(treeHash(out));
+    tree(jobs, treeHash(out));
     return r;
   };
+  return { cli, compile };
+}
+
+export async function workersBench({ dir, runs, child, rounds }) {
+  const hashes = { 1: new Set(), 2: new Set() };
+  const { cli, compile } = cliProbes({ dir, child }, (jobs, hash) => hashes[jobs].add(hash));
   // the two halves: every other spec (sorted), copied into two projects of their own
   const specs = readdirSync(join(dir, 'pipelines')).sort();
   const halves = [0, 1].map((h) => {
