@@ -5,9 +5,9 @@ import { createHash } from 'node:crypto';
  * JSON.stringify does. Two values that are deep-equal as JSON produce the same text, whatever their key insertion order,
  * which is what makes the hashes below stable across runs and machines.
  */
-export function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown, known?: ReadonlyMap<object, string>): string {
   try {
-    return writeCanonical(value);
+    return writeCanonical(value, known);
   } catch (error) {
     if (error !== EXOTIC) throw error;
     return JSON.stringify(sortKeys(value));
@@ -130,11 +130,5 @@ export function sha256Hex(data: string | Uint8Array): string {
 
 /** sha256 of a value's canonical JSON; `known`: canonical texts already written for some of its objects. */
 export function hashValue(value: unknown, known?: ReadonlyMap<object, string>): string {
-  if (known === undefined) return sha256Hex(canonicalJson(value));
-  try {
-    return sha256Hex(writeCanonical(value, known));
-  } catch (error) {
-    if (error !== EXOTIC) throw error;
-    return sha256Hex(JSON.stringify(sortKeys(value)));
-  }
+  return sha256Hex(canonicalJson(value, known));
 }
